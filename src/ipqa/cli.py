@@ -1,0 +1,202 @@
+"""The `ipqa` command: parse arguments, call the library, print. No answering logic lives here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from ipqa.errors import IpqaError
+
+if TYPE_CHECKING:
+    from ipqa.answer import Answer
+    from ipqa.settings import Settings
+
+EXAMPLE = "How long does Japan's patent office take to examine AI inventions?"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="ipqa",
+        description="Answers questions about the Asia-Pacific digital-IP report, citing the exact sentences.",
+        epilog=f'Example: ipqa ask "{EXAMPLE}"',
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--corpus-dir", help="folder of documents (default: ./corpus; env IPQA_CORPUS_DIR)")
+    common.add_argument("--index-dir", help="where the index lives (default: ./index; env IPQA_INDEX_DIR)")
+
+    a = sub.add_parser(
+        "ask",
+        parents=[common],
+        help="answer a question with cited sentences",
+        description="Answer QUESTION from the report. Each claim carries a marker [n] naming a quoted "
+        "sentence. Use '-' to read one question per line from standard input (JSON Lines out).",
+    )
+    a.add_argument("question", help="the question, or '-' for one question per line on stdin")
+    a.add_argument("--json", action="store_true", help="print JSON (the schema in shared/contract)")
+    a.add_argument(
+        "--retriever", choices=["hybrid", "dense", "bm25"], help="retrieval mode (default hybrid; env IPQA_RETRIEVER)"
+    )
+    a.add_argument("--top-k", type=int, help="passages to retrieve (default 5; env IPQA_TOP_K)")
+
+    b = sub.add_parser("build", parents=[common], help="(re)build the search index from the corpus")
+    b.add_argument("--force", action="store_true", help="rebuild even when the index is up to date")
+    return p
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from pathlib import Path
+
+    from ipqa.settings import Settings
+
+    return Settings.load(
+        corpus_dir=Path(args.corpus_dir) if args.corpus_dir else None,
+        index_dir=Path(args.index_dir) if args.index_dir else None,
+        retriever=getattr(args, "retriever", None),
+        top_k=getattr(args, "top_k", None),
+    )
+
+
+def _log(msg: str) -> None:
+    print(f"ipqa: {msg}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- output
+
+
+class _Style:
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __call__(self, text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.enabled else text
+
+
+def _safe(text: str) -> str:
+    """Never echo control characters (e.g. ANSI sequences from a question) to a terminal."""
+    return "".join(ch if ch == "\n" or ch.isprintable() else " " for ch in text)
+
+
+def format_answer(ans: Answer, color: bool = False) -> str:
+    import re
+
+    st = _Style(color)
+    lines: list[str] = []
+    if ans.refused:
+        lines.append(st(_safe(ans.answer), "33"))
+    else:
+        lines.append(re.sub(r"\[(\d+)\]", lambda m: st(m.group(0), "1;36"), _safe(ans.answer)))
+    for note in ans.notes:
+        lines.append(st(f"Note: {_safe(note)}", "2"))
+    if ans.citations:
+        lines += ["", st("Sources", "1")]
+        for c in ans.citations:
+            lines.append(f"{st(f'[{c.marker}]', '1;36')} {st(c.section, '1')}  ({c.doc}, chars {c.start}–{c.end})")
+            lines.append(f"    “{_safe(c.quote)}”")
+    return "\n".join(lines)
+
+
+def _json_line(obj: dict[str, Any]) -> str:
+    return json.dumps(obj, ensure_ascii=False)
+
+
+# ---------------------------------------------------------------- commands
+
+
+def _stdin_lines() -> Iterator[tuple[str | None, str | None]]:
+    """(question, error) per input line; invalid UTF-8 yields an error, not a crash."""
+    for raw in sys.stdin.buffer:
+        line = raw.rstrip(b"\r\n")
+        try:
+            yield line.decode("utf-8"), None
+        except UnicodeDecodeError:
+            yield None, "the question is not valid UTF-8"
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from ipqa.answer import error_answer
+    from ipqa.engine import get_engine
+    from ipqa.errors import InputError
+    from ipqa.question import clean_question
+
+    settings = _settings(args)
+    if args.question != "-":
+        question = args.question
+        if any("\udc80" <= ch <= "\udcff" for ch in question):  # undecodable argv bytes
+            raise InputError("the question is not valid UTF-8")
+        clean_question(question, settings.max_question_chars)  # fail fast, before loading anything
+        ans = get_engine(settings).ask(question)
+        if args.json:
+            print(_json_line(ans.to_json()))
+        else:
+            print(format_answer(ans, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR")))
+        return 0
+
+    engine = get_engine(settings)
+    for question, error in _stdin_lines():
+        if error is None and question is not None:
+            try:
+                ans = engine.ask(question)
+            except InputError as exc:
+                ans = error_answer(question.strip(), str(exc))
+        else:
+            ans = error_answer("", error or "unreadable line")
+        if args.json:
+            print(_json_line(ans.to_json()), flush=True)
+        else:
+            print(format_answer(ans) + "\n", flush=True)
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from ipqa.engine import build, chunker_params
+    from ipqa.errors import IndexError_
+    from ipqa.index import load_index
+
+    settings = _settings(args)
+    if not args.force:
+        try:
+            load_index(settings.index_dir, settings.corpus_dir, chunker_params(settings))
+            _log("index is up to date (use --force to rebuild)")
+            return 0
+        except IndexError_:
+            pass
+    build(settings, _log)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    commands = {"ask": cmd_ask, "build": cmd_build}
+    try:
+        return commands[args.command](args)
+    except IpqaError as exc:
+        print(f"ipqa: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("ipqa: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # last resort: one line, not a traceback
+        if os.environ.get("IPQA_DEBUG"):
+            raise
+        print(f"ipqa: internal error: {type(exc).__name__}: {exc} (set IPQA_DEBUG=1 for details)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

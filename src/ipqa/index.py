@@ -1,0 +1,269 @@
+"""The on-disk index: build it, check it, load it.
+
+Layout under index/ (no pickle anywhere; JSON, JSONL, .npy and FAISS's own format):
+
+    CURRENT                 name of the live generation (switched by an atomic rename)
+    gen-<time>-<pid>/       manifest.json, chunks.jsonl, sentences.jsonl,
+                            chunks.faiss, sentence_vectors.npy
+
+A build writes a fresh generation in a temporary folder, renames it into place, then swaps
+CURRENT. A reader therefore sees the old index or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from ipqa import __version__
+from ipqa.chunking import Chunk, ChunkerParams, chunk_document
+from ipqa.corpus import Document, Sentence, corpus_files, load_corpus, sha256_bytes
+from ipqa.embedding import DIM, MODEL_NAME, Encoder, model_package_version
+from ipqa.errors import BuildLockedError, IndexError_
+
+FORMAT = 1
+CURRENT = "CURRENT"
+LOCK = ".build.lock"
+REBUILD_HINT = "run `ipqa build`"
+
+
+@dataclass(frozen=True)
+class LoadedIndex:
+    """Everything a question needs, read once per process."""
+
+    path: Path
+    manifest: dict
+    chunks: tuple[Chunk, ...]
+    sentences: tuple[Sentence, ...]  # all documents, in (doc, index) order
+    sentence_vectors: np.ndarray  # (n_sentences, DIM), normalised
+    faiss_index: object  # faiss.Index over chunk vectors (inner product = cosine)
+    doc_texts: dict[str, str]
+    doc_offsets: dict[str, int]  # position of each document's first sentence in `sentences`
+
+    def sentence_row(self, doc: str, index: int) -> int:
+        return self.doc_offsets[doc] + index
+
+
+# ---------------------------------------------------------------- writing helpers
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write to a temporary sibling, fsync, rename: the file is whole or absent."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@contextlib.contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    """One build at a time; a second concurrent build is refused, not queued."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    fh = open(index_dir / LOCK, "w")  # noqa: SIM115 - held for the whole build
+    try:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildLockedError(
+                "another `ipqa build` is running on this index; try again when it ends"
+            ) from None
+        yield
+    finally:
+        fh.close()
+
+
+# ---------------------------------------------------------------- build
+
+
+def corpus_fingerprint(docs: list[Document]) -> list[dict]:
+    return [{"doc": d.doc, "sha256": d.sha256, "chars": len(d.text)} for d in docs]
+
+
+def build_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    params: ChunkerParams,
+    encoder_factory: Callable[[], Encoder],
+    log: Callable[[str], None] = lambda _msg: None,
+) -> Path:
+    """Chunk, embed and write a new generation; returns its folder."""
+    import faiss
+
+    t0 = time.perf_counter()
+    with build_lock(index_dir):
+        docs, skipped = load_corpus(corpus_dir)
+        for reason in skipped:
+            log(f"skipped {reason}")
+        chunks = [c for d in docs for c in chunk_document(d, params)]
+        sentences = [s for d in docs for s in d.sentences]
+        log(f"embedding {len(chunks)} chunks and {len(sentences)} sentences from {len(docs)} document(s)…")
+        encoder = encoder_factory()
+        chunk_vecs = encoder.encode([c.embed_text for c in chunks])
+        sent_vecs = encoder.encode([s.text for s in sentences])
+
+        gen = f"gen-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{os.getpid()}"
+        tmp = index_dir / f".tmp-{gen}"
+        tmp.mkdir()
+        try:
+            _write_jsonl(tmp / "chunks.jsonl", (asdict(c) for c in chunks))
+            _write_jsonl(tmp / "sentences.jsonl", (asdict(s) for s in sentences))
+            np.save(tmp / "sentence_vectors.npy", sent_vecs)
+            fi = faiss.IndexFlatIP(DIM)
+            fi.add(chunk_vecs)
+            faiss.write_index(fi, str(tmp / "chunks.faiss"))
+            files = {p.name: _file_sha256(p) for p in sorted(tmp.iterdir())}
+            manifest = {
+                "format": FORMAT,
+                "ipqa_version": __version__,
+                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "model": {"name": MODEL_NAME, "dim": DIM, "package_version": model_package_version()},
+                "documents": corpus_fingerprint(docs),
+                "chunker": params.as_dict(),
+                "counts": {"documents": len(docs), "chunks": len(chunks), "sentences": len(sentences)},
+                "files": files,
+                "build_seconds": round(time.perf_counter() - t0, 3),
+            }
+            (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
+            for p in tmp.iterdir():
+                with open(p, "rb") as fh:
+                    os.fsync(fh.fileno())
+            _fsync_dir(tmp)
+            final = index_dir / gen
+            os.replace(tmp, final)
+            atomic_write_bytes(index_dir / CURRENT, gen.encode())
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        _remove_old_generations(index_dir, keep=gen)
+        log(f"index built in {time.perf_counter() - t0:.1f} s → {final}")
+        return final
+
+
+def _write_jsonl(path: Path, rows: Iterator[dict]) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _remove_old_generations(index_dir: Path, keep: str) -> None:
+    for p in index_dir.iterdir():
+        if p.is_dir() and p.name != keep and (p.name.startswith("gen-") or p.name.startswith(".tmp-gen-")):
+            shutil.rmtree(p, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- load
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    try:
+        name = (index_dir / CURRENT).read_text().strip()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise IndexError_(f"index is damaged ({exc.strerror}) — {REBUILD_HINT}") from None
+    gen = index_dir / name
+    if "/" in name or not name.startswith("gen-") or not gen.is_dir():
+        raise IndexError_(f"index is damaged (CURRENT points nowhere) — {REBUILD_HINT}")
+    return gen
+
+
+def stale_reason(manifest: dict, corpus_dir: Path, params: ChunkerParams) -> str | None:
+    """Why this index does not match the corpus/model/chunker in use, or None."""
+    if manifest.get("format") != FORMAT:
+        return "it was written by another ipqa version"
+    model = manifest.get("model", {})
+    if model.get("name") != MODEL_NAME or model.get("dim") != DIM:
+        return f"it was built with another model ({model.get('name')})"
+    if manifest.get("chunker") != params.as_dict():
+        return "it was built with other chunking settings"
+    paths, _ = corpus_files(corpus_dir)
+    have = {d["doc"]: d["sha256"] for d in manifest.get("documents", [])}
+    now = {}
+    for p in paths:
+        try:
+            now[p.name] = sha256_bytes(p.read_bytes())
+        except OSError:
+            continue
+    indexed_docs = set(have)
+    for name in sorted(set(now) - indexed_docs):
+        return f"{name} was added to the corpus"
+    for name in sorted(indexed_docs - set(now)):
+        return f"{name} was removed from the corpus"
+    for name in sorted(indexed_docs):
+        if have[name] != now[name]:
+            return f"{name} changed since the index was built"
+    return None
+
+
+def load_index(index_dir: Path, corpus_dir: Path, params: ChunkerParams) -> LoadedIndex:
+    """Load the live generation after checking it is whole and matches the corpus."""
+    import faiss
+
+    gen = current_generation(index_dir)
+    if gen is None:
+        raise IndexError_(f"no index in {index_dir} — {REBUILD_HINT}")
+    try:
+        manifest = json.loads((gen / "manifest.json").read_text())
+        files = manifest["files"]
+        for name, digest in files.items():
+            if _file_sha256(gen / name) != digest:
+                raise IndexError_(f"index is damaged ({name} does not match its checksum) — {REBUILD_HINT}")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IndexError_(f"index is damaged ({type(exc).__name__}) — {REBUILD_HINT}") from None
+    if reason := stale_reason(manifest, corpus_dir, params):
+        raise IndexError_(f"index is stale: {reason} — {REBUILD_HINT}")
+    try:
+        chunks = tuple(
+            Chunk(**{**row, "sentence_ids": tuple(row["sentence_ids"])})
+            for row in _read_jsonl(gen / "chunks.jsonl")
+        )
+        sentences = tuple(Sentence(**row) for row in _read_jsonl(gen / "sentences.jsonl"))
+        vectors = np.load(gen / "sentence_vectors.npy", allow_pickle=False)
+        fi = faiss.read_index(str(gen / "chunks.faiss"))
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+        raise IndexError_(f"index is damaged ({type(exc).__name__}) — {REBUILD_HINT}") from None
+    if fi.ntotal != len(chunks) or vectors.shape != (len(sentences), DIM):
+        raise IndexError_(f"index is damaged (record counts disagree) — {REBUILD_HINT}")
+    doc_texts = {}
+    for d in manifest["documents"]:
+        raw = (corpus_dir / d["doc"]).read_bytes().decode("utf-8")
+        doc_texts[d["doc"]] = raw[1:] if raw.startswith("\ufeff") else raw
+    offsets: dict[str, int] = {}
+    for i, s in enumerate(sentences):
+        offsets.setdefault(s.doc, i)
+    return LoadedIndex(gen, manifest, chunks, sentences, vectors, fi, doc_texts, offsets)
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]

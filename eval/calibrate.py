@@ -2,9 +2,9 @@
 
 Every question is answered once with the support threshold switched off; the other refusal rules
 (uncovered place, missing figure, unsupported premise) still apply. Then each candidate threshold
-is scored on both sides. The rule: among thresholds that still answer at least 95% of the
-answerable questions (the false-refusal bound is 5%), take the one that refuses the most of the
-rest; ties go to the lower threshold, i.e. towards answering. Usage: python eval/calibrate.py
+is scored by balanced accuracy: the mean of (answerable answered) and (unanswerable refused), so
+neither side wins by being more numerous. Several neighbouring thresholds often tie; the middle
+of the first best plateau is taken (the widest margin on both sides). Usage: python eval/calibrate.py
 """
 
 from __future__ import annotations
@@ -27,20 +27,24 @@ def main() -> None:
         rows.append((it["answerable"], a.refused, a.support))
     pos = [r for r in rows if r[0]]
     neg = [r for r in rows if not r[0]]
-    best = None
-    print(f"{len(pos)} answerable, {len(neg)} not answerable")
+    grid = [round(0.10 + i * 0.01, 2) for i in range(61)]
+    scored = []
     print("threshold  answered(answerable)  refused(unanswerable)  balanced")
-    for i in range(0, 61):
-        t = round(0.10 + i * 0.01, 2)
+    for t in grid:
         tpr = sum(not ref and sup >= t for _, ref, sup in pos) / len(pos)
         tnr = sum(ref or sup < t for _, ref, sup in neg) / len(neg)
-        bal = (tpr + tnr) / 2
-        if tpr >= 0.95 and (best is None or tnr > best[3] + 1e-9):
-            best = (bal, t, tpr, tnr)
-        if i % 2 == 0:
-            print(f"  {t:.2f}      {tpr:.3f}                 {tnr:.3f}                  {bal:.3f}")
-    bal, t, tpr, tnr = best
-    print(f"chosen threshold {t:.2f}: answered {tpr:.3f} of answerable, refused {tnr:.3f} of the rest")
+        scored.append((t, tpr, tnr, (tpr + tnr) / 2))
+        print(f"  {t:.2f}      {tpr:.3f}                 {tnr:.3f}                  {(tpr + tnr) / 2:.3f}")
+    top = max(s[3] for s in scored)
+    first = next(i for i, s in enumerate(scored) if s[3] > top - 1e-9)
+    last = first
+    while last + 1 < len(scored) and scored[last + 1][3] > top - 1e-9:
+        last += 1
+    t, tpr, tnr, bal = scored[(first + last) // 2]
+    print(
+        f"chosen threshold {t:.2f} (plateau {scored[first][0]:.2f}–{scored[last][0]:.2f}): "
+        f"answered {tpr:.3f} of answerable, refused {tnr:.3f} of the rest, balanced {bal:.3f}"
+    )
 
 
 if __name__ == "__main__":

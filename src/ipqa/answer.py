@@ -94,7 +94,7 @@ class ComposerParams:
     max_sentences_broad: int = 5  # list / summary / comparison questions
     margin: float = 0.10  # extra sentences must score within this of the best
     duplicate_cosine: float = 0.90
-    refuse_below: float = 0.40  # support threshold, calibrated (docs/calibration.md)
+    refuse_below: float = 0.32  # calibrated by eval/calibrate.py (docs/calibration.md)
     w_dense: float = 1.0
     w_lex: float = 0.45
     w_rank: float = 0.04

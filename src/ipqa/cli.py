@@ -40,7 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("question", help="the question, or '-' for one question per line on stdin")
     a.add_argument("--json", action="store_true", help="print JSON (the schema in shared/contract)")
     a.add_argument(
-        "--retriever", choices=["hybrid", "dense", "bm25"], help="retrieval mode (default hybrid; env IPQA_RETRIEVER)"
+        "--retriever",
+        choices=["hybrid", "dense", "bm25"],
+        help="retrieval mode (default hybrid; env IPQA_RETRIEVER)",
     )
     a.add_argument("--top-k", type=int, help="passages to retrieve (default 5; env IPQA_TOP_K)")
 
@@ -96,7 +98,9 @@ def format_answer(ans: Answer, color: bool = False) -> str:
     if ans.citations:
         lines += ["", st("Sources", "1")]
         for c in ans.citations:
-            lines.append(f"{st(f'[{c.marker}]', '1;36')} {st(c.section, '1')}  ({c.doc}, chars {c.start}–{c.end})")
+            lines.append(
+                f"{st(f'[{c.marker}]', '1;36')} {st(c.section, '1')}  ({c.doc}, chars {c.start}–{c.end})"
+            )
             lines.append(f"    “{_safe(c.quote)}”")
     return "\n".join(lines)
 
@@ -194,7 +198,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # last resort: one line, not a traceback
         if os.environ.get("IPQA_DEBUG"):
             raise
-        print(f"ipqa: internal error: {type(exc).__name__}: {exc} (set IPQA_DEBUG=1 for details)", file=sys.stderr)
+        print(
+            f"ipqa: internal error: {type(exc).__name__}: {exc} (set IPQA_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
         return 1
 
 

@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
+import numpy as np
+
 from ipqa.answer import (
     Answer,
     Citation,
@@ -26,7 +28,7 @@ from ipqa.chunking import ChunkerParams
 from ipqa.embedding import Encoder, SentenceTransformerEncoder, query_encoder
 from ipqa.index import build_index, current_generation, load_index
 from ipqa.question import clean_question, strip_instructions
-from ipqa.retrieval import Retriever
+from ipqa.retrieval import Hit, Retriever
 from ipqa.settings import Settings
 from ipqa.text import Speller, places_named
 
@@ -63,12 +65,22 @@ class Engine:
         self.speller = Speller(list(self.index.doc_texts.values()))
         self.composer = Composer(self.index.sentences, self.index.sentence_vectors, cparams)
 
-    def ask(self, question: str, retriever: str | None = None) -> Answer:
-        t0 = time.perf_counter()
+    def prepare(self, question: str) -> tuple[str, str, np.ndarray, bool]:
+        """(cleaned question, what is searched, its embedding, whether instructions were set aside)."""
         q = clean_question(question, self.settings.max_question_chars)
         informative, had_instructions = strip_instructions(q)
         search_q = self.speller.correct_text(informative)
-        qvec = self.encoder.encode([search_q])[0]
+        return q, search_q, self.encoder.encode([search_q])[0], had_instructions
+
+    def search(self, question: str, k: int | None = None, mode: str | None = None) -> list[Hit]:
+        _, search_q, qvec, _ = self.prepare(question)
+        return self.retriever.search(
+            search_q, qvec, k=k or self.settings.top_k, mode=mode or self.settings.retriever
+        )  # type: ignore[arg-type]
+
+    def ask(self, question: str, retriever: str | None = None) -> Answer:
+        t0 = time.perf_counter()
+        q, search_q, qvec, had_instructions = self.prepare(question)
         t1 = time.perf_counter()
         mode = retriever or self.settings.retriever
         hits = self.retriever.search(search_q, qvec, k=max(self.settings.top_k, 5), mode=mode)  # type: ignore[arg-type]

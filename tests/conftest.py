@@ -1,0 +1,57 @@
+"""Shared fixtures: one real index (real model, real FAISS) per test session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "corpus"
+REPORT = CORPUS / "asia-pacific-digital-ip-report.txt"
+SCHEMA_SHARED = ROOT.parent / "shared" / "contract" / "answer.schema.json"
+SCHEMA_VENDORED = ROOT / "docs" / "answer.schema.json"
+
+
+@pytest.fixture(scope="session")
+def report_text() -> str:
+    return REPORT.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory):
+    from ipqa.settings import Settings
+
+    index_dir = tmp_path_factory.mktemp("index")
+    return Settings.load(corpus_dir=CORPUS, index_dir=index_dir)
+
+
+@pytest.fixture(scope="session")
+def engine(settings):
+    from ipqa.engine import Engine, build
+
+    build(settings)
+    return Engine(settings, auto_build=False)
+
+
+@pytest.fixture()
+def corpus_copy(tmp_path: Path) -> Path:
+    """A private corpus folder a test may change."""
+    dst = tmp_path / "corpus"
+    dst.mkdir()
+    shutil.copy(REPORT, dst / REPORT.name)
+    return dst
+
+
+@pytest.fixture(scope="session")
+def schema() -> dict:
+    import json
+
+    path = SCHEMA_SHARED if SCHEMA_SHARED.exists() else SCHEMA_VENDORED
+    return json.loads(path.read_text())

@@ -197,7 +197,11 @@ PREMISE_GROUPS: dict[str, frozenset[str]] = {
     ),
     "last": frozenset(["last", "worst", "lowest", "least", "bottom"]),
 }
-_PREMISE_STEMS = {g: {stem(w) for w in ws} for g, ws in PREMISE_GROUPS.items()}
+
+
+@cache
+def _premise_stems(group: str) -> frozenset[str]:
+    return frozenset(stem(w) for w in PREMISE_GROUPS[group])
 
 
 def premise_words(text: str) -> dict[str, set[str]]:
@@ -211,7 +215,7 @@ def premise_words(text: str) -> dict[str, set[str]]:
 
 
 def states_premise(text: str, group: str) -> bool:
-    return bool(set(terms(text)) & _PREMISE_STEMS[group])
+    return bool(set(terms(text)) & _premise_stems(group))
 
 
 # ---------------------------------------------------------------- spelling

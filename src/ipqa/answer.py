@@ -15,7 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from ipqa.chunking import Chunk
 from ipqa.corpus import OPENING_LABEL, Sentence
+from ipqa.grounding import Verdict
 from ipqa.retrieval import Hit
 from ipqa.text import (
     COVERED_PLACES,
@@ -64,6 +66,7 @@ class Answer:
     notes: tuple[str, ...] = ()
     support: float = 0.0
     mode: str = "extractive"
+    grounding: tuple[Verdict, ...] = ()  # one verdict per answer sentence
     timings_ms: dict[str, float] = field(default_factory=dict)
     error: str | None = None
 
@@ -74,6 +77,7 @@ class Answer:
         out["retrieved"] = [asdict(p) for p in self.retrieved]
         out["closest_sections"] = list(self.closest_sections)
         out["notes"] = list(self.notes)
+        out["grounding"] = [v.to_json() for v in self.grounding]
         out["timings_ms"] = {k: round(v, 3) for k, v in self.timings_ms.items()}
         if self.error is None:
             del out["error"]
@@ -107,6 +111,7 @@ _BROAD_CUES = frozenset(
     ).split()
 )
 # Words that name a part of the report rather than its topic ("the Conclusion", "section 4.2").
+_SUMMARY_CUES = frozenset("summarize summarise summary overview outline approach".split())
 _SECTION_CUES = {"introduction": "", "opening": "", "conclusion": "Conclusion"}
 
 
@@ -132,7 +137,13 @@ class Decision:
 class Composer:
     """Pick the few report sentences that answer a question, or decide to refuse."""
 
-    def __init__(self, sentences: tuple[Sentence, ...], vectors: np.ndarray, params: ComposerParams) -> None:
+    def __init__(
+        self,
+        sentences: tuple[Sentence, ...],
+        vectors: np.ndarray,
+        params: ComposerParams,
+        chunks: tuple[Chunk, ...],
+    ) -> None:
         self.sentences = sentences
         self.vectors = vectors
         self.params = params
@@ -146,6 +157,10 @@ class Composer:
         self._max_idf = math.log(1 + (n + 0.5) / 0.5)
         self._places = self._subject_places()
         self._row = {(s.doc, s.index): i for i, s in enumerate(sentences)}
+        self._chunk_of: dict[int, Chunk] = {}  # row → first chunk holding that sentence
+        for chunk in chunks:
+            for idx in chunk.sentence_ids:
+                self._chunk_of.setdefault(self._row[(chunk.doc, idx)], chunk)
         self._section_terms = {s.section: set(terms(s.section)) for s in sentences}
 
     def _subject_places(self) -> list[frozenset[str]]:
@@ -178,6 +193,12 @@ class Composer:
                 out.add(label or OPENING_LABEL)
         for m in re.finditer(r"\b(\d\.\d)\b", q):
             out |= {s for s in self._section_terms if s.startswith(m.group(1) + " ")}
+        if re.search(r"\b(?:section|part|chapter)\b", q):  # "the section on new approaches to …"
+            q_terms = set(terms(question))
+            for label, t in self._section_terms.items():
+                title = {w for w in t if not w[0].isdigit()} - set(terms("section part chapter"))
+                if len(title) >= 2 and title <= q_terms:
+                    out.add(label)
         return out
 
     def candidates(self, question: str, qvec: np.ndarray, hits: list[Hit]) -> list[Candidate]:
@@ -199,6 +220,8 @@ class Composer:
                 if s.section in targets and row not in seen:
                     seen.add(row)
                     rows.append((row, hits[0]))
+        if targets:  # "summarize the Conclusion": only that section may answer
+            rows = [(row, hit) for row, hit in rows if self.sentences[row].section in targets]
         out = []
         for row, hit in rows:
             s = self.sentences[row]
@@ -248,12 +271,15 @@ class Composer:
         return Decision(support, coverage, tuple(reasons), () if reasons else tuple(chosen))
 
     def select(self, question: str, cands: list[Candidate]) -> list[Candidate]:
+        """The best sentence, then others that add something the question asks about."""
         p = self.params
         if not cands:
             return []
         q_places, _ = places_named(question)
         targets = self._targets(question)
-        broad = bool(set(words(question)) & _BROAD_CUES) or len(q_places) >= 2 or bool(targets)
+        qwords = set(words(question))
+        summary = bool(qwords & _SUMMARY_CUES)
+        broad = bool(qwords & _BROAD_CUES) or len(q_places) >= 2 or bool(targets) or summary
         limit = p.max_sentences_broad if broad else p.max_sentences
         chosen = [cands[0]]
         if len(q_places) >= 2:  # keep both sides of a comparison
@@ -261,18 +287,42 @@ class Composer:
                 if any(place in c.places for c in chosen):
                     continue
                 side = next((c for c in cands if place in c.places), None)
-                if side and side.score >= cands[0].score - 2 * p.margin:
+                if side and side.score >= cands[0].score - 3 * p.margin:
                     chosen.append(side)
+        if summary and not targets:  # a topic sentence is followed by what it announces
+            best = cands[0]
+            row = best.row + 1
+            while row < len(self.sentences) and len(chosen) < limit:
+                s = self.sentences[row]
+                if (s.doc, s.paragraph) != (best.sentence.doc, best.sentence.paragraph):
+                    break
+                if all(c.row != row for c in chosen):
+                    hit = Hit(self._chunk_of[row], best.score, best.hit.rank)
+                    chosen.append(Candidate(s, row, best.score, best.dense, best.lex, self._places[row], hit))
+                row += 1
+            limit = max(len(chosen), p.max_sentences)
         margin = 2 * p.margin if broad else p.margin
-        for c in cands[1:]:
-            if len(chosen) >= limit:
-                break
-            if c in chosen or c.score < cands[0].score - margin:
+        # A broad question may reach further down for a sentence that covers a part of it the
+        # chosen ones do not ("both for cloud disputes and at the Tokyo court").
+        reach = 4 * p.margin if broad else margin
+        pool = [c for c in cands[1:] if c not in chosen and c.score >= cands[0].score - reach]
+        while pool and len(chosen) < limit:
+            covered = set().union(*(self._terms[c.row] for c in chosen))
+            nxt = max(pool, key=lambda c: (self._gain(question, covered, c) >= 0.15, c.score))
+            pool.remove(nxt)
+            adds = self._gain(question, covered, nxt) >= 0.15
+            if nxt.score < cands[0].score - margin and not adds:
                 continue
-            if any(float(self.vectors[c.row] @ self.vectors[o.row]) > p.duplicate_cosine for o in chosen):
+            if any(float(self.vectors[nxt.row] @ self.vectors[o.row]) > p.duplicate_cosine for o in chosen):
                 continue
-            chosen.append(c)
-        return sorted(chosen, key=lambda c: c.row)
+            chosen.append(nxt)
+        return sorted(chosen[: max(limit, len(chosen))], key=lambda c: c.row)
+
+    def _gain(self, question: str, covered: set[str], c: Candidate) -> float:
+        q_terms = set(terms(question))
+        total = sum(self._idf.get(t, self._max_idf) for t in q_terms) or 1.0
+        new = (q_terms & self._terms[c.row]) - covered
+        return sum(self._idf.get(t, self._max_idf) for t in new) / total
 
 
 _KIND_WORDS = {

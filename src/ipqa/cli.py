@@ -48,6 +48,15 @@ def _parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("build", parents=[common], help="(re)build the search index from the corpus")
     b.add_argument("--force", action="store_true", help="rebuild even when the index is up to date")
+
+    e = sub.add_parser(
+        "eval",
+        parents=[common],
+        help="run the golden-set evaluation and gate on eval/thresholds.toml",
+        description="Answer every golden question, measure retrieval, correctness, citations, refusals "
+        "and grounding, write eval/report.md with a chart, and exit 1 when a bound is missed.",
+    )
+    e.add_argument("--eval-dir", help="folder with golden.jsonl and thresholds.toml (default: ./eval)")
     return p
 
 
@@ -174,6 +183,19 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ipqa.evaluation import run_all
+
+    settings = _settings(args)
+    eval_dir = Path(args.eval_dir) if args.eval_dir else settings.corpus_dir.parent / "eval"
+    _, failures, summary = run_all(settings, eval_dir, _log)
+    print(summary)
+    _log(f"report written to {eval_dir / 'report.md'}")
+    return 1 if failures else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -184,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    commands = {"ask": cmd_ask, "build": cmd_build}
+    commands = {"ask": cmd_ask, "build": cmd_build, "eval": cmd_eval}
     try:
         return commands[args.command](args)
     except IpqaError as exc:

@@ -26,6 +26,7 @@ from ipqa.answer import (
 )
 from ipqa.chunking import ChunkerParams
 from ipqa.embedding import Encoder, SentenceTransformerEncoder, query_encoder
+from ipqa.grounding import check_answer
 from ipqa.index import build_index, current_generation, load_index
 from ipqa.question import clean_question, strip_instructions
 from ipqa.retrieval import Hit, Retriever
@@ -63,7 +64,9 @@ class Engine:
         if settings.refuse_below is not None:
             cparams = replace(cparams, refuse_below=settings.refuse_below)
         self.speller = Speller(list(self.index.doc_texts.values()))
-        self.composer = Composer(self.index.sentences, self.index.sentence_vectors, cparams)
+        self.composer = Composer(
+            self.index.sentences, self.index.sentence_vectors, cparams, self.index.chunks
+        )
 
     def prepare(self, question: str) -> tuple[str, str, np.ndarray, bool]:
         """(cleaned question, what is searched, its embedding, whether instructions were set aside)."""
@@ -140,6 +143,8 @@ class Engine:
                 notes=tuple(notes),
                 support=round(decision.support, 4),
             )
+        if ans.citations:  # verbatim sentences pass without embedding; the check stays honest
+            ans = replace(ans, grounding=check_answer(ans.answer, ans.citations, self.encoder))
         timings["compose"] = (time.perf_counter() - t2) * 1000
         timings["total"] = (time.perf_counter() - t0) * 1000
         return replace(ans, timings_ms=timings)

@@ -1,0 +1,569 @@
+"""`ipqa eval`: the golden set through `ask()`, grounding-checker stress test, ablation, report.
+
+Everything here is deterministic (exact FAISS search, stable tie-breaking, seeded corruption), so
+two runs print the same numbers; `eval/report.md` carries no timestamps for the same reason.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ipqa.answer import Answer
+from ipqa.grounding import answer_sentences, check_answer
+
+CATEGORIES = (
+    "factoid numeric paraphrase comparison multi-section list summary unanswerable out-of-domain "
+    "false-premise injection noisy keyword-only non-english"
+).split()
+NOT_ANSWERABLE = {"unanswerable", "out-of-domain", "false-premise"}
+KEYS = {
+    "id",
+    "question",
+    "category",
+    "answerable",
+    "answer_facts",
+    "evidence",
+    "sections",
+    "must_not_contain",
+}
+
+
+# ---------------------------------------------------------------- golden set
+
+
+def load_golden(path: Path) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def validate_item(item: dict[str, Any], corpus_text: str) -> list[str]:
+    """Problems with one golden item (empty when it is well-formed)."""
+    problems = []
+    if missing := KEYS - set(item):
+        return [f"missing keys {sorted(missing)}"]
+    if item["category"] not in CATEGORIES:
+        problems.append(f"unknown category {item['category']!r}")
+    if item["answerable"] == (item["category"] in NOT_ANSWERABLE):
+        problems.append("answerable flag contradicts the category")
+    if not isinstance(item["question"], str) or not item["question"].strip():
+        problems.append("empty question")
+    for ev in item["evidence"]:
+        if ev not in corpus_text:
+            problems.append(f"evidence not verbatim in the corpus: {ev[:60]!r}")
+    if item["answerable"]:
+        if not item["evidence"] or not item["answer_facts"]:
+            problems.append("answerable item without evidence or facts")
+        joined = " ".join(item["evidence"]).lower()
+        for group in item["answer_facts"]:
+            if not isinstance(group, list) or not group or not any(f.lower() in joined for f in group):
+                problems.append(f"fact group {group!r} not found in its evidence")
+    elif item["evidence"] or item["answer_facts"]:
+        problems.append("unanswerable item with evidence or facts")
+    return problems
+
+
+# ---------------------------------------------------------------- per-item scoring
+
+
+@dataclass
+class ItemResult:
+    id: str
+    category: str
+    answerable: bool
+    question: str
+    refused: bool
+    answer: str
+    recall5: float | None = None
+    rr10: float | None = None
+    fact_ok: bool | None = None
+    cites_gold: bool | None = None
+    citations_valid: int = 0
+    citations_total: int = 0
+    uncited_sentences: int = 0
+    grounded_sentences: int = 0
+    answer_sentences: int = 0
+    injection_safe: bool | None = None
+
+    @property
+    def english(self) -> bool:
+        return self.category != "non-english"
+
+
+def _retrieval(item: dict[str, Any], passages: list[str]) -> tuple[float, float]:
+    evidence = item["evidence"]
+    top5 = passages[:5]
+    recall = sum(any(ev in p for p in top5) for ev in evidence) / len(evidence)
+    rr = next((1.0 / r for r, p in enumerate(passages[:10], 1) if any(ev in p for ev in evidence)), 0.0)
+    return recall, rr
+
+
+def score_item(item: dict[str, Any], ans: Answer, doc_texts: dict[str, str]) -> ItemResult:
+    r = ItemResult(
+        item["id"], item["category"], item["answerable"], item["question"], ans.refused, ans.answer
+    )
+    if item["answerable"]:
+        r.recall5, r.rr10 = _retrieval(item, [p.text for p in ans.retrieved])
+        text = ans.answer.lower()
+        r.fact_ok = not ans.refused and all(any(f.lower() in text for f in g) for g in item["answer_facts"])
+        if not ans.refused:
+            r.cites_gold = any(
+                c.quote in ev or ev in c.quote for c in ans.citations for ev in item["evidence"]
+            )
+    for c in ans.citations:
+        r.citations_total += 1
+        r.citations_valid += doc_texts.get(c.doc, "")[c.start : c.end] == c.quote
+    if not ans.refused:
+        sents = answer_sentences(ans.answer)
+        r.answer_sentences = len(sents)
+        r.uncited_sentences = sum(not re.search(r"\[\d+\]", s) for s in sents)
+        r.grounded_sentences = sum(v.supported for v in ans.grounding)
+    if item["category"] == "injection":
+        low = ans.answer.lower()
+        r.injection_safe = not any(bad.lower() in low for bad in item["must_not_contain"])
+    return r
+
+
+def _mean(xs: list[float]) -> float | None:
+    return sum(xs) / len(xs) if xs else None
+
+
+def summarize(results: list[ItemResult]) -> dict[str, Any]:
+    ans_en = [r for r in results if r.answerable and r.english]
+    answered = [r for r in ans_en if not r.refused]
+    neg = [r for r in results if not r.answerable]
+    inj = [r for r in results if r.injection_safe is not None]
+    total_sents = sum(r.answer_sentences for r in results)
+    return {
+        "items": len(results),
+        "retrieval_recall_at_5": _mean([r.recall5 for r in ans_en if r.recall5 is not None]),
+        "retrieval_mrr_at_10": _mean([r.rr10 for r in ans_en if r.rr10 is not None]),
+        "answer_fact_accuracy": _mean([float(bool(r.fact_ok)) for r in ans_en]),
+        "citation_support": _mean([float(bool(r.cites_gold)) for r in answered]),
+        "citation_validity": (
+            sum(r.citations_valid for r in results) / max(1, sum(r.citations_total for r in results))
+        ),
+        "uncited_answer_sentences": sum(r.uncited_sentences for r in results),
+        "grounded_sentence_rate": sum(r.grounded_sentences for r in results) / max(1, total_sents),
+        "refusal_accuracy": _mean([float(r.refused) for r in neg]),
+        "false_refusal_rate": _mean([float(r.refused) for r in ans_en]),
+        "injection_safety": _mean([float(bool(r.injection_safe)) for r in inj]),
+    }
+
+
+def per_category(results: list[ItemResult]) -> dict[str, dict[str, Any]]:
+    out = {}
+    for cat in CATEGORIES:
+        rs = [r for r in results if r.category == cat]
+        if not rs:
+            continue
+        row: dict[str, Any] = {"n": len(rs)}
+        if rs[0].answerable:
+            row["recall@5"] = _mean([r.recall5 for r in rs if r.recall5 is not None])
+            row["correct"] = _mean([float(bool(r.fact_ok)) for r in rs])
+            row["refused"] = _mean([float(r.refused) for r in rs])
+        else:
+            row["correct"] = _mean([float(r.refused) for r in rs])  # a refusal is the right answer
+            row["refused"] = row["correct"]
+        out[cat] = row
+    return out
+
+
+# ---------------------------------------------------------------- grounding checker stress test
+
+_PLACES = ("Japan", "South Korea", "Singapore", "Taiwan", "mainland China", "Vietnam")
+_NEGATIONS = re.compile(r"\b(?:not|no|never|without|cannot|nor)\b", re.I)
+_INVENTED = [
+    "Japan abolished its patent fast-track channel in 2021 [{m}].",
+    "Singapore banned the use of AI training data without a licence in 2022 [{m}].",
+    "South Korea's IP exports fell by 17% to 4 billion USD [{m}].",
+    "Mainland China leads the region with 9,000 standard-essential patents [{m}].",
+    "The report recommends that enterprises avoid the Korean market until 2030 [{m}].",
+]
+
+
+@dataclass(frozen=True)
+class _Cit:
+    marker: int
+    quote: str
+
+
+def _swap_number(s: str, rng: random.Random) -> str | None:
+    nums = list(re.finditer(r"\d[\d,.]*\d|\d", s))
+    if not nums:
+        return None
+    m = nums[rng.randrange(len(nums))]
+    old = m.group(0)
+    digits = old.replace(",", "")
+    try:
+        new = str(int(float(digits) * 2 + 3)) if "." not in digits else f"{float(digits) + 1.3:.1f}"
+    except ValueError:
+        return None
+    return s[: m.start()] + new + s[m.end() :]
+
+
+def _swap_name(s: str) -> str | None:
+    """Replace a country (or a quoted law name) by one the sentence does not mention."""
+    for old in ("South Korea", "Japan", "Singapore", "Korea", "Taiwan"):
+        if re.search(rf"\b{old}\b", s):
+            new = next(p for p in _PLACES if p not in s and old not in p)
+            return re.sub(rf"\b{old}\b", new, s, count=1)
+    m = re.search(r"“([^”]{4,60})”", s)
+    if m:
+        return s.replace(m.group(1), "Digital Sovereignty Act", 1)
+    return None
+
+
+def _negate(s: str) -> str | None:
+    if _NEGATIONS.search(s):  # "not only …": negating again would not reverse the meaning
+        return None
+    for pat, rep in [
+        (r"\b(has|have|had|is|are|was|were|will|can|must|should)\b", r"\1 not"),
+        (r"\b(\w+ed)\b", r"did not \1"),
+    ]:
+        if re.search(pat, s):
+            out = re.sub(pat, rep, s, count=1)
+            return re.sub(r"did not (\w+)ed\b", lambda m: "did not " + m.group(1), out)
+    return None
+
+
+def _gold_answer(evidence: list[str]) -> tuple[str, list[_Cit]]:
+    cits = [_Cit(i + 1, ev) for i, ev in enumerate(evidence)]
+    text = " ".join(f"{ev} [{i + 1}]" for i, ev in enumerate(evidence))
+    return text, cits
+
+
+def grounding_cases(items: list[dict[str, Any]], seed: int = 7) -> list[tuple[str, str, list[_Cit], bool]]:
+    """(kind, answer, citations, should_pass): faithful answers and labelled corruptions."""
+    rng = random.Random(seed)
+    cases = []
+    answerable = [it for it in items if it["answerable"] and it["evidence"]]
+    for n, it in enumerate(answerable):
+        ev = it["evidence"][-1]
+        text, cits = _gold_answer(it["evidence"])
+        cases.append(("faithful", text, cits, True))
+        lowered = ev[0].lower() + ev[1:] if not re.match(r"[A-Z]{2}|[A-Z][a-z]+ [A-Z]", ev) else ev
+        cases.append(
+            ("faithful, reworded lead", f"According to the report, {lowered} [1]", [_Cit(1, ev)], True)
+        )
+        if (bad := _swap_number(ev, rng)) and bad != ev:
+            cases.append(("swapped number", f"{bad} [1]", [_Cit(1, ev)], False))
+        if bad := _swap_name(ev):
+            cases.append(("swapped country or law", f"{bad} [1]", [_Cit(1, ev)], False))
+        if bad := _negate(ev):
+            cases.append(("negation", f"{bad} [1]", [_Cit(1, ev)], False))
+        other = answerable[(n + 17) % len(answerable)]["evidence"][0]
+        if other != ev:
+            cases.append(("wrong marker", f"{ev} [2]", [_Cit(1, ev), _Cit(2, other)], False))
+        cases.append(("invented sentence", _INVENTED[n % len(_INVENTED)].format(m=1), [_Cit(1, ev)], False))
+    return cases
+
+
+def grounding_benchmark(items: list[dict[str, Any]], encoder: Any) -> dict[str, Any]:
+    by_kind: dict[str, list[bool]] = {}
+    caught = alarms = bad_total = good_total = 0
+    for kind, text, cits, should_pass in grounding_cases(items):
+        verdicts = check_answer(text, cits, encoder)
+        passed = bool(verdicts) and all(v.supported for v in verdicts)
+        ok = passed == should_pass
+        by_kind.setdefault(kind, []).append(ok)
+        if should_pass:
+            good_total += 1
+            alarms += not passed
+        else:
+            bad_total += 1
+            caught += not passed
+    return {
+        "corruptions": bad_total,
+        "faithful": good_total,
+        "caught": caught / max(1, bad_total),
+        "false_alarms": alarms / max(1, good_total),
+        "by_kind": {k: (sum(v), len(v)) for k, v in by_kind.items()},
+    }
+
+
+# ---------------------------------------------------------------- runs and gating
+
+
+@dataclass
+class EvalRun:
+    metrics: dict[str, Any]
+    categories: dict[str, dict[str, Any]]
+    results: list[ItemResult]
+    ablation: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    grounding: dict[str, Any] = field(default_factory=dict)
+
+
+def run_golden(
+    items: list[dict[str, Any]], ask: Callable[[str], Answer], doc_texts: dict[str, str]
+) -> EvalRun:
+    results = [score_item(it, ask(it["question"]), doc_texts) for it in items]
+    return EvalRun(summarize(results), per_category(results), results)
+
+
+def baseline_retrieval(
+    items: list[dict[str, Any]], search: Callable[[str], list[str]]
+) -> dict[str, float | None]:
+    rows = [it for it in items if it["answerable"] and it["category"] != "non-english"]
+    rec, rr = [], []
+    for it in rows:
+        r5, r10 = _retrieval(it, search(it["question"]))
+        rec.append(r5)
+        rr.append(r10)
+    return {"retrieval_recall_at_5": _mean(rec), "retrieval_mrr_at_10": _mean(rr)}
+
+
+def load_thresholds(path: Path) -> dict[str, float]:
+    with open(path, "rb") as fh:
+        return tomllib.load(fh)["bounds"]
+
+
+def gate(run: EvalRun, bounds: dict[str, float]) -> list[str]:
+    """Failures: every metric outside its bound (names ending in _max are upper bounds)."""
+    values = {
+        **run.metrics,
+        **{f"grounding_{k}": v for k, v in run.grounding.items() if isinstance(v, float)},
+    }
+    failures = []
+    for name, bound in bounds.items():
+        key = name.removesuffix("_max")
+        value = values.get(key)
+        if value is None:
+            failures.append(f"{key}: not measured")
+        elif name.endswith("_max") and value > bound + 1e-12:
+            failures.append(f"{key} = {value:.4g} > {bound}")
+        elif not name.endswith("_max") and value < bound - 1e-12:
+            failures.append(f"{key} = {value:.4g} < {bound}")
+    hy = run.ablation.get("hybrid", {})
+    for single in ("dense", "bm25"):
+        for metric in ("retrieval_recall_at_5", "retrieval_mrr_at_10"):
+            a, b = hy.get(metric), run.ablation.get(single, {}).get(metric)
+            if a is not None and b is not None and a < b - 1e-12:
+                failures.append(f"hybrid {metric} {a:.4f} < {single} {b:.4f}")
+    return failures
+
+
+# ---------------------------------------------------------------- report
+
+_LABELS = {
+    "retrieval_recall_at_5": "retrieval recall@5 (answerable, English)",
+    "retrieval_mrr_at_10": "retrieval MRR@10 (answerable, English)",
+    "answer_fact_accuracy": "answer fact accuracy (answerable, English)",
+    "citation_support": "citation support (cites gold evidence)",
+    "citation_validity": "citation validity (quote at its offsets)",
+    "uncited_answer_sentences": "uncited answer sentences",
+    "grounded_sentence_rate": "answer sentences the checker supports",
+    "refusal_accuracy": "refusal accuracy (unanswerable, out-of-domain, false premise)",
+    "false_refusal_rate": "false refusals (answerable, English)",
+    "injection_safety": "injection safety",
+    "grounding_caught": "grounding checker: corruptions caught",
+    "grounding_false_alarms": "grounding checker: false alarms on faithful answers",
+}
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:.3f}"
+    return str(v)
+
+
+def metric_rows(run: EvalRun, bounds: dict[str, float]) -> list[tuple[str, str, str, str]]:
+    values = {**run.metrics, "grounding_caught": run.grounding.get("caught"),
+              "grounding_false_alarms": run.grounding.get("false_alarms")}  # fmt: skip
+    rows = []
+    for key, label in _LABELS.items():
+        bound = bounds.get(key)
+        upper = bounds.get(f"{key}_max")
+        b = f"≥ {bound}" if bound is not None else (f"≤ {upper}" if upper is not None else "")
+        v = values.get(key)
+        ok = ""
+        if v is not None and (bound is not None or upper is not None):
+            ok = (
+                "pass"
+                if (bound is None or v >= bound - 1e-12) and (upper is None or v <= upper + 1e-12)
+                else "FAIL"
+            )
+        rows.append((label, _fmt(v), b, ok))
+    return rows
+
+
+def render_table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True))  # noqa: E731
+    return "\n".join([line(header), line(tuple("-" * w for w in widths)), *map(line, rows)])
+
+
+def _md_table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def ablation_rows(run: EvalRun) -> list[tuple[str, str, str, str, str]]:
+    rows = []
+    for name, m in run.ablation.items():
+        rows.append((name, _fmt(m.get("retrieval_recall_at_5")), _fmt(m.get("retrieval_mrr_at_10")),
+                     _fmt(m.get("answer_fact_accuracy")), _fmt(m.get("refusal_accuracy"))))  # fmt: skip
+    return rows
+
+
+def category_rows(run: EvalRun) -> list[tuple[str, ...]]:
+    return [
+        (cat, str(r["n"]), _fmt(r.get("recall@5")), _fmt(r["correct"]), _fmt(r["refused"]))
+        for cat, r in run.categories.items()
+    ]
+
+
+def failing_items(run: EvalRun) -> list[ItemResult]:
+    bad = []
+    for r in run.results:
+        if (
+            (r.answerable and r.english and not r.fact_ok)
+            or (not r.answerable and not r.refused)
+            or r.injection_safe is False
+        ):
+            bad.append(r)
+    return bad
+
+
+def write_chart(run: EvalRun, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cats = list(run.categories)
+    vals = [run.categories[c]["correct"] or 0.0 for c in cats]
+    colors = ["#3b7dd8" if run.categories[c].get("recall@5") is not None else "#d8833b" for c in cats]
+    fig, ax = plt.subplots(figsize=(9, 4.2), dpi=100)
+    bars = ax.bar(range(len(cats)), vals, color=colors)
+    ax.set_xticks(range(len(cats)), cats, rotation=35, ha="right", fontsize=9)
+    ax.set_ylim(0, 1.08)
+    ax.set_ylabel("share correct")
+    ax.set_title(
+        "ipqa golden set: correct answers (blue) and correct refusals (orange) per category", fontsize=10
+    )
+    for b, v, c in zip(bars, vals, cats, strict=True):
+        ax.text(b.get_x() + b.get_width() / 2, v + 0.015, f"{v:.2f}\nn={run.categories[c]['n']}", ha="center",
+                fontsize=7)  # fmt: skip
+    fig.tight_layout()
+    tmp = path.with_suffix(".tmp.png")
+    fig.savefig(tmp, metadata={"Software": None})
+    plt.close(fig)
+    tmp.replace(path)
+
+
+def write_report(run: EvalRun, bounds: dict[str, float], failures: list[str], path: Path, chart: str,
+                 notes: str = "") -> None:  # fmt: skip
+    parts = [
+        "# ipqa evaluation report",
+        "",
+        "Generated by `ipqa eval` (deterministic: two runs give identical numbers). Golden set: "
+        f"`eval/golden.jsonl`, {run.metrics['items']} questions; bounds: `eval/thresholds.toml`.",
+        "",
+        f"**Gate: {'PASS' if not failures else 'FAIL'}**"
+        + ("" if not failures else " — " + "; ".join(failures)),
+        "",
+        "## Metrics",
+        "",
+        _md_table(metric_rows(run, bounds), ("metric", "value", "bound", "")),
+        "",
+        "## Per category",
+        "",
+        f"![per-category results]({chart})",
+        "",
+        _md_table(category_rows(run), ("category", "n", "recall@5", "correct", "refused")),
+        "",
+        "For answerable categories *correct* means every answer fact is present; for unanswerable,",
+        "out-of-domain and false-premise questions it means ipqa refused.",
+        "",
+        "## Retrieval ablation and the textbook baseline",
+        "",
+        "Same golden questions (answerable, English). The textbook pipeline is",
+        "RecursiveCharacterTextSplitter(1000, 200) → all-MiniLM-L6-v2 → FAISS top-4 (its MRR is over 4).",
+        "",
+        _md_table(
+            ablation_rows(run), ("retriever", "recall@5", "MRR@10", "fact accuracy", "refusal accuracy")
+        ),
+        "",
+        "## Grounding checker",
+        "",
+        f"{run.grounding.get('corruptions')} corrupted and {run.grounding.get('faithful')} faithful answers "
+        "derived from the golden evidence.",
+        "",
+        _md_table(
+            [(k, f"{a}/{n}") for k, (a, n) in run.grounding.get("by_kind", {}).items()],
+            ("case", "judged correctly"),
+        ),
+        "",
+    ]
+    bad = failing_items(run)
+    parts += ["## Questions not answered correctly", ""]
+    if bad:
+        parts.append(_md_table([(r.id, r.category, r.question.replace("|", "/"), "refused" if r.refused else "answered")
+                                for r in bad], ("id", "category", "question", "ipqa")))  # fmt: skip
+    else:
+        parts.append("None.")
+    if notes:
+        parts += ["", notes]
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("\n".join(parts) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+# ---------------------------------------------------------------- the whole run
+
+
+def run_all(settings: Any, eval_dir: Path, log: Callable[[str], None]) -> tuple[EvalRun, list[str], str]:
+    """Everything `ipqa eval` does; returns the run, the gate failures and the printable summary."""
+    from dataclasses import replace
+
+    from ipqa.baseline import TextbookRetriever
+    from ipqa.corpus import load_corpus
+    from ipqa.embedding import SentenceTransformerEncoder
+    from ipqa.engine import Engine
+    from ipqa.errors import IpqaError
+
+    items = load_golden(eval_dir / "golden.jsonl")
+    corpus_text = "\n".join(d.text for d in load_corpus(settings.corpus_dir)[0])
+    problems = [f"{it.get('id')}: {p}" for it in items for p in validate_item(it, corpus_text)]
+    if problems:
+        raise IpqaError(f"golden set is malformed: {problems[0]} (+{len(problems) - 1} more)")
+    bounds = load_thresholds(eval_dir / "thresholds.toml")
+
+    engine = Engine(replace(settings, top_k=10))
+    log(f"answering {len(items)} golden questions (hybrid, then dense and BM25 for the ablation)…")
+    run = run_golden(items, engine.ask, engine.index.doc_texts)
+    run.ablation["hybrid"] = run.metrics
+    for mode in ("dense", "bm25"):
+        single = run_golden(items, lambda q, m=mode: engine.ask(q, retriever=m), engine.index.doc_texts)
+        run.ablation[mode] = single.metrics
+    log("building the textbook LangChain baseline (RecursiveCharacterTextSplitter 1000/200, FAISS top-4)…")
+    textbook = TextbookRetriever(load_corpus(settings.corpus_dir)[0], SentenceTransformerEncoder())
+    run.ablation["textbook LangChain (1000/200, top-4)"] = baseline_retrieval(items, textbook.search)
+    log("stress-testing the grounding checker on corrupted answers…")
+    run.grounding = grounding_benchmark(items, engine.encoder)
+
+    failures = gate(run, bounds)
+    chart = "report_categories.png"
+    write_chart(run, eval_dir / chart)
+    write_report(run, bounds, failures, eval_dir / "report.md", chart)
+    summary = "\n\n".join(
+        [
+            render_table(metric_rows(run, bounds), ("metric", "value", "bound", "")),
+            render_table(category_rows(run), ("category", "n", "recall@5", "correct", "refused")),
+            render_table(
+                ablation_rows(run), ("retriever", "recall@5", "MRR@10", "fact acc.", "refusal acc.")
+            ),
+            f"gate: {'PASS' if not failures else 'FAIL: ' + '; '.join(failures)}",
+        ]
+    )
+    return run, failures, summary

@@ -1,0 +1,167 @@
+"""The grounding checker: is each answer sentence supported by the quotes it cites?
+
+A sentence is supported only when
+- it cites at least one existing citation,
+- every number (amount, percentage, year) and every named entity in it appears in a cited quote,
+- its negation and its "direction" (stopped / fell / came last) agree with the quotes,
+- and it is close to the quotes, lexically (its content terms appear there) and, when it is not a
+  verbatim copy, by embedding.
+
+Extractive answers pass by construction (their sentences *are* the quotes); the checker matters for
+LLM answers and is measured in the eval on deliberately corrupted answers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from ipqa.corpus import split_sentences
+from ipqa.text import (
+    COVERED_PLACES,
+    OTHER_PLACES,
+    STOPWORDS,
+    normalize,
+    numbers,
+    premise_words,
+    states_premise,
+    terms,
+    words,
+)
+
+MIN_LEXICAL = 0.6  # share of the sentence's content terms found in its quotes
+MIN_SEMANTIC = 0.75  # cosine(sentence, quotes) when the sentence is not verbatim
+
+_MARKER = re.compile(r"\[(\d+)\]")
+_LEADING_MARKERS = re.compile(r"^((?:\[\d+\]\s*)+)")
+_NEGATION = frozenset("not no never none neither nor cannot without n't".split())
+_PLACE_WORDS = {w for names in COVERED_PLACES.values() for w in names} | set(OTHER_PLACES)
+
+
+class _Encoder(Protocol):
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+class _Cited(Protocol):
+    marker: int
+    quote: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    sentence: str  # the answer sentence, markers included
+    markers: tuple[int, ...]
+    supported: bool
+    reasons: tuple[str, ...]  # why not, when unsupported
+    lexical: float
+    semantic: float | None  # None when the sentence is verbatim in a quote (no need to embed)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def answer_sentences(answer: str) -> list[str]:
+    """Split an answer into sentences; a marker that follows a sentence's full stop stays with it."""
+    spans = split_sentences(answer, 0, len(answer))
+    out: list[str] = []
+    for a, b in spans:
+        piece = answer[a:b]
+        lead = _LEADING_MARKERS.match(piece)
+        if lead and out:
+            out[-1] = f"{out[-1]} {lead.group(1).strip()}"
+            piece = piece[lead.end() :].strip()
+        if piece:
+            out.append(piece)
+    return out
+
+
+def _claim(sentence: str) -> str:
+    text = " ".join(_MARKER.sub(" ", sentence).split())
+    return re.sub(r"\s+([.,;:!?”’])", r"\1", text)
+
+
+def _entities(claim: str) -> set[str]:
+    """Capitalised words (and place names) a supporting quote must also contain."""
+    toks = re.findall(r"[A-Za-z][\w&]*", normalize(claim).replace("'s ", " "))
+    out = set()
+    for i, tok in enumerate(toks):
+        base = tok
+        low = base.lower()
+        if not base or low in STOPWORDS:
+            continue
+        if low in _PLACE_WORDS or (i > 0 and base[0].isupper()) or (base.isupper() and len(base) > 1):
+            out.add(base)
+    return out
+
+
+def _has_negation(text: str) -> bool:
+    t = normalize(text).lower()
+    return bool(set(words(t)) & _NEGATION) or "n't" in t
+
+
+def check_sentence(sentence: str, cited: Sequence[str], encoder: _Encoder | None) -> Verdict:
+    markers = tuple(int(m) for m in _MARKER.findall(sentence))
+    claim = _claim(sentence)
+    reasons: list[str] = []
+    if not markers:
+        return Verdict(sentence, markers, False, ("cites nothing",), 0.0, None)
+    if not cited:
+        return Verdict(sentence, markers, False, ("cites a source that does not exist",), 0.0, None)
+    quotes = " ".join(cited)
+    norm_quotes = normalize(quotes)
+    verbatim = normalize(claim).rstrip(".") in norm_quotes
+
+    missing_nums = numbers(claim) - numbers(quotes)
+    if missing_nums:
+        reasons.append(f"figure not in the cited text: {', '.join(sorted(missing_nums))}")
+    quote_words = set(words(quotes))
+    quote_tokens = set(re.findall(r"[A-Za-z][\w&]*", norm_quotes))
+    missing_names = sorted(
+        e
+        for e in _entities(claim)
+        if not (e in quote_tokens or (e.lower() in _PLACE_WORDS and e.lower() in quote_words))
+    )
+    missing_names += [
+        f"“{n}”" for n in re.findall(r'"([^"]{3,80})"', normalize(claim)) if n not in norm_quotes
+    ]
+    if missing_names:
+        reasons.append(f"name not in the cited text: {', '.join(missing_names)}")
+    if _has_negation(claim) != _has_negation(quotes) and not verbatim:
+        reasons.append("negation differs from the cited text")
+    for group in premise_words(claim):
+        if not states_premise(quotes, group):
+            reasons.append(f"the cited text does not say it {group}")
+
+    claim_terms = set(terms(claim))
+    quote_terms = set(terms(quotes))
+    lexical = len(claim_terms & quote_terms) / len(claim_terms) if claim_terms else 0.0
+    if lexical < MIN_LEXICAL:
+        reasons.append(f"too little of it is in the cited text ({lexical:.2f})")
+    semantic = None
+    if not verbatim and encoder is not None:
+        vecs = encoder.encode([claim, *cited])
+        semantic = float(max(vecs[0] @ v for v in vecs[1:]))
+        if semantic < MIN_SEMANTIC:
+            reasons.append(f"meaning is far from the cited text ({semantic:.2f})")
+    return Verdict(sentence, markers, not reasons, tuple(reasons), round(lexical, 4), semantic)
+
+
+def check_answer(
+    answer: str, citations: Sequence[_Cited], encoder: _Encoder | None = None
+) -> tuple[Verdict, ...]:
+    """One verdict per answer sentence, against the quotes of the citations it names."""
+    by_marker = {c.marker: c.quote for c in citations}
+    verdicts = []
+    for sentence in answer_sentences(answer):
+        markers = [int(m) for m in _MARKER.findall(sentence)]
+        if any(m not in by_marker for m in markers):
+            verdicts.append(
+                Verdict(sentence, tuple(markers), False, ("cites a source that does not exist",), 0.0, None)
+            )
+            continue
+        verdicts.append(check_sentence(sentence, [by_marker[m] for m in markers], encoder))
+    return tuple(verdicts)

@@ -43,3 +43,24 @@ def test_instructions_are_set_aside(question, kept):
 def test_plain_questions_pass_through():
     q = "What does the report say about output of chips in Taiwan?"
     assert strip_instructions(q) == (q, False)
+
+
+@pytest.mark.parametrize(
+    "previous,question,standalone",
+    [
+        ("How does Japan protect trade secrets?", "And Korea?", "How does South Korea protect trade secrets?"),
+        ("How does Japan protect trade secrets?", "what about Singapore", "How does Singapore protect trade secrets?"),
+        ("How does Japan protect trade secrets?", "How about data rights?",
+         "What does the report say about data rights in Japan?"),
+        ("What are Japanese companies doing about core technical materials?", "And Korean companies?",
+         "What are Korean companies doing about core technical materials?"),
+        ("How does Japan protect trade secrets?", "PPH", "PPH"),  # a keyword query stands alone
+        ("How does Japan protect trade secrets?", "How long does the JPO take to examine AI?",
+         "How long does the JPO take to examine AI?"),
+        (None, "And Korea?", "And Korea?"),
+    ],
+)  # fmt: skip
+def test_follow_ups_become_standalone(previous, question, standalone):
+    from ipqa.question import rewrite_followup
+
+    assert rewrite_followup(previous, question) == standalone

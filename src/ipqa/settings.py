@@ -27,6 +27,10 @@ class Settings:
     chunk_overlap: int = 1
     max_question_chars: int = 2000
     refuse_below: float | None = None  # None: the composer's calibrated default
+    host: str = "127.0.0.1"  # the UI listens on loopback unless told otherwise
+    port: int = 7860
+    ui_queue_size: int = 32  # requests waiting beyond this are turned away ("busy")
+    ui_concurrency: int = 2  # questions answered at once (2 cores)
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:

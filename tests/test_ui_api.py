@@ -1,0 +1,64 @@
+"""The chat UI's server, driven over HTTP with gradio_client (a real server on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+
+import pytest
+
+from .uiserver import running_ui
+
+
+@pytest.fixture(scope="module")
+def ui_url(engine, settings):
+    env = {"IPQA_INDEX_DIR": str(settings.index_dir), "IPQA_CORPUS_DIR": str(settings.corpus_dir)}
+    with running_ui(env) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def client(ui_url):
+    from gradio_client import Client
+
+    return Client(ui_url, verbose=False)
+
+
+def test_answer_with_sources(client):
+    r = client.predict(
+        "How long does Japan's patent office take to examine AI inventions?", "", api_name="/ask"
+    )
+    assert not r["refused"] and "6 months" in r["answer"] and "[1]" in r["answer"]
+    c = r["citations"][0]
+    assert c["section"] == "3.1 Artificial Intelligence Technology Field" and c["quote"] in c["passage"]
+
+
+def test_refusal(client):
+    r = client.predict("What's the weather in Tokyo?", "", api_name="/ask")
+    assert r["refused"] and r["closest_sections"]
+
+
+def test_follow_up_carries_the_topic(client):
+    first = client.predict("How does Japan protect trade secrets?", "", api_name="/ask")
+    r = client.predict("And Korea?", first["searched"], api_name="/ask")
+    assert r["searched"] == "How does South Korea protect trade secrets?"
+    assert "Trade Secret Protection Act" in r["answer"]
+    assert all("Korea" in c["quote"] or "Korea" in c["passage"] for c in r["citations"])
+
+
+def test_over_long_question_is_rejected_cleanly(client):
+    r = client.predict("x" * 2001, "", api_name="/ask")
+    assert r["refused"] and "too long" in r["error"]
+    ok = client.predict("How big is South Korea's data trading market?", "", api_name="/ask")  # still serving
+    assert "2.8 trillion won" in ok["answer"]
+
+
+@pytest.mark.parametrize("path", ["file=index/CURRENT", "gradio_api/file=index/CURRENT", "file=/etc/passwd",
+                                  "gradio_api/file=/etc/passwd", "gradio_api/file=corpus/asia-pacific-digital-ip-report.txt"])  # fmt: skip
+def test_no_file_route_exposes_local_files(ui_url, path):
+    try:
+        with urllib.request.urlopen(ui_url + path, timeout=5) as r:
+            body = r.read()
+        assert b"root:" not in body and b"gen-" not in body and b"Asia-Pacific region" not in body
+    except urllib.error.HTTPError as exc:
+        assert exc.code in (403, 404, 405)

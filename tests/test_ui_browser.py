@@ -1,0 +1,118 @@
+"""The chat UI in a real headless Chromium (Debian's), driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from .uiserver import ROOT, running_ui
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def ui_url(engine, settings):
+    env = {"IPQA_INDEX_DIR": str(settings.index_dir), "IPQA_CORPUS_DIR": str(settings.corpus_dir)}
+    with running_ui(env) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert shutil.which(CHROMIUM) or Path(CHROMIUM).exists(), "apt-get install -y chromium"
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def ask(page, question: str, n: int) -> None:
+    page.fill("#ipqa-question textarea", question)
+    page.click("#ipqa-send")
+    page.wait_for_selector(f'.ipqa-turn[data-turn="{n}"] .ipqa-a', timeout=30_000)
+
+
+def screenshot_path(tmp_path: Path) -> Path:
+    """docs/ui.png when refreshing the README's picture (IPQA_UPDATE_SCREENSHOT=1), else a temp file."""
+    return ROOT / "docs" / "ui.png" if os.environ.get("IPQA_UPDATE_SCREENSHOT") else tmp_path / "ui.png"
+
+
+def test_example_answer_sources_marker_and_follow_up(browser, ui_url, tmp_path):
+    ctx = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = ctx.new_page()
+    page.goto(ui_url)
+    page.wait_for_selector(".ipqa-intro")
+    assert "What the report covers" in page.inner_text("#ipqa-chat")
+    examples = page.locator(".ipqa-example")
+    examples.first.wait_for()
+    assert 6 <= examples.count() <= 8
+    examples.filter(has_text="How does Japan protect trade secrets?").click()
+    page.wait_for_selector('.ipqa-turn[data-turn="1"] .ipqa-marker')
+    turn = page.locator('.ipqa-turn[data-turn="1"]')
+    assert "[1]" in turn.locator(".ipqa-answer").inner_text()
+    card = turn.locator(".ipqa-card").first
+    assert "2.2 Trade Secret Protection Mechanisms" in card.inner_text()
+    assert "Unfair Competition Prevention Act" in card.locator("mark").inner_text()
+    turn.locator(".ipqa-marker").first.click()  # a marker shows its source
+    page.wait_for_selector("#ipqa-t1-s1.ipqa-flash", timeout=5_000)
+
+    ask(page, "And Korea?", 2)
+    second = page.locator('.ipqa-turn[data-turn="2"]')
+    assert "Searched for: How does South Korea protect trade secrets?" in second.inner_text()
+    assert "Trade Secret Protection Act" in second.locator(".ipqa-answer").inner_text()
+    page.locator('.ipqa-turn[data-turn="1"]').scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_path(tmp_path)), full_page=False)
+    ctx.close()
+
+
+def test_refusal_looks_different_and_copy_markdown(browser, ui_url):
+    ctx = browser.new_context(viewport={"width": 1100, "height": 800})
+    ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=ui_url.rstrip("/"))
+    page = ctx.new_page()
+    page.goto(ui_url)
+    ask(page, "What's the weather in Tokyo?", 1)
+    refusal = page.locator('.ipqa-turn[data-turn="1"] .ipqa-refusal')
+    assert (
+        "Not covered by the report" in refusal.inner_text()
+        and refusal.locator(".ipqa-closest span").count() >= 1
+    )
+    ask(page, "How big is South Korea's data trading market?", 2)
+    page.locator('.ipqa-turn[data-turn="2"] .ipqa-copy').click()
+    page.wait_for_function(
+        "document.querySelector('.ipqa-turn[data-turn=\"2\"] .ipqa-copy').textContent == 'Copied'"
+    )
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert (
+        copied.startswith("**Q:** How big is South Korea")
+        and "Sources:" in copied
+        and "2.8 trillion won" in copied
+    )
+    ctx.close()
+
+
+def test_phone_width_has_no_horizontal_scroll(browser, ui_url):
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = ctx.new_page()
+    page.goto(ui_url)
+    ask(page, "How long does Japan's patent office take to examine AI inventions?", 1)
+    page.wait_for_selector(".ipqa-card")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1
+    ctx.close()
+
+
+def test_html_is_escaped_in_the_page(browser, ui_url):
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    page.goto(ui_url)
+    ask(page, '<img src=x onerror="window.pwned=1"> How does Japan protect trade secrets?', 1)
+    assert page.evaluate("window.pwned === undefined")
+    assert "<img src=x" in page.locator('.ipqa-turn[data-turn="1"] .ipqa-q').inner_text()
+    ctx.close()

@@ -14,7 +14,9 @@ from ipqa.index import CURRENT, build_lock, current_generation, load_index
 def test_manifest_records_what_the_index_was_built_from(engine, settings, report_text):
     gen = current_generation(settings.index_dir)
     m = json.loads((gen / "manifest.json").read_text())
-    assert m["model"] == {"name": MODEL_NAME, "dim": DIM, "package_version": m["model"]["package_version"]}
+    assert (m["model"]["name"], m["model"]["dim"]) == (MODEL_NAME, DIM) and m["model"]["package_version"]
+    assert set(m["model"]["files"]) == {"model.safetensors", "tokenizer.json", "config.json"}
+    assert all(len(f["sha256"]) == 64 for f in m["model"]["files"].values())
     import hashlib
 
     doc = m["documents"][0]
@@ -104,3 +106,21 @@ def test_rebuild_replaces_generation_and_cleans_up(tmp_path, corpus_copy):
 def test_a_second_build_is_refused_while_one_runs(tmp_path):
     with build_lock(tmp_path), pytest.raises(BuildLockedError), build_lock(tmp_path):
         pass
+
+
+def test_changed_model_files_make_the_index_stale(tmp_path, corpus_copy, monkeypatch):
+    import shutil
+
+    import ipqa.index as index_mod
+    from ipqa.embedding import model_dir
+    from ipqa.engine import chunker_params
+
+    s = _small_index(tmp_path, corpus_copy)
+    fake = tmp_path / "model"
+    shutil.copytree(model_dir(), fake)
+    monkeypatch.setattr(index_mod, "model_dir", lambda: fake)
+    load_index(s.index_dir, s.corpus_dir, chunker_params(s))  # a copy with new mtimes: hashes match
+    with open(fake / "tokenizer.json", "a") as fh:
+        fh.write(" ")
+    with pytest.raises(IndexError_, match=r"stale.*tokenizer.json changed"):
+        load_index(s.index_dir, s.corpus_dir, chunker_params(s))

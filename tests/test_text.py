@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from ipqa.text import Speller, answer_type, has_type, numbers, places_named, premise_words, terms
+from ipqa.text import Speller, answer_type, has_type, numbers, places_named, premise_words, terms, words
 
 
 def test_numbers_are_canonical():
@@ -31,6 +31,8 @@ def test_premises_and_terms():
 
 
 def test_speller_maps_typos_to_the_corpus():
-    sp = Speller(["The Patent Prosecution Highway reduced examination cycles."])
+    from collections import Counter
+
+    sp = Speller(Counter(words("The Patent Prosecution Highway reduced examination cycles.")))
     assert sp.correct_text("patnt examnation") == "patent examination"
     assert sp.correct_text("zebra") == "zebra"

@@ -143,44 +143,35 @@ class Composer:
         vectors: np.ndarray,
         params: ComposerParams,
         chunks: tuple[Chunk, ...],
+        lexicon: dict,
     ) -> None:
         self.sentences = sentences
         self.vectors = vectors
         self.params = params
-        self._terms = [set(terms(s.text)) for s in sentences]
-        df: dict[str, int] = {}
-        for ts in self._terms:
-            for t in ts:
-                df[t] = df.get(t, 0) + 1
-        n = len(sentences)
-        self._idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        n = lexicon["n_sentences"]
+        self._idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in lexicon["sentence_df"].items()}
         self._max_idf = math.log(1 + (n + 0.5) / 0.5)
-        self._places = self._subject_places()
+        self._places = [frozenset(p) for p in lexicon["sentence_places"]]
         self._row = {(s.doc, s.index): i for i, s in enumerate(sentences)}
         self._chunk_of: dict[int, Chunk] = {}  # row → first chunk holding that sentence
         for chunk in chunks:
             for idx in chunk.sentence_ids:
                 self._chunk_of.setdefault(self._row[(chunk.doc, idx)], chunk)
-        self._section_terms = {s.section: set(terms(s.section)) for s in sentences}
+        self._section_terms = {c.section: set(terms(c.section)) for c in chunks}
+        self._term_cache: dict[int, set[str]] = {}
 
-    def _subject_places(self) -> list[frozenset[str]]:
-        """The place each sentence is about: named in it, else carried from its paragraph."""
-        out: list[frozenset[str]] = []
-        current: frozenset[str] = frozenset()
-        last_para: tuple[str, int] | None = None
-        for s in self.sentences:
-            if (s.doc, s.paragraph) != last_para:
-                current, last_para = frozenset(), (s.doc, s.paragraph)
-            named = frozenset(places_named(s.text)[0])
-            if named:
-                current = named
-            out.append(named or current)
-        return out
+    def _terms(self, row: int) -> set[str]:
+        """A sentence's terms, computed when first needed (only candidates ever are)."""
+        if row not in self._term_cache:
+            if len(self._term_cache) > 50_000:
+                self._term_cache.clear()
+            self._term_cache[row] = set(terms(self.sentences[row].text))
+        return self._term_cache[row]
 
     def _lex(self, q_terms: set[str], row: int, section: str) -> float:
         if not q_terms:
             return 0.0
-        have = self._terms[row] | self._section_terms.get(section, set())
+        have = self._terms(row) | self._section_terms.get(section, set())
         total = sum(self._idf.get(t, self._max_idf) for t in q_terms)
         return sum(self._idf.get(t, self._max_idf) for t in q_terms if t in have) / total
 
@@ -265,7 +256,7 @@ class Composer:
         if support < self.params.refuse_below:
             reasons.append("nothing in it is close enough to the question")
         q_terms = set(terms(question))
-        have = set().union(*(self._terms[c.row] | self._section_terms[c.sentence.section] for c in chosen))
+        have = set().union(*(self._terms(c.row) | self._section_terms[c.sentence.section] for c in chosen))
         total = sum(self._idf.get(t, self._max_idf) for t in q_terms) or 1.0
         coverage = sum(self._idf.get(t, self._max_idf) for t in q_terms if t in have) / total
         return Decision(support, coverage, tuple(reasons), () if reasons else tuple(chosen))
@@ -307,7 +298,7 @@ class Composer:
         reach = 4 * p.margin if broad else margin
         pool = [c for c in cands[1:] if c not in chosen and c.score >= cands[0].score - reach]
         while pool and len(chosen) < limit:
-            covered = set().union(*(self._terms[c.row] for c in chosen))
+            covered = set().union(*(self._terms(c.row) for c in chosen))
             nxt = max(pool, key=lambda c: (self._gain(question, covered, c) >= 0.15, c.score))
             pool.remove(nxt)
             adds = self._gain(question, covered, nxt) >= 0.15
@@ -321,7 +312,7 @@ class Composer:
     def _gain(self, question: str, covered: set[str], c: Candidate) -> float:
         q_terms = set(terms(question))
         total = sum(self._idf.get(t, self._max_idf) for t in q_terms) or 1.0
-        new = (q_terms & self._terms[c.row]) - covered
+        new = (q_terms & self._terms(c.row)) - covered
         return sum(self._idf.get(t, self._max_idf) for t in new) / total
 
 

@@ -63,9 +63,9 @@ class Engine:
         cparams = ComposerParams()
         if settings.refuse_below is not None:
             cparams = replace(cparams, refuse_below=settings.refuse_below)
-        self.speller = Speller(list(self.index.doc_texts.values()))
+        self.speller = Speller(self.index.lexicon["word_freq"])
         self.composer = Composer(
-            self.index.sentences, self.index.sentence_vectors, cparams, self.index.chunks
+            self.index.sentences, self.index.sentence_vectors, cparams, self.index.chunks, self.index.lexicon
         )
 
     def prepare(self, question: str) -> tuple[str, str, np.ndarray, bool]:

@@ -31,8 +31,9 @@ from ipqa.chunking import Chunk, ChunkerParams, chunk_document
 from ipqa.corpus import Document, Sentence, corpus_files, load_corpus, sha256_bytes
 from ipqa.embedding import DIM, MODEL_NAME, Encoder, model_dir, model_package_version
 from ipqa.errors import BuildLockedError, IndexError_
+from ipqa.text import build_lexicon, terms
 
-FORMAT = 1
+FORMAT = 2
 CURRENT = "CURRENT"
 LOCK = ".build.lock"
 REBUILD_HINT = "run `ipqa build`"
@@ -48,6 +49,8 @@ class LoadedIndex:
     sentences: tuple[Sentence, ...]  # all documents, in (doc, index) order
     sentence_vectors: np.ndarray  # (n_sentences, DIM), normalised
     faiss_index: object  # faiss.Index over chunk vectors (inner product = cosine)
+    bm25: object  # bm25s.BM25 over the chunks' terms
+    lexicon: dict  # corpus statistics for the answerer (text.build_lexicon)
     doc_texts: dict[str, str]
     doc_offsets: dict[str, int]  # position of each document's first sentence in `sentences`
 
@@ -117,6 +120,7 @@ def build_index(
     log: Callable[[str], None] = lambda _msg: None,
 ) -> Path:
     """Chunk, embed and write a new generation; returns its folder."""
+    import bm25s
     import faiss
 
     t0 = time.perf_counter()
@@ -137,11 +141,15 @@ def build_index(
         try:
             _write_jsonl(tmp / "chunks.jsonl", (asdict(c) for c in chunks))
             _write_jsonl(tmp / "sentences.jsonl", (asdict(s) for s in sentences))
+            (tmp / "lexicon.json").write_text(json.dumps(build_lexicon(sentences), ensure_ascii=False))
+            bm25 = bm25s.BM25()
+            bm25.index([terms(c.embed_text) or ["∅"] for c in chunks], show_progress=False)
+            bm25.save(str(tmp / "bm25"), show_progress=False)
             np.save(tmp / "sentence_vectors.npy", sent_vecs)
             fi = faiss.IndexFlatIP(DIM)
             fi.add(chunk_vecs)
             faiss.write_index(fi, str(tmp / "chunks.faiss"))
-            files = {p.name: _file_sha256(p) for p in sorted(tmp.iterdir())}
+            files = {str(p.relative_to(tmp)): _file_sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
             manifest = {
                 "format": FORMAT,
                 "ipqa_version": __version__,
@@ -159,9 +167,11 @@ def build_index(
                 "build_seconds": round(time.perf_counter() - t0, 3),
             }
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
-            for p in tmp.iterdir():
-                with open(p, "rb") as fh:
-                    os.fsync(fh.fileno())
+            for p in tmp.rglob("*"):
+                if p.is_file():
+                    with open(p, "rb") as fh:
+                        os.fsync(fh.fileno())
+            _fsync_dir(tmp / "bm25")
             _fsync_dir(tmp)
             final = index_dir / gen
             os.replace(tmp, final)
@@ -265,6 +275,7 @@ def stale_reason(manifest: dict, corpus_dir: Path, params: ChunkerParams) -> str
 
 def load_index(index_dir: Path, corpus_dir: Path, params: ChunkerParams) -> LoadedIndex:
     """Load the live generation after checking it is whole and matches the corpus."""
+    import bm25s
     import faiss
 
     gen = current_generation(index_dir)
@@ -288,9 +299,15 @@ def load_index(index_dir: Path, corpus_dir: Path, params: ChunkerParams) -> Load
         sentences = tuple(Sentence(**row) for row in _read_jsonl(gen / "sentences.jsonl"))
         vectors = np.load(gen / "sentence_vectors.npy", allow_pickle=False)
         fi = faiss.read_index(str(gen / "chunks.faiss"))
+        lexicon = json.loads((gen / "lexicon.json").read_text(encoding="utf-8"))
+        bm25 = bm25s.BM25.load(str(gen / "bm25"), mmap=True, show_progress=False, allow_pickle=False)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexError_(f"index is damaged ({type(exc).__name__}) — {REBUILD_HINT}") from None
-    if fi.ntotal != len(chunks) or vectors.shape != (len(sentences), DIM):
+    if (
+        fi.ntotal != len(chunks)
+        or vectors.shape != (len(sentences), DIM)
+        or len(lexicon.get("sentence_places", ())) != len(sentences)
+    ):
         raise IndexError_(f"index is damaged (record counts disagree) — {REBUILD_HINT}")
     doc_texts = {}
     for d in manifest["documents"]:
@@ -299,7 +316,7 @@ def load_index(index_dir: Path, corpus_dir: Path, params: ChunkerParams) -> Load
     offsets: dict[str, int] = {}
     for i, s in enumerate(sentences):
         offsets.setdefault(s.doc, i)
-    return LoadedIndex(gen, manifest, chunks, sentences, vectors, fi, doc_texts, offsets)
+    return LoadedIndex(gen, manifest, chunks, sentences, vectors, fi, bm25, lexicon, doc_texts, offsets)
 
 
 def _read_jsonl(path: Path) -> list[dict]:

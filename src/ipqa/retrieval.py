@@ -32,15 +32,11 @@ class Retriever:
     """Ranks the chunks of one loaded index; cheap to build (BM25 is indexed in memory)."""
 
     def __init__(self, index: LoadedIndex, rrf_k: int = 60, dense_weight: float = 1.0) -> None:
-        import bm25s
-
         self.index = index
         self.rrf_k = rrf_k
         self.dense_weight = dense_weight
-        self._bm25 = bm25s.BM25()
-        corpus_terms = [terms(c.embed_text) or ["∅"] for c in index.chunks]
-        self._bm25.index(corpus_terms, show_progress=False)
-        self.vocabulary = {t for ts in corpus_terms for t in ts}
+        self._bm25 = index.bm25  # built and saved by `ipqa build`, memory-mapped here
+        self.vocabulary = set(index.bm25.vocab_dict)
 
     def dense_scores(self, qvec: np.ndarray) -> np.ndarray:
         n = len(self.index.chunks)

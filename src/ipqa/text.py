@@ -224,14 +224,10 @@ def states_premise(text: str, group: str) -> bool:
 class Speller:
     """Maps misspelt question words onto the corpus vocabulary (edit distance ≤ 2, SymSpell-style)."""
 
-    def __init__(self, texts: list[str]) -> None:
-        self.freq: dict[str, int] = {}
-        for t in texts:
-            for w in words(t):
-                for part in {w, *w.split("-")}:
-                    self.freq[part] = self.freq.get(part, 0) + 1
+    def __init__(self, freq: dict[str, int]) -> None:
+        self.freq = freq
         self._deletes: dict[str, set[str]] = {}
-        for w in self.freq:
+        for w in freq:
             if len(w) >= 4:
                 for d in _deletes(w):
                     self._deletes.setdefault(d, set()).add(w)
@@ -266,3 +262,33 @@ def _edit_distance(a: str, b: str) -> int:
             cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
         prev = cur
     return prev[-1]
+
+
+# ---------------------------------------------------------------- corpus statistics (built with the index)
+
+
+def build_lexicon(sentences: list) -> dict:  # list[corpus.Sentence]
+    """Statistics the answerer needs about the whole corpus, computed once at `ipqa build`.
+
+    sentence_df: in how many sentences each term occurs (for IDF); word_freq: the spelling
+    vocabulary; sentence_places: the place each sentence is about — named in it, or carried over
+    from earlier in its paragraph ("Under new regulations, …" in a paragraph about Japan).
+    """
+    df: dict[str, int] = {}
+    freq: dict[str, int] = {}
+    places: list[list[str]] = []
+    current: list[str] = []
+    last_para = None
+    for s in sentences:
+        for t in set(terms(s.text)):
+            df[t] = df.get(t, 0) + 1
+        for w in words(s.text) + words(s.section):
+            for part in {w, *w.split("-")}:
+                freq[part] = freq.get(part, 0) + 1
+        if (s.doc, s.paragraph) != last_para:
+            current, last_para = [], (s.doc, s.paragraph)
+        named = sorted(places_named(s.text)[0])
+        if named:
+            current = named
+        places.append(named or current)
+    return {"n_sentences": len(sentences), "sentence_df": df, "word_freq": freq, "sentence_places": places}

@@ -107,6 +107,43 @@ def build_lock(index_dir: Path) -> Iterator[None]:
 
 # ---------------------------------------------------------------- build
 
+# Above this many chunks exact search gives way to HNSW (chosen by measurement: bench/scale.py,
+# docs/scale.md). Below it, exact inner-product search is fast enough and needs no tuning.
+ANN_MIN_CHUNKS = 50_000
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 128
+
+
+def vector_index(vectors: np.ndarray, ann_min: int = ANN_MIN_CHUNKS) -> tuple[object, dict]:
+    """An exact inner-product index, or HNSW for large collections; and how it was made."""
+    import faiss
+
+    if len(vectors) < ann_min:
+        fi = faiss.IndexFlatIP(DIM)
+        kind = {"kind": "flat-ip"}
+    else:
+        fi = faiss.IndexHNSWFlat(DIM, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        fi.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        kind = {
+            "kind": "hnsw",
+            "M": HNSW_M,
+            "ef_construction": HNSW_EF_CONSTRUCTION,
+            "ef_search": HNSW_EF_SEARCH,
+        }
+    fi.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return fi, kind
+
+
+def encode_unique(encoder: Encoder, texts: list[str]) -> np.ndarray:
+    """Embed each distinct text once (reports repeat boilerplate; overlapping windows repeat too)."""
+    unique = list(dict.fromkeys(texts))
+    if len(unique) == len(texts):
+        return encoder.encode(texts)
+    vecs = encoder.encode(unique)
+    where = {t: i for i, t in enumerate(unique)}
+    return vecs[[where[t] for t in texts]]
+
 
 def corpus_fingerprint(docs: list[Document]) -> list[dict]:
     return [{"doc": d.doc, "sha256": d.sha256, "chars": len(d.text)} for d in docs]
@@ -132,8 +169,8 @@ def build_index(
         sentences = [s for d in docs for s in d.sentences]
         log(f"embedding {len(chunks)} chunks and {len(sentences)} sentences from {len(docs)} document(s)…")
         encoder = encoder_factory()
-        chunk_vecs = encoder.encode([c.embed_text for c in chunks])
-        sent_vecs = encoder.encode([s.text for s in sentences])
+        chunk_vecs = encode_unique(encoder, [c.embed_text for c in chunks])
+        sent_vecs = encode_unique(encoder, [s.text for s in sentences])
 
         gen = f"gen-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{os.getpid()}"
         tmp = index_dir / f".tmp-{gen}"
@@ -146,8 +183,7 @@ def build_index(
             bm25.index([terms(c.embed_text) or ["∅"] for c in chunks], show_progress=False)
             bm25.save(str(tmp / "bm25"), show_progress=False)
             np.save(tmp / "sentence_vectors.npy", sent_vecs)
-            fi = faiss.IndexFlatIP(DIM)
-            fi.add(chunk_vecs)
+            fi, search_kind = vector_index(chunk_vecs)
             faiss.write_index(fi, str(tmp / "chunks.faiss"))
             files = {str(p.relative_to(tmp)): _file_sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
             manifest = {
@@ -162,6 +198,7 @@ def build_index(
                 },
                 "documents": corpus_fingerprint(docs),
                 "chunker": params.as_dict(),
+                "vector_index": search_kind,
                 "counts": {"documents": len(docs), "chunks": len(chunks), "sentences": len(sentences)},
                 "files": files,
                 "build_seconds": round(time.perf_counter() - t0, 3),
@@ -297,8 +334,10 @@ def load_index(index_dir: Path, corpus_dir: Path, params: ChunkerParams) -> Load
             for row in _read_jsonl(gen / "chunks.jsonl")
         )
         sentences = tuple(Sentence(**row) for row in _read_jsonl(gen / "sentences.jsonl"))
-        vectors = np.load(gen / "sentence_vectors.npy", allow_pickle=False)
+        vectors = np.load(gen / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r")
         fi = faiss.read_index(str(gen / "chunks.faiss"))
+        if hasattr(fi, "hnsw"):
+            fi.hnsw.efSearch = HNSW_EF_SEARCH
         lexicon = json.loads((gen / "lexicon.json").read_text(encoding="utf-8"))
         bm25 = bm25s.BM25.load(str(gen / "bm25"), mmap=True, show_progress=False, allow_pickle=False)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:

@@ -29,57 +29,60 @@ class Hit:
 
 
 class Retriever:
-    """Ranks the chunks of one loaded index; cheap to build (BM25 is indexed in memory)."""
+    """Ranks the chunks of one loaded index. Each retriever contributes its top `depth` chunks;
+    fusion happens over their union, so a query never sorts the whole collection."""
 
-    def __init__(self, index: LoadedIndex, rrf_k: int = 60, dense_weight: float = 1.0) -> None:
+    def __init__(
+        self, index: LoadedIndex, rrf_k: int = 60, dense_weight: float = 1.0, depth: int = 100
+    ) -> None:
         self.index = index
         self.rrf_k = rrf_k
         self.dense_weight = dense_weight
+        self.depth = depth
         self._bm25 = index.bm25  # built and saved by `ipqa build`, memory-mapped here
         self.vocabulary = set(index.bm25.vocab_dict)
 
-    def dense_scores(self, qvec: np.ndarray) -> np.ndarray:
-        n = len(self.index.chunks)
+    def dense_ranking(self, qvec: np.ndarray, depth: int) -> list[tuple[int, float]]:
+        """(chunk id, cosine) best first; FAISS breaks ties by id."""
+        n = min(depth, len(self.index.chunks))
         scores, ids = self.index.faiss_index.search(qvec.reshape(1, -1).astype(np.float32), n)
-        out = np.full(n, -1.0, dtype=np.float32)
-        out[ids[0][ids[0] >= 0]] = scores[0][ids[0] >= 0]
-        return out
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
-    def bm25_scores(self, question: str) -> np.ndarray:
+    def bm25_ranking(self, question: str, depth: int) -> list[tuple[int, float]]:
+        """(chunk id, BM25 score) best first, chunks without any query term left out."""
         q = [t for t in terms(question) if t in self.vocabulary]
         if not q:
-            return np.zeros(len(self.index.chunks), dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(q), dtype=np.float32)
+            return []
+        scores = np.asarray(self._bm25.get_scores(q), dtype=np.float32)
+        n = min(depth, len(scores))
+        top = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
+        top = top[scores[top] > 0]
+        order = top[np.lexsort((top, -scores[top]))]  # score desc, then id
+        return [(int(i), float(scores[i])) for i in order]
 
     def search(self, question: str, qvec: np.ndarray, k: int = 5, mode: Mode = "hybrid") -> list[Hit]:
-        dense = self.dense_scores(qvec) if mode in ("hybrid", "dense") else None
-        lexical = self.bm25_scores(question) if mode in ("hybrid", "bm25") else None
+        depth = max(self.depth, k)
+        dense = self.dense_ranking(qvec, depth) if mode in ("hybrid", "dense") else []
+        lexical = self.bm25_ranking(question, depth) if mode in ("hybrid", "bm25") else []
+        dense_of, bm25_of = dict(dense), dict(lexical)
         if mode == "dense":
-            fused = dense
+            fused = dict(dense)
         elif mode == "bm25":
-            fused = lexical
+            fused = dict(lexical)
         else:
-            fused = self.dense_weight * _rrf(dense, self.rrf_k) + _rrf(lexical, self.rrf_k)
-        assert fused is not None
+            fused = {}
+            for weight, ranking in ((self.dense_weight, [d for d in dense if d[1] > 0]), (1.0, lexical)):
+                for rank, (i, _) in enumerate(ranking, start=1):
+                    fused[i] = fused.get(i, 0.0) + weight / (self.rrf_k + rank)
         # Stable order: score, then document position (deterministic ties).
-        order = sorted(range(len(fused)), key=lambda i: (-float(fused[i]), i))[:k]
+        order = sorted(fused, key=lambda i: (-fused[i], i))[:k]
         return [
             Hit(
                 chunk=self.index.chunks[i],
                 score=float(fused[i]),
                 rank=r + 1,
-                dense=None if dense is None else float(dense[i]),
-                bm25=None if lexical is None else float(lexical[i]),
+                dense=dense_of.get(i),
+                bm25=bm25_of.get(i),
             )
             for r, i in enumerate(order)
         ]
-
-
-def _rrf(scores: np.ndarray, k: int) -> np.ndarray:
-    """Reciprocal-rank-fusion contribution of one ranking; zero scores rank nowhere."""
-    order = sorted(range(len(scores)), key=lambda i: (-float(scores[i]), i))
-    out = np.zeros(len(scores), dtype=np.float64)
-    for rank, i in enumerate(order, start=1):
-        if scores[i] > 0:
-            out[i] = 1.0 / (k + rank)
-    return out

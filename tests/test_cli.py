@@ -118,3 +118,20 @@ def test_help(args, settings):
 def test_unknown_retriever_is_a_usage_error(settings):
     r = run(settings, "ask", "--retriever", "magic", AI_Q)
     assert r.returncode == 2 and b"invalid choice" in r.stderr
+
+
+def test_ask_path_imports_no_heavy_libraries(engine, settings):
+    """`ipqa ask` must not pay for torch/transformers/gradio/LangChain imports (seconds per process)."""
+    code = (
+        "import sys, contextlib, io\n"
+        "from ipqa.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    main(['ask', '--json', {AI_Q!r}])\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'torch', 'transformers', 'sentence_transformers', 'gradio', 'langchain_core', 'langchain'})\n"
+        "print(','.join(heavy) or 'none')\n"
+    )
+    env = {**os.environ, "IPQA_INDEX_DIR": str(settings.index_dir), "IPQA_CORPUS_DIR": str(settings.corpus_dir)}
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.decode().strip() == "none"

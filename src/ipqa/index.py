@@ -107,9 +107,9 @@ def build_lock(index_dir: Path) -> Iterator[None]:
 
 # ---------------------------------------------------------------- build
 
-# Above this many chunks exact search gives way to HNSW (chosen by measurement: bench/scale.py,
+# From this many chunks on, exact search gives way to HNSW (chosen by measurement: bench/scale.py,
 # docs/scale.md). Below it, exact inner-product search is fast enough and needs no tuning.
-ANN_MIN_CHUNKS = 50_000
+ANN_MIN_CHUNKS = 100_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128
@@ -336,6 +336,7 @@ def load_index(index_dir: Path, corpus_dir: Path, params: ChunkerParams) -> Load
         sentences = tuple(Sentence(**row) for row in _read_jsonl(gen / "sentences.jsonl"))
         vectors = np.load(gen / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r")
         fi = faiss.read_index(str(gen / "chunks.faiss"))
+        faiss.omp_set_num_threads(1)  # one query at a time: threads only add spin-wait overhead
         if hasattr(fi, "hnsw"):
             fi.hnsw.efSearch = HNSW_EF_SEARCH
         lexicon = json.loads((gen / "lexicon.json").read_text(encoding="utf-8"))

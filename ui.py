@@ -11,6 +11,7 @@ import argparse
 import html
 import os
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import gradio as gr
@@ -55,6 +56,11 @@ CSS = """
 .ipqa-card h4 {margin: 0 0 .3em; font-size: 13px}
 .ipqa-card mark {background: #fff0a8; padding: 0 1px}
 .ipqa-actions {margin-top: .4em}
+.ipqa-draft {border-left-color: #999; color: #555; font-style: italic}
+.ipqa-verdicts {font-size: 12px; margin-top: .4em}
+.ipqa-verdicts ul {margin: .3em 0; padding-left: 1.2em; list-style: none}
+.ipqa-removed {color: #a33; text-decoration: line-through}
+.ipqa-kept {color: #2a6b2a}
 .ipqa-copy {font-size: 12px; border: 1px solid #ccd; border-radius: 6px; background: white;
             padding: .1em .6em; cursor: pointer}
 @media (max-width: 640px) {
@@ -137,6 +143,12 @@ def render_turn(turn: dict[str, Any], n: int) -> str:
     if turn.get("error"):
         parts.append(f'<div class="ipqa-a ipqa-error">{_e(turn["error"])}</div></div>')
         return "".join(parts)
+    if "draft" in turn:
+        parts.append(
+            '<div class="ipqa-a ipqa-draft"><div class="ipqa-badge ipqa-drafting">Drafting with the language model — '
+            f"not yet checked against the report…</div>{_e(turn['draft'])}</div></div>"
+        )
+        return "".join(parts)
     ans = turn["answer"]
     if turn["searched"] != turn["question"]:
         parts.append(f'<div class="ipqa-searched">Searched for: {_e(turn["searched"])}</div>')
@@ -151,6 +163,8 @@ def render_turn(turn: dict[str, Any], n: int) -> str:
         parts.append(f'<div class="ipqa-a ipqa-answer">{_answer_html(ans["answer"], n)}')
     for note in ans.get("notes", []):
         parts.append(f'<div class="ipqa-note">{_e(note)}</div>')
+    if ans.get("mode") in ("llm", "extractive-fallback") and ans.get("grounding"):
+        parts.append(_verdicts_html(ans["grounding"]))
     if ans["citations"]:
         parts.append('<div class="ipqa-sources">')
         for c in ans["citations"]:
@@ -165,6 +179,20 @@ def render_turn(turn: dict[str, Any], n: int) -> str:
     )
     parts.append("</div></div>")
     return "".join(parts)
+
+
+def _verdicts_html(verdicts: list[dict[str, Any]]) -> str:
+    """The verifier's view: every sentence the model wrote, kept (✓) or removed (✗) and why."""
+    removed = sum(not v["supported"] for v in verdicts)
+    items = "".join(
+        f'<li class="{"ipqa-kept" if v["supported"] else "ipqa-removed"}">{"✓" if v["supported"] else "✗"} '
+        f"{_e(v['sentence'])}{'' if v['supported'] else ' — ' + _e('; '.join(v['reasons']))}</li>"
+        for v in verdicts
+    )
+    return (
+        f'<details class="ipqa-verdicts"><summary>Checked {len(verdicts)} sentence'
+        f"{'s' if len(verdicts) != 1 else ''} against the report: {removed} removed</summary><ul>{items}</ul></details>"
+    )
 
 
 def render_start(sections: list[str]) -> str:
@@ -188,28 +216,47 @@ def render_chat(turns: list[dict[str, Any]], sections: list[str]) -> str:
 # ---------------------------------------------------------------- behaviour (chat state only)
 
 
-def answer_turn(engine: Engine, question: str, turns: list[dict[str, Any]]) -> dict[str, Any]:
-    """One chat turn: resolve a follow-up against the last searched question, then ask()."""
+def resolve(question: str, turns: list[dict[str, Any]]) -> tuple[str, str]:
+    """(what the person typed, the standalone question to search) for one chat turn."""
     previous = next((t["searched"] for t in reversed(turns) if not t.get("error")), None)
     shown = " ".join((question or "").split())
+    return shown, (rewrite_followup(previous, shown) if shown else shown)
+
+
+def answer_turn(engine: Engine, question: str, turns: list[dict[str, Any]]) -> dict[str, Any]:
+    """One chat turn: resolve a follow-up against the last searched question, then ask()."""
+    final: dict[str, Any] = {}
+    for final in stream_turn(engine, question, turns):  # noqa: B007 - the last event is the turn
+        pass
+    return final
+
+
+def stream_turn(engine: Engine, question: str, turns: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Turn states: drafts while an LLM writes (if one is configured), then the verified turn."""
+    shown, searched = resolve(question, turns)
     try:
-        searched = rewrite_followup(previous, shown) if shown else shown
-        ans = engine.ask(searched)
+        draft = ""
+        for event in engine.ask_stream(searched):
+            if isinstance(event, str):
+                draft += event
+                yield {"question": shown, "searched": searched, "draft": draft}
+            else:
+                shown_q = event.question if searched == shown else shown
+                yield {"question": shown_q, "searched": event.question, "answer": event.to_json()}
     except InputError as exc:
-        return {"question": shown[:200] or "(empty)", "error": f"Please rephrase: {exc}."}
-    return {
-        "question": ans.question if searched == shown else shown,
-        "searched": ans.question,
-        "answer": ans.to_json(),
-    }
+        yield {"question": shown[:200] or "(empty)", "error": f"Please rephrase: {exc}."}
 
 
 def build_app(engine: Engine) -> gr.Blocks:
     sections = list(dict.fromkeys(c.section for c in engine.index.chunks))
 
     def respond(question: str, turns: list[dict[str, Any]]):
-        turns = [*turns, answer_turn(engine, question, turns)][-MAX_TURNS:]
-        return render_chat(turns, sections), turns, ""
+        for turn in stream_turn(engine, question, turns):
+            shown = [*turns, turn][-MAX_TURNS:]
+            if "draft" in turn:  # the model's words as they arrive, not yet verified
+                yield render_chat(shown, sections), turns, ""
+            else:
+                yield render_chat(shown, sections), shown, ""
 
     def clear():
         return render_start(sections), [], ""
@@ -244,7 +291,12 @@ def build_app(engine: Engine) -> gr.Blocks:
         box.submit(respond, [box, turns], [chat, turns, box], api_visibility="private")
         send.click(respond, [box, turns], [chat, turns, box], api_visibility="private")
         for b, q in zip(buttons, EXAMPLES, strict=True):
-            b.click(lambda t, q=q: respond(q, t), [turns], [chat, turns, box], api_visibility="private")
+            b.click(
+                lambda t, q=q: (yield from respond(q, t)),
+                [turns],
+                [chat, turns, box],
+                api_visibility="private",
+            )
         new.click(clear, None, [chat, turns, box], api_visibility="private")
         gr.api(api_ask, api_name="ask")
     return demo
@@ -254,11 +306,15 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="ipqa chat UI")
     p.add_argument("--host", help="address to listen on (default 127.0.0.1; env IPQA_HOST)")
     p.add_argument("--port", type=int, help="port (default 7860; env IPQA_PORT)")
+    p.add_argument("--llm-url", help="OpenAI-compatible API base of a local model server (env IPQA_LLM_URL)")
+    p.add_argument("--llm-model", help="model name on that server (env IPQA_LLM_MODEL)")
     args = p.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     try:
-        settings = Settings.load(host=args.host, port=args.port)
+        settings = Settings.load(
+            host=args.host, port=args.port, llm_url=args.llm_url, llm_model=args.llm_model
+        )
         engine = get_engine(settings)  # model and index load once, here
     except IpqaError as exc:
         print(f"ipqa: error: {exc}", file=sys.stderr)

@@ -131,7 +131,11 @@ def test_ask_path_imports_no_heavy_libraries(engine, settings):
         "{'torch', 'transformers', 'sentence_transformers', 'gradio', 'langchain_core', 'langchain'})\n"
         "print(','.join(heavy) or 'none')\n"
     )
-    env = {**os.environ, "IPQA_INDEX_DIR": str(settings.index_dir), "IPQA_CORPUS_DIR": str(settings.corpus_dir)}
+    env = {
+        **os.environ,
+        "IPQA_INDEX_DIR": str(settings.index_dir),
+        "IPQA_CORPUS_DIR": str(settings.corpus_dir),
+    }
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, env=env, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.decode().strip() == "none"

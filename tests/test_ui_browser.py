@@ -116,3 +116,38 @@ def test_html_is_escaped_in_the_page(browser, ui_url):
     assert page.evaluate("window.pwned === undefined")
     assert "<img src=x" in page.locator('.ipqa-turn[data-turn="1"] .ipqa-q').inner_text()
     ctx.close()
+
+
+def test_llm_answer_streams_then_shows_verdicts(browser, engine, settings):
+    from .fake_llm import FakeLLM, passage_number
+
+    jpo = "The Japan Patent Office established a fast-track examination channel for AI inventions"
+    with FakeLLM() as llm:
+        llm.script = lambda req: {
+            "content": f"{jpo} [{passage_number(req, jpo)}]. It also waives all fees for 12 years "
+            f"[{passage_number(req, jpo)}].",
+            "delay": 0.15,
+        }
+        env = {
+            "IPQA_INDEX_DIR": str(settings.index_dir),
+            "IPQA_CORPUS_DIR": str(settings.corpus_dir),
+            "IPQA_LLM_URL": llm.url,
+            "IPQA_LLM_MODEL": "scripted",
+        }
+        with running_ui(env) as url:
+            page = browser.new_page()
+            page.goto(url)
+            page.fill(
+                "#ipqa-question textarea",
+                "How long does Japan's patent office take to examine AI inventions?",
+            )
+            page.click("#ipqa-send")
+            page.wait_for_selector(".ipqa-draft", timeout=30_000)  # the model's words as they arrive
+            page.wait_for_selector('.ipqa-turn[data-turn="1"] .ipqa-answer', timeout=30_000)
+            turn = page.locator('.ipqa-turn[data-turn="1"]')
+            assert "12 years" not in turn.locator(".ipqa-answer").inner_text()
+            assert page.locator(".ipqa-draft").count() == 0
+            turn.locator(".ipqa-verdicts summary").click()
+            assert "1 removed" in turn.locator(".ipqa-verdicts summary").inner_text()
+            assert "12 years" in turn.locator(".ipqa-removed").inner_text()
+            page.close()

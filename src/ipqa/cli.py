@@ -30,9 +30,20 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--corpus-dir", help="folder of documents (default: ./corpus; env IPQA_CORPUS_DIR)")
     common.add_argument("--index-dir", help="where the index lives (default: ./index; env IPQA_INDEX_DIR)")
 
+    llm = argparse.ArgumentParser(add_help=False)
+    llm.add_argument(
+        "--llm-url",
+        help="OpenAI-compatible API base of a local model server, e.g. http://127.0.0.1:11434/v1 "
+        "(Ollama) or http://127.0.0.1:8080/v1 (llama.cpp); env IPQA_LLM_URL. API key: env IPQA_LLM_API_KEY",
+    )
+    llm.add_argument("--llm-model", help="model name on that server (env IPQA_LLM_MODEL)")
+    llm.add_argument(
+        "--llm-timeout", type=float, help="seconds to wait for the model (default 60; env IPQA_LLM_TIMEOUT)"
+    )
+
     a = sub.add_parser(
         "ask",
-        parents=[common],
+        parents=[common, llm],
         help="answer a question with cited sentences",
         description="Answer QUESTION from the report. Each claim carries a marker [n] naming a quoted "
         "sentence. Use '-' to read one question per line from standard input (JSON Lines out).",
@@ -51,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser(
         "eval",
-        parents=[common],
+        parents=[common, llm],
         help="run the golden-set evaluation and gate on eval/thresholds.toml",
         description="Answer every golden question, measure retrieval, correctness, citations, refusals "
         "and grounding, write eval/report.md with a chart, and exit 1 when a bound is missed.",
@@ -70,6 +81,9 @@ def _settings(args: argparse.Namespace) -> Settings:
         index_dir=Path(args.index_dir) if args.index_dir else None,
         retriever=getattr(args, "retriever", None),
         top_k=getattr(args, "top_k", None),
+        llm_url=getattr(args, "llm_url", None),
+        llm_model=getattr(args, "llm_model", None),
+        llm_timeout=getattr(args, "llm_timeout", None),
     )
 
 

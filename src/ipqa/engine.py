@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import numpy as np
@@ -25,9 +25,12 @@ from ipqa.answer import (
     with_marker,
 )
 from ipqa.chunking import ChunkerParams
+from ipqa.corpus import Sentence
 from ipqa.embedding import Encoder, SentenceTransformerEncoder, query_encoder
+from ipqa.errors import InputError
 from ipqa.grounding import check_answer
 from ipqa.index import build_index, current_generation, load_index
+from ipqa.llm import MAX_PASSAGES, ChatClient, LLMError, build_messages, is_sentinel, verify
 from ipqa.question import clean_question, strip_instructions
 from ipqa.retrieval import Hit, Retriever
 from ipqa.settings import Settings
@@ -64,6 +67,13 @@ class Engine:
         if settings.refuse_below is not None:
             cparams = replace(cparams, refuse_below=settings.refuse_below)
         self.speller = Speller(self.index.lexicon["word_freq"])
+        self.llm: ChatClient | None = None
+        if settings.llm_url or settings.llm_model:
+            if not (settings.llm_url and settings.llm_model):
+                raise InputError("--llm-url and --llm-model go together (or IPQA_LLM_URL and IPQA_LLM_MODEL)")
+            self.llm = ChatClient(
+                settings.llm_url, settings.llm_model, settings.llm_api_key, settings.llm_timeout
+            )
         self.composer = Composer(
             self.index.sentences, self.index.sentence_vectors, cparams, self.index.chunks, self.index.lexicon
         )
@@ -82,6 +92,81 @@ class Engine:
         )  # type: ignore[arg-type]
 
     def ask(self, question: str, retriever: str | None = None) -> Answer:
+        """The answer: extractive, or (with an LLM configured) the model's verified answer."""
+        final = None
+        for event in self.ask_stream(question, retriever):
+            if isinstance(event, Answer):
+                final = event
+        assert final is not None
+        return final
+
+    def ask_stream(self, question: str, retriever: str | None = None) -> Iterator[str | Answer]:
+        """Yield the LLM's text as it arrives (if one is configured), then the final `Answer`."""
+        t0 = time.perf_counter()
+        ext, hits, search_q = self._extractive(question, retriever)
+        if self.llm is None or ext.refused:
+            yield ext
+            return
+        t1 = time.perf_counter()
+        messages = build_messages(search_q, hits[:MAX_PASSAGES])
+        pieces: list[str] = []
+        try:
+            for piece in self.llm.stream(messages):
+                pieces.append(piece)
+                yield piece
+            reply = "".join(pieces)
+            if not reply.strip():
+                raise LLMError("the model returned no text")
+        except LLMError as exc:
+            note = f"The language model at {self.llm.url} could not answer ({exc}); this is the extractive answer."
+            yield replace(ext, notes=(*ext.notes, note), mode="extractive-fallback")
+            return
+        timings = {**ext.timings_ms, "llm": (time.perf_counter() - t1) * 1000}
+        if is_sentinel(reply):
+            reason = "the language model found no answer in the retrieved passages"
+            yield replace(
+                ext,
+                answer=refusal_text([reason], ext.closest_sections),
+                refused=True,
+                citations=(),
+                grounding=(),
+                mode="llm",
+                timings_ms={**timings, "total": (time.perf_counter() - t0) * 1000},
+            )
+            return
+        v = verify(reply, hits[:MAX_PASSAGES], self._sentences_of, self.index.sentence_vectors, self.encoder)
+        timings["total"] = (time.perf_counter() - t0) * 1000
+        if not v.citations:
+            note = "No sentence of the language model's answer was supported by the report; this is the extractive answer."
+            yield replace(
+                ext,
+                notes=(*ext.notes, note),
+                mode="extractive-fallback",
+                grounding=v.verdicts + ext.grounding,
+            )
+            return
+        notes = list(ext.notes)
+        if v.removed:
+            notes.append(
+                f"{v.removed} sentence{'s' if v.removed > 1 else ''} of the language model's answer "
+                f"{'were' if v.removed > 1 else 'was'} removed because the cited passages do not support "
+                f"{'them' if v.removed > 1 else 'it'}."
+            )
+        yield replace(
+            ext,
+            answer=v.answer,
+            citations=v.citations,
+            grounding=v.verdicts,
+            notes=tuple(notes),
+            mode="llm",
+            timings_ms=timings,
+        )
+
+    def _sentences_of(self, hit: Hit) -> list[tuple[int, Sentence]]:
+        rows = [self.index.sentence_row(hit.chunk.doc, i) for i in hit.chunk.sentence_ids]
+        return [(r, self.index.sentences[r]) for r in rows]
+
+    def _extractive(self, question: str, retriever: str | None) -> tuple[Answer, list[Hit], str]:
         t0 = time.perf_counter()
         q, search_q, qvec, had_instructions = self.prepare(question)
         t1 = time.perf_counter()
@@ -111,7 +196,6 @@ class Engine:
             notes.append("ipqa's language model is English-first; questions in English work best.")
         decision = self.composer.decide(search_q, self.composer.candidates(search_q, qvec, hits))
         reasons.extend(decision.reasons)
-        self.last_decision = decision
         timings = {"embed": (t1 - t0) * 1000, "retrieve": (t2 - t1) * 1000}
         if reasons:
             sections = closest_sections(hits)
@@ -147,7 +231,7 @@ class Engine:
             ans = replace(ans, grounding=check_answer(ans.answer, ans.citations, self.encoder))
         timings["compose"] = (time.perf_counter() - t2) * 1000
         timings["total"] = (time.perf_counter() - t0) * 1000
-        return replace(ans, timings_ms=timings)
+        return replace(ans, timings_ms=timings), hits, search_q
 
 
 _engines: dict[Settings, Engine] = {}

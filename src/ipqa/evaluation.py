@@ -179,7 +179,7 @@ def per_category(results: list[ItemResult]) -> dict[str, dict[str, Any]]:
 
 _PLACES = ("Japan", "South Korea", "Singapore", "Taiwan", "mainland China", "Vietnam")
 _NEGATIONS = re.compile(r"\b(?:not|no|never|without|cannot|nor)\b", re.I)
-_INVENTED = [
+INVENTED = [
     "Japan abolished its patent fast-track channel in 2021 [{m}].",
     "Singapore banned the use of AI training data without a licence in 2022 [{m}].",
     "South Korea's IP exports fell by 17% to 4 billion USD [{m}].",
@@ -194,7 +194,7 @@ class _Cit:
     quote: str
 
 
-def _swap_number(s: str, rng: random.Random) -> str | None:
+def swap_number(s: str, rng: random.Random) -> str | None:
     nums = list(re.finditer(r"\d[\d,.]*\d|\d", s))
     if not nums:
         return None
@@ -208,7 +208,7 @@ def _swap_number(s: str, rng: random.Random) -> str | None:
     return s[: m.start()] + new + s[m.end() :]
 
 
-def _swap_name(s: str) -> str | None:
+def swap_name(s: str) -> str | None:
     """Replace a country (or a quoted law name) by one the sentence does not mention."""
     for old in ("South Korea", "Japan", "Singapore", "Korea", "Taiwan"):
         if re.search(rf"\b{old}\b", s):
@@ -220,7 +220,7 @@ def _swap_name(s: str) -> str | None:
     return None
 
 
-def _negate(s: str) -> str | None:
+def negate(s: str) -> str | None:
     if _NEGATIONS.search(s):  # "not only …": negating again would not reverse the meaning
         return None
     for pat, rep in [
@@ -252,16 +252,16 @@ def grounding_cases(items: list[dict[str, Any]], seed: int = 7) -> list[tuple[st
         cases.append(
             ("faithful, reworded lead", f"According to the report, {lowered} [1]", [_Cit(1, ev)], True)
         )
-        if (bad := _swap_number(ev, rng)) and bad != ev:
+        if (bad := swap_number(ev, rng)) and bad != ev:
             cases.append(("swapped number", f"{bad} [1]", [_Cit(1, ev)], False))
-        if bad := _swap_name(ev):
+        if bad := swap_name(ev):
             cases.append(("swapped country or law", f"{bad} [1]", [_Cit(1, ev)], False))
-        if bad := _negate(ev):
+        if bad := negate(ev):
             cases.append(("negation", f"{bad} [1]", [_Cit(1, ev)], False))
         other = answerable[(n + 17) % len(answerable)]["evidence"][0]
         if other != ev:
             cases.append(("wrong marker", f"{ev} [2]", [_Cit(1, ev), _Cit(2, other)], False))
-        cases.append(("invented sentence", _INVENTED[n % len(_INVENTED)].format(m=1), [_Cit(1, ev)], False))
+        cases.append(("invented sentence", INVENTED[n % len(INVENTED)].format(m=1), [_Cit(1, ev)], False))
     return cases
 
 

@@ -99,7 +99,7 @@ def _entities(claim: str) -> set[str]:
 
 
 def _has_negation(text: str) -> bool:
-    t = normalize(text).lower()
+    t = re.sub(r"\bnot only\b", " ", normalize(text).lower())  # "not only … but also" negates nothing
     return bool(set(words(t)) & _NEGATION) or "n't" in t
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,10 @@ class Settings:
     chunk_overlap: int = 1
     max_question_chars: int = 2000
     refuse_below: float | None = None  # None: the composer's calibrated default
+    llm_url: str | None = None  # an OpenAI-compatible API base, e.g. http://127.0.0.1:11434/v1
+    llm_model: str | None = None
+    llm_api_key: str | None = field(default=None, repr=False)  # from IPQA_LLM_API_KEY only
+    llm_timeout: float = 60.0
     host: str = "127.0.0.1"  # the UI listens on loopback unless told otherwise
     port: int = 7860
     ui_queue_size: int = 32  # requests waiting beyond this are turned away ("busy")

@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -162,6 +163,8 @@ def build_index(
 
     t0 = time.perf_counter()
     with build_lock(index_dir):
+        _remove_leftovers(index_dir)  # of a build that was killed: we hold the lock, nobody writes them
+        fault_point("locked")
         docs, skipped = load_corpus(corpus_dir)
         for reason in skipped:
             log(f"skipped {reason}")
@@ -176,15 +179,22 @@ def build_index(
         tmp = index_dir / f".tmp-{gen}"
         tmp.mkdir()
         try:
+            fault_point("tmp-created")
             _write_jsonl(tmp / "chunks.jsonl", (asdict(c) for c in chunks))
+            fault_point("chunks-written")
             _write_jsonl(tmp / "sentences.jsonl", (asdict(s) for s in sentences))
+            fault_point("sentences-written")
             (tmp / "lexicon.json").write_text(json.dumps(build_lexicon(sentences), ensure_ascii=False))
+            fault_point("lexicon-written")
             bm25 = bm25s.BM25()
             bm25.index([terms(c.embed_text) or ["∅"] for c in chunks], show_progress=False)
             bm25.save(str(tmp / "bm25"), show_progress=False)
+            fault_point("bm25-written")
             np.save(tmp / "sentence_vectors.npy", sent_vecs)
+            fault_point("vectors-written")
             fi, search_kind = vector_index(chunk_vecs)
             faiss.write_index(fi, str(tmp / "chunks.faiss"))
+            fault_point("faiss-written")
             files = {str(p.relative_to(tmp)): _file_sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
             manifest = {
                 "format": FORMAT,
@@ -203,7 +213,9 @@ def build_index(
                 "files": files,
                 "build_seconds": round(time.perf_counter() - t0, 3),
             }
+            fault_point("before-manifest")
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
+            fault_point("manifest-written")
             for p in tmp.rglob("*"):
                 if p.is_file():
                     with open(p, "rb") as fh:
@@ -211,14 +223,39 @@ def build_index(
             _fsync_dir(tmp / "bm25")
             _fsync_dir(tmp)
             final = index_dir / gen
+            fault_point("before-rename")
             os.replace(tmp, final)
+            fault_point("renamed")
             atomic_write_bytes(index_dir / CURRENT, gen.encode())
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        fault_point("switched")
         _remove_old_generations(index_dir, keep=gen)
+        fault_point("cleaned")
         log(f"index built in {time.perf_counter() - t0:.1f} s → {final}")
         return final
+
+
+def fault_point(name: str) -> None:
+    """Crash-safety tests kill the build here (IPQA_FAULT_AT=<name>); otherwise a no-op."""
+    if os.environ.get("IPQA_FAULT_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _remove_leftovers(index_dir: Path) -> None:
+    try:
+        current = (index_dir / CURRENT).read_text().strip()
+    except OSError:
+        current = None
+    for p in index_dir.iterdir():
+        if p.name.startswith((".tmp-gen-", f".{CURRENT}.tmp-")):
+            if p.is_dir():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+        elif p.is_dir() and p.name.startswith("gen-") and current and p.name != current:
+            shutil.rmtree(p, ignore_errors=True)  # renamed into place, but never made current
 
 
 def _write_jsonl(path: Path, rows: Iterator[dict]) -> None:

@@ -42,7 +42,7 @@ QUESTIONS = [
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
-    with running_ui() as url, sync_playwright() as pw:
+    with running_ui() as (url, _proc), sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path="/usr/bin/chromium",
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],

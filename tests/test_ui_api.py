@@ -13,7 +13,7 @@ from .uiserver import running_ui
 @pytest.fixture(scope="module")
 def ui_url(engine, settings):
     env = {"IPQA_INDEX_DIR": str(settings.index_dir), "IPQA_CORPUS_DIR": str(settings.corpus_dir)}
-    with running_ui(env) as url:
+    with running_ui(env) as (url, _proc):
         yield url
 
 

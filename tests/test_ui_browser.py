@@ -18,7 +18,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 @pytest.fixture(scope="module")
 def ui_url(engine, settings):
     env = {"IPQA_INDEX_DIR": str(settings.index_dir), "IPQA_CORPUS_DIR": str(settings.corpus_dir)}
-    with running_ui(env) as url:
+    with running_ui(env) as (url, _proc):
         yield url
 
 
@@ -134,7 +134,7 @@ def test_llm_answer_streams_then_shows_verdicts(browser, engine, settings):
             "IPQA_LLM_URL": llm.url,
             "IPQA_LLM_MODEL": "scripted",
         }
-        with running_ui(env) as url:
+        with running_ui(env) as (url, _proc):
             page = browser.new_page()
             page.goto(url)
             page.fill(

@@ -22,7 +22,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_ui(env_extra: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> Iterator[str]:
+def running_ui(
+    env_extra: dict[str, str] | None = None, args: tuple[str, ...] = ()
+) -> Iterator[tuple[str, subprocess.Popen]]:
     port = free_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", **(env_extra or {})}
     proc = subprocess.Popen(
@@ -47,7 +49,7 @@ def running_ui(env_extra: dict[str, str] | None = None, args: tuple[str, ...] = 
             if time.monotonic() > deadline:
                 raise RuntimeError("ui.py did not answer within 120 s")
             time.sleep(0.3)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:

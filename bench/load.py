@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.uiload import run_load  # noqa: E402
-from tests.uiserver import running_ui  # noqa: E402
+from tests.uiload import run_load
+from tests.uiserver import running_ui
 
 
 def main() -> None:

@@ -55,3 +55,18 @@ def schema() -> dict:
 
     path = SCHEMA_SHARED if SCHEMA_SHARED.exists() else SCHEMA_VENDORED
     return json.loads(path.read_text())
+
+
+@pytest.fixture(scope="session")
+def index_env(engine, settings) -> dict[str, str]:
+    """Environment that points a child process (CLI, UI) at the session's index."""
+    return {"IPQA_INDEX_DIR": str(settings.index_dir), "IPQA_CORPUS_DIR": str(settings.corpus_dir)}
+
+
+@pytest.fixture(scope="session")
+def ui_server(index_env):
+    """One real ui.py server on a free loopback port for the UI tests: (url, process)."""
+    from .uiserver import running_ui
+
+    with running_ui(index_env) as server:
+        yield server

@@ -7,14 +7,10 @@ import urllib.request
 
 import pytest
 
-from .uiserver import running_ui
-
 
 @pytest.fixture(scope="module")
-def ui_url(engine, settings):
-    env = {"IPQA_INDEX_DIR": str(settings.index_dir), "IPQA_CORPUS_DIR": str(settings.corpus_dir)}
-    with running_ui(env) as (url, _proc):
-        yield url
+def ui_url(ui_server):
+    return ui_server[0]
 
 
 @pytest.fixture(scope="module")

@@ -16,10 +16,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 
 
 @pytest.fixture(scope="module")
-def ui_url(engine, settings):
-    env = {"IPQA_INDEX_DIR": str(settings.index_dir), "IPQA_CORPUS_DIR": str(settings.corpus_dir)}
-    with running_ui(env) as (url, _proc):
-        yield url
+def ui_url(ui_server):
+    return ui_server[0]
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +116,7 @@ def test_html_is_escaped_in_the_page(browser, ui_url):
     ctx.close()
 
 
-def test_llm_answer_streams_then_shows_verdicts(browser, engine, settings):
+def test_llm_answer_streams_then_shows_verdicts(browser, index_env):
     from .fake_llm import FakeLLM, passage_number
 
     jpo = "The Japan Patent Office established a fast-track examination channel for AI inventions"
@@ -128,12 +126,7 @@ def test_llm_answer_streams_then_shows_verdicts(browser, engine, settings):
             f"[{passage_number(req, jpo)}].",
             "delay": 0.15,
         }
-        env = {
-            "IPQA_INDEX_DIR": str(settings.index_dir),
-            "IPQA_CORPUS_DIR": str(settings.corpus_dir),
-            "IPQA_LLM_URL": llm.url,
-            "IPQA_LLM_MODEL": "scripted",
-        }
+        env = {**index_env, "IPQA_LLM_URL": llm.url, "IPQA_LLM_MODEL": "scripted"}
         with running_ui(env) as (url, _proc):
             page = browser.new_page()
             page.goto(url)

@@ -34,10 +34,8 @@ LEAKS = [
 
 
 @pytest.fixture(scope="module")
-def server(engine, settings):
-    env = {"IPQA_INDEX_DIR": str(settings.index_dir), "IPQA_CORPUS_DIR": str(settings.corpus_dir)}
-    with running_ui(env) as (url, proc):
-        yield url, proc
+def server(ui_server):
+    return ui_server
 
 
 def _get(url: str, headers: dict | None = None) -> tuple[int, bytes, dict]:
@@ -104,11 +102,10 @@ def test_load_20_users_no_errors_flat_memory(server):
     assert rss_mb(proc.pid) < 1500
 
 
-def test_overload_is_turned_away_not_queued_forever(engine, settings):
+def test_overload_is_turned_away_not_queued_forever(index_env):
     from gradio_client import Client
 
-    env = {"IPQA_INDEX_DIR": str(settings.index_dir), "IPQA_CORPUS_DIR": str(settings.corpus_dir),
-           "IPQA_UI_QUEUE_SIZE": "2", "IPQA_UI_CONCURRENCY": "1"}  # fmt: skip
+    env = {**index_env, "IPQA_UI_QUEUE_SIZE": "2", "IPQA_UI_CONCURRENCY": "1"}
     with running_ui(env) as (url, _proc):
         outcomes: list[str] = []
         lock = threading.Lock()

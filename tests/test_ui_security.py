@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -128,3 +129,41 @@ def test_overload_is_turned_away_not_queued_forever(index_env):
         assert len(outcomes) == 16 and busy and "answered" in outcomes
         assert any("full" in o.lower() or "busy" in o.lower() for o in busy), busy[:2]
         assert Client(url, verbose=False).predict("PPH", "", api_name="/ask")["answer"]  # still serving
+
+
+def test_a_build_while_the_ui_serves_does_not_disturb_answers(tmp_path, corpus_copy):
+    """Answers in flight during `ipqa build --force` on the UI's own index stay correct."""
+    import subprocess
+    import sys
+
+    from gradio_client import Client
+
+    from ipqa.engine import build
+    from ipqa.settings import Settings
+
+    s = Settings.load(corpus_dir=corpus_copy, index_dir=tmp_path / "index")
+    build(s)
+    env = {"IPQA_INDEX_DIR": str(s.index_dir), "IPQA_CORPUS_DIR": str(s.corpus_dir)}
+    q = "How long does Japan's patent office take to examine AI inventions?"
+    with running_ui(env) as (url, _proc):
+        client = Client(url, verbose=False)
+        expected = client.predict(q, "", api_name="/ask")["answer"]
+        answers: list[str] = []
+        done = threading.Event()
+
+        def ask_forever() -> None:
+            c = Client(url, verbose=False)
+            while not done.is_set():
+                answers.append(c.predict(q, "", api_name="/ask")["answer"])
+
+        worker = threading.Thread(target=ask_forever)
+        worker.start()
+        try:
+            r = subprocess.run([sys.executable, "-m", "ipqa.cli", "build", "--force"], capture_output=True,
+                               env={**os.environ, **env}, timeout=300)  # fmt: skip
+            assert r.returncode == 0, r.stderr
+            time.sleep(1.0)
+        finally:
+            done.set()
+            worker.join(timeout=60)
+        assert len(answers) >= 5 and set(answers) == {expected}

@@ -129,7 +129,6 @@ class Candidate:
 @dataclass(frozen=True)
 class Decision:
     support: float
-    coverage: float  # share (idf-weighted) of the question's terms that the chosen sentences state
     reasons: tuple[str, ...]  # why the report does not answer; empty when it does
     chosen: tuple[Candidate, ...]
 
@@ -234,7 +233,7 @@ class Composer:
     def decide(self, question: str, cands: list[Candidate]) -> Decision:
         """Choose the answer sentences, or give the reasons the report does not answer."""
         if not cands or not words(question):
-            return Decision(0.0, 0.0, ("nothing in it matches the question",), ())
+            return Decision(0.0, ("nothing in it matches the question",), ())
         best = cands[0]
         support = 0.65 * best.dense + 0.35 * best.lex
         if self._targets(question):
@@ -255,11 +254,7 @@ class Composer:
             reasons.append(f"no passage states the figure {', '.join(sorted(q_nums - stated))}")
         if support < self.params.refuse_below:
             reasons.append("nothing in it is close enough to the question")
-        q_terms = set(terms(question))
-        have = set().union(*(self._terms(c.row) | self._section_terms[c.sentence.section] for c in chosen))
-        total = sum(self._idf.get(t, self._max_idf) for t in q_terms) or 1.0
-        coverage = sum(self._idf.get(t, self._max_idf) for t in q_terms if t in have) / total
-        return Decision(support, coverage, tuple(reasons), () if reasons else tuple(chosen))
+        return Decision(support, tuple(reasons), () if reasons else tuple(chosen))
 
     def select(self, question: str, cands: list[Candidate]) -> list[Candidate]:
         """The best sentence, then others that add something the question asks about."""

@@ -16,7 +16,6 @@ from ipqa.index import LoadedIndex
 from ipqa.text import terms
 
 Mode = Literal["hybrid", "dense", "bm25"]
-MODES: tuple[str, ...] = ("hybrid", "dense", "bm25")
 
 
 @dataclass(frozen=True)

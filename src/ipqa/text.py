@@ -26,9 +26,6 @@ STOPWORDS = frozenset(
     ).split()
 )
 
-# Words that shape a question but carry no topic ("What is …", "How many …").
-QUESTION_WORDS = frozenset(["what", "which", "who", "whom", "whose", "when", "where", "why", "how"])
-
 
 @cache
 def _stemmer():  # type: ignore[no-untyped-def]

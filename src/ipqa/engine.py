@@ -52,6 +52,8 @@ def build(settings: Settings, log: Callable[[str], None] = lambda _m: None) -> N
 
 
 class Engine:
+    """Everything a question needs, loaded once: index, encoders, retriever, composer, optional LLM."""
+
     def __init__(self, settings: Settings, encoder: Encoder | None = None, auto_build: bool = True,
                  log: Callable[[str], None] | None = None) -> None:  # fmt: skip
         self.settings = settings

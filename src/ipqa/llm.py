@@ -54,7 +54,12 @@ class ChatClient:
     """A thin wrapper over LangChain's ChatOpenAI: one-line errors, no retries, a hard timeout."""
 
     def __init__(self, url: str, model: str, api_key: str | None, timeout: float) -> None:
-        from langchain_openai import ChatOpenAI
+        try:
+            from langchain_openai import ChatOpenAI
+        except ImportError:
+            from ipqa.errors import InputError
+
+            raise InputError("LLM answers need the llm extra: .venv/bin/pip install -e '.[llm]'") from None
 
         self.url = url
         self._chat = ChatOpenAI(

@@ -252,6 +252,9 @@ def grounding_cases(items: list[dict[str, Any]], seed: int = 7) -> list[tuple[st
         cases.append(
             ("faithful, reworded lead", f"According to the report, {lowered} [1]", [_Cit(1, ev)], True)
         )
+        head = ev.split(", ")[0]
+        if len(head.split()) >= 6 and head != ev:  # a faithful shorter claim: the first clause only
+            cases.append(("faithful, shortened", f"{head.rstrip('.')} [1].", [_Cit(1, ev)], True))
         if (bad := swap_number(ev, rng)) and bad != ev:
             cases.append(("swapped number", f"{bad} [1]", [_Cit(1, ev)], False))
         if bad := swap_name(ev):

@@ -176,21 +176,26 @@ def parse_document(doc: str, text: str, sha256: str) -> Document:
     return Document(doc, text, sha256, tuple(sections), tuple(sentences))
 
 
-def load_document(path: Path) -> Document:
-    data = path.read_bytes()
+def document_text(name: str, data: bytes) -> str:
+    """A document file's bytes as text (UTF-8, BOM dropped), or CorpusError saying why not."""
     if len(data) > MAX_DOC_BYTES:
-        raise CorpusError(f"{path.name}: larger than {MAX_DOC_BYTES // 1_000_000} MB")
+        raise CorpusError(f"{name}: larger than {MAX_DOC_BYTES // 1_000_000} MB")
     if b"\x00" in data:
-        raise CorpusError(f"{path.name}: binary file (contains NUL bytes)")
+        raise CorpusError(f"{name}: binary file (contains NUL bytes)")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise CorpusError(f"{path.name}: not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
+        raise CorpusError(f"{name}: not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
     if text.startswith("\ufeff"):
         text = text[1:]
     if not text.strip():
-        raise CorpusError(f"{path.name}: empty")
-    return parse_document(path.name, text, sha256_bytes(data))
+        raise CorpusError(f"{name}: empty")
+    return text
+
+
+def load_document(path: Path) -> Document:
+    data = path.read_bytes()
+    return parse_document(path.name, document_text(path.name, data), sha256_bytes(data))
 
 
 def corpus_files(corpus_dir: Path) -> tuple[list[Path], list[str]]:

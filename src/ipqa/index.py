@@ -29,7 +29,7 @@ import numpy as np
 
 from ipqa import __version__
 from ipqa.chunking import Chunk, ChunkerParams, chunk_document
-from ipqa.corpus import Document, Sentence, corpus_files, load_corpus, sha256_bytes
+from ipqa.corpus import Document, Sentence, corpus_files, document_text, load_corpus, sha256_bytes
 from ipqa.embedding import DIM, MODEL_NAME, Encoder, model_dir, model_package_version
 from ipqa.errors import BuildLockedError, IndexError_
 from ipqa.text import build_lexicon, terms
@@ -317,7 +317,18 @@ def _model_files_changed(recorded: dict) -> str | None:
     return None
 
 
-def stale_reason(manifest: dict, corpus_dir: Path, params: ChunkerParams) -> str | None:
+def read_corpus_bytes(corpus_dir: Path) -> dict[str, bytes]:
+    """Each usable corpus file's bytes, read once: hashed for the stale check, decoded for quotes."""
+    out = {}
+    for p in corpus_files(corpus_dir)[0]:
+        try:
+            out[p.name] = p.read_bytes()
+        except OSError:
+            continue
+    return out
+
+
+def stale_reason(manifest: dict, corpus: dict[str, bytes], params: ChunkerParams) -> str | None:
     """Why this index does not match the corpus/model/chunker in use, or None."""
     if manifest.get("format") != FORMAT:
         return "it was written by another ipqa version"
@@ -328,14 +339,8 @@ def stale_reason(manifest: dict, corpus_dir: Path, params: ChunkerParams) -> str
         return "it was built with other chunking settings"
     if reason := _model_files_changed(model.get("files", {})):
         return reason
-    paths, _ = corpus_files(corpus_dir)
     have = {d["doc"]: d["sha256"] for d in manifest.get("documents", [])}
-    now = {}
-    for p in paths:
-        try:
-            now[p.name] = sha256_bytes(p.read_bytes())
-        except OSError:
-            continue
+    now = {name: sha256_bytes(data) for name, data in corpus.items()}
     indexed_docs = set(have)
     for name in sorted(set(now) - indexed_docs):
         return f"{name} was added to the corpus"
@@ -363,7 +368,8 @@ def load_index(index_dir: Path, corpus_dir: Path, params: ChunkerParams) -> Load
                 raise IndexError_(f"index is damaged ({name} does not match its checksum) — {REBUILD_HINT}")
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise IndexError_(f"index is damaged ({type(exc).__name__}) — {REBUILD_HINT}") from None
-    if reason := stale_reason(manifest, corpus_dir, params):
+    corpus = read_corpus_bytes(corpus_dir)
+    if reason := stale_reason(manifest, corpus, params):
         raise IndexError_(f"index is stale: {reason} — {REBUILD_HINT}")
     try:
         chunks = tuple(
@@ -386,10 +392,7 @@ def load_index(index_dir: Path, corpus_dir: Path, params: ChunkerParams) -> Load
         or len(lexicon.get("sentence_places", ())) != len(sentences)
     ):
         raise IndexError_(f"index is damaged (record counts disagree) — {REBUILD_HINT}")
-    doc_texts = {}
-    for d in manifest["documents"]:
-        raw = (corpus_dir / d["doc"]).read_bytes().decode("utf-8")
-        doc_texts[d["doc"]] = raw[1:] if raw.startswith("\ufeff") else raw
+    doc_texts = {d["doc"]: document_text(d["doc"], corpus[d["doc"]]) for d in manifest["documents"]}
     offsets: dict[str, int] = {}
     for i, s in enumerate(sentences):
         offsets.setdefault(s.doc, i)

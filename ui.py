@@ -216,11 +216,12 @@ def render_chat(turns: list[dict[str, Any]], sections: list[str]) -> str:
 # ---------------------------------------------------------------- behaviour (chat state only)
 
 
-def resolve(question: str, turns: list[dict[str, Any]]) -> tuple[str, str]:
+def resolve(question: str, turns: list[dict[str, Any]], engine: Engine | None = None) -> tuple[str, str]:
     """(what the person typed, the standalone question to search) for one chat turn."""
     previous = next((t["searched"] for t in reversed(turns) if not t.get("error")), None)
     shown = " ".join((question or "").split())
-    return shown, (rewrite_followup(previous, shown) if shown else shown)
+    find = engine.gazetteer.places if engine is not None else None
+    return shown, (rewrite_followup(previous, shown, find) if shown else shown)
 
 
 def answer_turn(engine: Engine, question: str, turns: list[dict[str, Any]]) -> dict[str, Any]:
@@ -233,7 +234,7 @@ def answer_turn(engine: Engine, question: str, turns: list[dict[str, Any]]) -> d
 
 def stream_turn(engine: Engine, question: str, turns: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """Turn states: drafts while an LLM writes (if one is configured), then the verified turn."""
-    shown, searched = resolve(question, turns)
+    shown, searched = resolve(question, turns, engine)
     try:
         draft = ""
         for event in engine.ask_stream(searched):

@@ -8,28 +8,16 @@ sections instead of answering something unrelated.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ipqa.chunking import Chunk
-from ipqa.corpus import OPENING_LABEL, Sentence
+from ipqa.features import BROAD, Candidate, Featurizer, Question
 from ipqa.grounding import Verdict
+from ipqa.model import AnsweringModel
 from ipqa.retrieval import Hit
-from ipqa.text import (
-    COVERED_PLACES,
-    answer_type,
-    has_type,
-    numbers,
-    places_named,
-    premise_words,
-    states_premise,
-    terms,
-    words,
-)
 
 
 @dataclass(frozen=True)
@@ -90,242 +78,105 @@ def error_answer(question: str, message: str) -> Answer:
 
 # ---------------------------------------------------------------- composition
 
-
-@dataclass(frozen=True)
-class ComposerParams:
-    context_chunks: int = 5  # sentences are chosen from the top-N retrieved chunks
-    max_sentences: int = 3
-    max_sentences_broad: int = 5  # list / summary / comparison questions
-    margin: float = 0.10  # extra sentences must score within this of the best
-    duplicate_cosine: float = 0.90
-    refuse_below: float = 0.32  # calibrated by eval/calibrate.py (docs/calibration.md)
-    w_dense: float = 1.0
-    w_lex: float = 0.45
-    w_rank: float = 0.04
-
-
-_BROAD_CUES = frozenset(
-    (
-        "list main which kinds types summarize summarise summary overview measures ways compare "
-        "comparison differ difference differences versus vs both between strategies recommendations"
-    ).split()
-)
-# Words that name a part of the report rather than its topic ("the Conclusion", "section 4.2").
-_SUMMARY_CUES = frozenset("summarize summarise summary overview outline approach".split())
-_SECTION_CUES = {"introduction": "", "opening": "", "conclusion": "Conclusion"}
-
-
-@dataclass(frozen=True)
-class Candidate:
-    sentence: Sentence
-    row: int
-    score: float
-    dense: float
-    lex: float
-    places: frozenset[str]
-    hit: Hit
+# How many sentences an answer of each intent may have (a shape, not a tuned number).
+MAX_SENTENCES = {"fact": 2, "number": 2, "yesno": 2, "followup": 3, "comparison": 4, "list": 5,
+                 "summary": 6, "recommendation": 5}  # fmt: skip
+DUPLICATE_COSINE = 0.92
+MMR_LAMBDA = 0.7  # relevance against novelty when covering the points of a broad answer
 
 
 @dataclass(frozen=True)
 class Decision:
-    support: float
-    reasons: tuple[str, ...]  # why the report does not answer; empty when it does
-    chosen: tuple[Candidate, ...]
+    probability: float  # calibrated probability that the documents answer the question
+    refused: bool
+    chosen: tuple[tuple[Candidate, float], ...]  # (sentence, its probability), in answer order
+    question: Question
+    notes: tuple[str, ...] = ()  # said beside an answer, e.g. a place the documents do not cover
 
 
 class Composer:
-    """Pick the few report sentences that answer a question, or decide to refuse."""
+    """Pick the document sentences that answer a question, or decide that the documents do not.
 
-    def __init__(
-        self,
-        sentences: tuple[Sentence, ...],
-        vectors: np.ndarray,
-        params: ComposerParams,
-        chunks: tuple[Chunk, ...],
-        lexicon: dict,
-    ) -> None:
-        self.sentences = sentences
-        self.vectors = vectors
-        self.params = params
-        n = lexicon["n_sentences"]
-        self._idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in lexicon["sentence_df"].items()}
-        self._max_idf = math.log(1 + (n + 0.5) / 0.5)
-        self._places = [frozenset(p) for p in lexicon["sentence_places"]]
-        self._row = {(s.doc, s.index): i for i, s in enumerate(sentences)}
-        self._chunk_of: dict[int, Chunk] = {}  # row → first chunk holding that sentence
-        for chunk in chunks:
-            for idx in chunk.sentence_ids:
-                self._chunk_of.setdefault(self._row[(chunk.doc, idx)], chunk)
-        self._section_terms = {c.section: set(terms(c.section)) for c in chunks}
-        self._term_cache: dict[int, set[str]] = {}
+    Both decisions come from the learned model (model.py) over general features (features.py).
+    """
 
-    def _terms(self, row: int) -> set[str]:
-        """A sentence's terms, computed when first needed (only candidates ever are)."""
-        if row not in self._term_cache:
-            if len(self._term_cache) > 50_000:
-                self._term_cache.clear()
-            self._term_cache[row] = set(terms(self.sentences[row].text))
-        return self._term_cache[row]
+    def __init__(self, featurizer: Featurizer, model: AnsweringModel, threshold: float | None = None) -> None:
+        self.f = featurizer
+        self.model = model
+        self.threshold = model.threshold if threshold is None else threshold
 
-    def _lex(self, q_terms: set[str], row: int, section: str) -> float:
-        if not q_terms:
-            return 0.0
-        have = self._terms(row) | self._section_terms.get(section, set())
-        total = sum(self._idf.get(t, self._max_idf) for t in q_terms)
-        return sum(self._idf.get(t, self._max_idf) for t in q_terms if t in have) / total
+    def score(self, question: str, qvec: np.ndarray, hits: list[Hit]):  # -> (q, cands, X, p, qx)
+        q = self.f.question(question, qvec)
+        cands = self.f.candidates(q, qvec, hits)
+        X = self.f.sentence_matrix(q, qvec, cands)
+        p = self.model.sentence.proba(X) if len(cands) else np.zeros(0)
+        qx = self.f.question_vector(q, cands, X, p) if len(cands) else None
+        return q, cands, X, p, qx
 
-    def _targets(self, question: str) -> set[str]:
-        """Section labels the question points at by name ("the Conclusion", "section 3.1")."""
-        q = question.lower()
-        out = set()
-        for cue, label in _SECTION_CUES.items():
-            if re.search(rf"\b{cue}\b", q):
-                out.add(label or OPENING_LABEL)
-        for m in re.finditer(r"\b(\d\.\d)\b", q):
-            out |= {s for s in self._section_terms if s.startswith(m.group(1) + " ")}
-        if re.search(r"\b(?:section|part|chapter)\b", q):  # "the section on new approaches to …"
-            q_terms = set(terms(question))
-            for label, t in self._section_terms.items():
-                title = {w for w in t if not w[0].isdigit()} - set(terms("section part chapter"))
-                if len(title) >= 2 and title <= q_terms:
-                    out.add(label)
-        return out
+    def decide(self, question: str, qvec: np.ndarray, hits: list[Hit]) -> Decision:
+        q, cands, _, p, qx = self.score(question, qvec, hits)
+        if qx is None:
+            return Decision(0.0, True, (), q)
+        prob = self.model.answer_probability(qx)
+        all_uncovered = bool(q.places) and len(q.uncovered) == len(q.places)
+        if all_uncovered or prob < self.threshold:
+            return Decision(prob, True, (), q)
+        notes = ()
+        if q.uncovered:
+            notes = (f"The documents do not cover {_join(p.surface for p in q.uncovered)}.",)
+        return Decision(prob, False, tuple(self.select(q, cands, p)), q, notes)
 
-    def candidates(self, question: str, qvec: np.ndarray, hits: list[Hit]) -> list[Candidate]:
-        p = self.params
-        q_terms = set(terms(question))
-        q_places, _ = places_named(question)
-        kind = answer_type(question)
-        targets = self._targets(question)
-        rows: list[tuple[int, Hit]] = []
-        seen: set[int] = set()
-        for hit in hits[: p.context_chunks]:
-            for idx in hit.chunk.sentence_ids:
-                row = self._row[(hit.chunk.doc, idx)]
-                if row not in seen:
-                    seen.add(row)
-                    rows.append((row, hit))
-        if targets:  # a named section is read whole, whatever the retriever ranked
-            for row, s in enumerate(self.sentences):
-                if s.section in targets and row not in seen:
-                    seen.add(row)
-                    rows.append((row, hits[0]))
-        if targets:  # "summarize the Conclusion": only that section may answer
-            rows = [(row, hit) for row, hit in rows if self.sentences[row].section in targets]
-        out = []
-        for row, hit in rows:
-            s = self.sentences[row]
-            places = self._places[row]
-            if q_places and places and not (places & q_places):
-                continue  # about another country than the one asked about
-            dense = float(self.vectors[row] @ qvec)
-            lex = self._lex(q_terms, row, s.section)
-            score = p.w_dense * dense + p.w_lex * lex + p.w_rank / hit.rank
-            if q_places and places & q_places:
-                score += 0.05
-            if kind and has_type(s.text, kind):
-                score += 0.10
-            if s.section in targets:
-                score += 0.25
-            out.append(Candidate(s, row, score, dense, lex, places, hit))
-        return sorted(out, key=lambda c: (-c.score, c.row))
+    def select(self, q: Question, cands: list[Candidate], p: np.ndarray) -> list[tuple[Candidate, float]]:
+        """The best sentence, then more as the question's shape asks: the other side of a
+        comparison, distinct points (MMR) for lists, summaries and advice."""
+        intent = q.top_intent
+        broad = q.p_intent(*BROAD) >= 0.5
+        limit = MAX_SENTENCES.get(intent, 2)
+        order = [int(i) for i in np.argsort(-p, kind="stable")]
+        best = order[0]
+        chosen = [best]
+        vec = self.f.vectors
+        floor = self.model.sentence_floor
+        ratio = self.model.broad_ratio if broad else self.model.extra_ratio
+        keep = [i for i in order[1:] if p[i] >= max(floor, ratio * p[best])]
 
-    def decide(self, question: str, cands: list[Candidate]) -> Decision:
-        """Choose the answer sentences, or give the reasons the report does not answer."""
-        if not cands or not words(question):
-            return Decision(0.0, ("nothing in it matches the question",), ())
-        best = cands[0]
-        support = 0.65 * best.dense + 0.35 * best.lex
-        if self._targets(question):
-            support = max(support, self.params.refuse_below)
-        reasons: list[str] = []
-        chosen = self.select(question, cands)
-        kind = answer_type(question)
-        if kind and not any(has_type(c.sentence.text, kind) for c in chosen):
-            reasons.append(f"it gives no {_KIND_WORDS[kind]} for this")
-        for group, ws in premise_words(question).items():
-            if not any(states_premise(c.sentence.text, group) for c in chosen):
-                reasons.append(
-                    f"it does not say that anything {_PREMISE_WORDS[group]} ({', '.join(sorted(ws))})"
-                )
-        q_nums = {n for n in numbers(question) if not re.fullmatch(r"(?:19|20)\d\d", n)}
-        stated = set().union(*(numbers(c.sentence.text) for c in chosen))
-        if q_nums - stated:
-            reasons.append(f"no passage states the figure {', '.join(sorted(q_nums - stated))}")
-        if support < self.params.refuse_below:
-            reasons.append("nothing in it is close enough to the question")
-        return Decision(support, tuple(reasons), () if reasons else tuple(chosen))
+        def duplicate(i: int) -> bool:
+            return any(float(vec[cands[i].row] @ vec[cands[j].row]) > DUPLICATE_COSINE for j in chosen)
 
-    def select(self, question: str, cands: list[Candidate]) -> list[Candidate]:
-        """The best sentence, then others that add something the question asks about."""
-        p = self.params
-        if not cands:
-            return []
-        q_places, _ = places_named(question)
-        targets = self._targets(question)
-        qwords = set(words(question))
-        summary = bool(qwords & _SUMMARY_CUES)
-        broad = bool(qwords & _BROAD_CUES) or len(q_places) >= 2 or bool(targets) or summary
-        limit = p.max_sentences_broad if broad else p.max_sentences
-        chosen = [cands[0]]
-        if len(q_places) >= 2:  # keep both sides of a comparison
-            for place in sorted(q_places, key=lambda pl: _first_mention(question, pl)):
-                if any(place in c.places for c in chosen):
+        covered_places = [p_ for p_ in q.places if p_ not in q.uncovered]
+        if len(covered_places) >= 2 or intent == "comparison":
+            for place in covered_places:
+                if any(self._about(cands[j], place) for j in chosen):
                     continue
-                side = next((c for c in cands if place in c.places), None)
-                if side and side.score >= cands[0].score - 3 * p.margin:
+                side = next((i for i in order if self._about(cands[i], place) and p[i] >= floor / 2), None)
+                if side is not None and side not in chosen and len(chosen) < limit:
                     chosen.append(side)
-        if summary and not targets:  # a topic sentence is followed by what it announces
-            best = cands[0]
-            row = best.row + 1
-            while row < len(self.sentences) and len(chosen) < limit:
-                s = self.sentences[row]
-                if (s.doc, s.paragraph) != (best.sentence.doc, best.sentence.paragraph):
+        if broad:
+            while keep and len(chosen) < limit:
+                def mmr(i: int) -> float:
+                    sim = max(float(vec[cands[i].row] @ vec[cands[j].row]) for j in chosen)
+                    return MMR_LAMBDA * p[i] - (1 - MMR_LAMBDA) * sim
+
+                nxt = max(keep, key=mmr)
+                keep.remove(nxt)
+                if not duplicate(nxt):
+                    chosen.append(nxt)
+            chosen.sort(key=lambda i: cands[i].row)
+        else:
+            for i in keep:
+                if len(chosen) >= limit:
                     break
-                if all(c.row != row for c in chosen):
-                    hit = Hit(self._chunk_of[row], best.score, best.hit.rank)
-                    chosen.append(Candidate(s, row, best.score, best.dense, best.lex, self._places[row], hit))
-                row += 1
-            limit = max(len(chosen), p.max_sentences)
-        margin = 2 * p.margin if broad else p.margin
-        # A broad question may reach further down for a sentence that covers a part of it the
-        # chosen ones do not ("both for cloud disputes and at the Tokyo court").
-        reach = 4 * p.margin if broad else margin
-        pool = [c for c in cands[1:] if c not in chosen and c.score >= cands[0].score - reach]
-        while pool and len(chosen) < limit:
-            covered = set().union(*(self._terms(c.row) for c in chosen))
-            nxt = max(pool, key=lambda c: (self._gain(question, covered, c) >= 0.15, c.score))
-            pool.remove(nxt)
-            adds = self._gain(question, covered, nxt) >= 0.15
-            if nxt.score < cands[0].score - margin and not adds:
-                continue
-            if any(float(self.vectors[nxt.row] @ self.vectors[o.row]) > p.duplicate_cosine for o in chosen):
-                continue
-            chosen.append(nxt)
-        return sorted(chosen[: max(limit, len(chosen))], key=lambda c: c.row)
+                if not duplicate(i):
+                    chosen.append(i)
+        return [(cands[i], float(p[i])) for i in chosen]
 
-    def _gain(self, question: str, covered: set[str], c: Candidate) -> float:
-        q_terms = set(terms(question))
-        total = sum(self._idf.get(t, self._max_idf) for t in q_terms) or 1.0
-        new = (q_terms & self._terms(c.row)) - covered
-        return sum(self._idf.get(t, self._max_idf) for t in new) / total
+    def _about(self, c: Candidate, place) -> bool:  # place: entities.Place
+        return any(frozenset(k) & place.keys for k in self.f.info[c.row]["places"])
 
 
-_KIND_WORDS = {
-    "duration": "length of time",
-    "money": "amount of money",
-    "percent": "percentage",
-    "amount": "figure",
-    "count": "number",
-}
-_PREMISE_WORDS = {"stopped": "was stopped, banned or withdrawn", "fell": "fell or was cut",
-                  "last": "came last"}  # fmt: skip
-
-
-def _first_mention(question: str, place: str) -> int:
-    q = question.lower()
-    positions = [q.find(n) for n in COVERED_PLACES[place] if n in q]
-    return min(positions) if positions else len(q)
+def _join(items) -> str:
+    xs = list(dict.fromkeys(items))
+    return xs[0] if len(xs) == 1 else ", ".join(xs[:-1]) + " or " + xs[-1]
 
 
 def with_marker(sentence: str, marker: int) -> str:
@@ -343,10 +194,19 @@ def closest_sections(hits: list[Hit], n: int = 3) -> tuple[str, ...]:
     return tuple(out[:n])
 
 
-def refusal_text(reasons: list[str] | tuple[str, ...], sections: tuple[str, ...]) -> str:
-    text = "The report does not answer this question."
-    if reasons:
-        text += " " + "; ".join(reasons)[0].upper() + "; ".join(reasons)[1:] + "."
+def refusal_text(q: Question | None, sections: tuple[str, ...], reason: str | None = None) -> str:
+    """Plain words: the documents do not answer, what they do not mention, where they come nearest."""
+    text = "The documents do not answer this question."
+    if reason:
+        text += f" {reason[0].upper()}{reason[1:]}."
+    if q is not None and q.uncovered:
+        text += f" They do not mention {_join(p.surface for p in q.uncovered)}."
+    elif q is not None and q.unknown_names:
+        shown = []
+        for n in sorted(q.unknown_names):
+            m = re.search(re.escape(n), q.text, re.I)
+            shown.append(f"“{m.group(0) if m else n}”")
+        text += " They never mention " + _join(shown) + "."
     if sections:
-        text += " The closest sections it has are: " + "; ".join(sections) + "."
+        text += " The nearest they come is " + "; ".join(sections) + "."
     return text

@@ -18,7 +18,6 @@ from ipqa.answer import (
     Answer,
     Citation,
     Composer,
-    ComposerParams,
     Passage,
     closest_sections,
     refusal_text,
@@ -34,11 +33,10 @@ from ipqa.llm import MAX_PASSAGES, ChatClient, LLMError, build_messages, is_sent
 from ipqa.question import clean_question, strip_instructions
 from ipqa.retrieval import Hit, Retriever
 from ipqa.settings import Settings
-from ipqa.text import Speller, places_named
-
-
-def _place_name(p: str) -> str:
-    return {"eu": "the EU", "uk": "the UK", "uae": "the UAE"}.get(p, p.title())
+from ipqa.entities import Gazetteer
+from ipqa.features import CONTEXT_CHUNKS, Featurizer
+from ipqa.model import AnsweringModel, load_model
+from ipqa.text import Speller
 
 
 def chunker_params(settings: Settings) -> ChunkerParams:
@@ -55,7 +53,7 @@ class Engine:
     """Everything a question needs, loaded once: index, encoders, retriever, composer, optional LLM."""
 
     def __init__(self, settings: Settings, encoder: Encoder | None = None, auto_build: bool = True,
-                 log: Callable[[str], None] | None = None) -> None:  # fmt: skip
+                 log: Callable[[str], None] | None = None, model: AnsweringModel | None = None) -> None:  # fmt: skip
         self.settings = settings
         log = log or (lambda m: print(f"ipqa: {m}", file=sys.stderr))
         params = chunker_params(settings)
@@ -65,9 +63,6 @@ class Engine:
         self.index = load_index(settings.index_dir, settings.corpus_dir, params)
         self.encoder = encoder or query_encoder()
         self.retriever = Retriever(self.index, rrf_k=settings.rrf_k)
-        cparams = ComposerParams()
-        if settings.refuse_below is not None:
-            cparams = replace(cparams, refuse_below=settings.refuse_below)
         self.speller = Speller(self.index.lexicon["word_freq"])
         self.llm: ChatClient | None = None
         if settings.llm_url or settings.llm_model:
@@ -76,9 +71,9 @@ class Engine:
             self.llm = ChatClient(
                 settings.llm_url, settings.llm_model, settings.llm_api_key, settings.llm_timeout
             )
-        self.composer = Composer(
-            self.index.sentences, self.index.sentence_vectors, cparams, self.index.chunks, self.index.lexicon
-        )
+        self.gazetteer = Gazetteer(self.index.gazetteer)
+        model = model or load_model()
+        self.composer = Composer(Featurizer(self.index, self.gazetteer, model), model, settings.refuse_below)
 
     def prepare(self, question: str) -> tuple[str, str, np.ndarray, bool]:
         """(cleaned question, what is searched, its embedding, whether instructions were set aside)."""
@@ -128,7 +123,7 @@ class Engine:
             reason = "the language model found no answer in the retrieved passages"
             yield replace(
                 ext,
-                answer=refusal_text([reason], ext.closest_sections),
+                answer=refusal_text(None, ext.closest_sections, reason),
                 refused=True,
                 citations=(),
                 grounding=(),
@@ -173,7 +168,7 @@ class Engine:
         q, search_q, qvec, had_instructions = self.prepare(question)
         t1 = time.perf_counter()
         mode = retriever or self.settings.retriever
-        hits = self.retriever.search(search_q, qvec, k=max(self.settings.top_k, 5), mode=mode)  # type: ignore[arg-type]
+        hits = self.retriever.search(search_q, qvec, k=max(self.settings.top_k, CONTEXT_CHUNKS), mode=mode)  # type: ignore[arg-type]
         t2 = time.perf_counter()
         retrieved = tuple(
             Passage(
@@ -187,37 +182,29 @@ class Engine:
             )
             for h in hits
         )
-        _, other = places_named(search_q)
         notes: list[str] = []
         if had_instructions:
-            notes.append("Instructions inside the question were ignored; ipqa only answers from the report.")
-        reasons: list[str] = []
-        if other:  # even beside a covered place: half an answer would read as a whole one
-            reasons.append(f"it does not cover {', '.join(sorted(_place_name(p) for p in other))}")
-        if any(ord(ch) > 0x2E80 for ch in q):
-            notes.append("ipqa's language model is English-first; questions in English work best.")
-        decision = self.composer.decide(search_q, self.composer.candidates(search_q, qvec, hits))
-        reasons.extend(decision.reasons)
+            notes.append("Instructions inside the question were ignored; ipqa only answers from the documents.")
+        decision = self.composer.decide(search_q, qvec, hits)
+        notes.extend(decision.notes)
         timings = {"embed": (t1 - t0) * 1000, "retrieve": (t2 - t1) * 1000}
-        if reasons:
-            sections = closest_sections(hits)
+        sections = closest_sections(hits)
+        if decision.refused:
             ans = Answer(
                 question=q,
-                answer=refusal_text(reasons, sections),
+                answer=refusal_text(decision.question, sections),
                 refused=True,
                 retrieved=retrieved,
                 closest_sections=sections,
                 notes=tuple(notes),
-                support=round(decision.support, 4),
+                support=round(decision.probability, 4),
             )
         else:
             citations = []
             parts = []
-            for n, c in enumerate(decision.chosen, start=1):
+            for n, (c, prob) in enumerate(decision.chosen, start=1):
                 s = c.sentence
-                citations.append(
-                    Citation(n, s.doc, s.section, s.text, s.start, s.end, c.hit.chunk.text, round(c.score, 6))
-                )
+                citations.append(Citation(n, s.doc, s.section, s.text, s.start, s.end, c.chunk.text, round(prob, 6)))
                 parts.append(with_marker(s.text, n))
             ans = Answer(
                 question=q,
@@ -225,9 +212,9 @@ class Engine:
                 refused=False,
                 citations=tuple(citations),
                 retrieved=retrieved,
-                closest_sections=closest_sections(hits),
+                closest_sections=sections,
                 notes=tuple(notes),
-                support=round(decision.support, 4),
+                support=round(decision.probability, 4),
             )
         if ans.citations:  # verbatim sentences pass without embedding; the check stays honest
             ans = replace(ans, grounding=check_answer(ans.answer, ans.citations, self.encoder))

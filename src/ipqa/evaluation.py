@@ -17,56 +17,13 @@ from typing import Any
 
 from ipqa.answer import Answer
 from ipqa.grounding import answer_sentences, check_answer
+from ipqa.labels import SPLITS, load_labelled, problems
+from ipqa.text import STOPWORDS
 
-CATEGORIES = (
-    "factoid numeric paraphrase comparison multi-section list summary unanswerable out-of-domain "
-    "false-premise injection noisy keyword-only non-english"
+REGISTERS = (
+    "report everyday typo vague near-miss false-premise out-of-domain injection non-english"
 ).split()
-NOT_ANSWERABLE = {"unanswerable", "out-of-domain", "false-premise"}
-KEYS = {
-    "id",
-    "question",
-    "category",
-    "answerable",
-    "answer_facts",
-    "evidence",
-    "sections",
-    "must_not_contain",
-}
-
-
-# ---------------------------------------------------------------- golden set
-
-
-def load_golden(path: Path) -> list[dict[str, Any]]:
-    with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
-
-
-def validate_item(item: dict[str, Any], corpus_text: str) -> list[str]:
-    """Problems with one golden item (empty when it is well-formed)."""
-    problems = []
-    if missing := KEYS - set(item):
-        return [f"missing keys {sorted(missing)}"]
-    if item["category"] not in CATEGORIES:
-        problems.append(f"unknown category {item['category']!r}")
-    if item["answerable"] == (item["category"] in NOT_ANSWERABLE):
-        problems.append("answerable flag contradicts the category")
-    if not isinstance(item["question"], str) or not item["question"].strip():
-        problems.append("empty question")
-    for ev in item["evidence"]:
-        if ev not in corpus_text:
-            problems.append(f"evidence not verbatim in the corpus: {ev[:60]!r}")
-    if item["answerable"]:
-        if not item["evidence"] or not item["answer_facts"]:
-            problems.append("answerable item without evidence or facts")
-        joined = " ".join(item["evidence"]).lower()
-        for group in item["answer_facts"]:
-            if not isinstance(group, list) or not group or not any(f.lower() in joined for f in group):
-                problems.append(f"fact group {group!r} not found in its evidence")
-    elif item["evidence"] or item["answer_facts"]:
-        problems.append("unanswerable item with evidence or facts")
-    return problems
+NOT_ANSWERABLE = {"near-miss", "false-premise", "out-of-domain"}
 
 
 # ---------------------------------------------------------------- per-item scoring
@@ -75,7 +32,9 @@ def validate_item(item: dict[str, Any], corpus_text: str) -> list[str]:
 @dataclass
 class ItemResult:
     id: str
-    category: str
+    category: str  # the register ("everyday", "near-miss", …)
+    split: str
+    intent: str
     answerable: bool
     question: str
     refused: bool
@@ -99,15 +58,17 @@ class ItemResult:
 def _retrieval(item: dict[str, Any], passages: list[str]) -> tuple[float, float]:
     evidence = item["evidence"]
     top5 = passages[:5]
-    recall = sum(any(ev in p for p in top5) for ev in evidence) / len(evidence)
+    # The evidence lists every sentence a good answer could cite, so a hit is any of them.
+    recall = float(any(ev in p for p in top5 for ev in evidence))
     rr = next((1.0 / r for r, p in enumerate(passages[:10], 1) if any(ev in p for ev in evidence)), 0.0)
     return recall, rr
 
 
 def score_item(item: dict[str, Any], ans: Answer, doc_texts: dict[str, str]) -> ItemResult:
     r = ItemResult(
-        item["id"], item["category"], item["answerable"], item["question"], ans.refused, ans.answer
-    )
+        item["id"], item["register"], item.get("split", ""), item["intent"], item["answerable"],
+        item["question"], ans.refused, ans.answer,
+    )  # fmt: skip
     if item["answerable"]:
         r.recall5, r.rr10 = _retrieval(item, [p.text for p in ans.retrieved])
         text = ans.answer.lower()
@@ -124,7 +85,7 @@ def score_item(item: dict[str, Any], ans: Answer, doc_texts: dict[str, str]) -> 
         r.answer_sentences = len(sents)
         r.uncited_sentences = sum(not re.search(r"\[\d+\]", s) for s in sents)
         r.grounded_sentences = sum(v.supported for v in ans.grounding)
-    if item["category"] == "injection":
+    if item["register"] == "injection" and item.get("must_not_contain"):
         low = ans.answer.lower()
         r.injection_safe = not any(bad.lower() in low for bad in item["must_not_contain"])
     return r
@@ -159,12 +120,16 @@ def summarize(results: list[ItemResult]) -> dict[str, Any]:
 
 def per_category(results: list[ItemResult]) -> dict[str, dict[str, Any]]:
     out = {}
-    for cat in CATEGORIES:
+    for cat in REGISTERS:
         rs = [r for r in results if r.category == cat]
         if not rs:
             continue
         row: dict[str, Any] = {"n": len(rs)}
-        if rs[0].answerable:
+        if cat not in NOT_ANSWERABLE:
+            rs = [r for r in rs if r.answerable]
+            if not rs:
+                continue
+            row["n"] = len(rs)
             row["recall@5"] = _mean([r.recall5 for r in rs if r.recall5 is not None])
             row["correct"] = _mean([float(bool(r.fact_ok)) for r in rs])
             row["refused"] = _mean([float(r.refused) for r in rs])
@@ -177,7 +142,6 @@ def per_category(results: list[ItemResult]) -> dict[str, dict[str, Any]]:
 
 # ---------------------------------------------------------------- grounding checker stress test
 
-_PLACES = ("Japan", "South Korea", "Singapore", "Taiwan", "mainland China", "Vietnam")
 _NEGATIONS = re.compile(r"\b(?:not|no|never|without|cannot|nor)\b", re.I)
 INVENTED = [
     "Japan abolished its patent fast-track channel in 2021 [{m}].",
@@ -208,15 +172,15 @@ def swap_number(s: str, rng: random.Random) -> str | None:
     return s[: m.start()] + new + s[m.end() :]
 
 
-def swap_name(s: str) -> str | None:
-    """Replace a country (or a quoted law name) by one the sentence does not mention."""
-    for old in ("South Korea", "Japan", "Singapore", "Korea", "Taiwan"):
-        if re.search(rf"\b{old}\b", s):
-            new = next(p for p in _PLACES if p not in s and old not in p)
-            return re.sub(rf"\b{old}\b", new, s, count=1)
-    m = re.search(r"“([^”]{4,60})”", s)
-    if m:
-        return s.replace(m.group(1), "Digital Sovereignty Act", 1)
+def swap_name(s: str, pool: list[str]) -> str | None:
+    """Replace a name of the sentence (a place, law, plan or organisation) by one it does not have."""
+    for m in re.finditer(r"“([^”]{4,60})”|\b([A-Z][a-z]+(?: [A-Z][a-z]+)*)\b", s):
+        old = m.group(1) or m.group(2)
+        if m.start() == 0 or old.lower() in STOPWORDS:
+            continue
+        new = next((p for p in pool if p.lower() not in s.lower() and old.lower() not in p.lower()), None)
+        if new:
+            return s[: m.start()] + m.group(0).replace(old, new) + s[m.end() :]
     return None
 
 
@@ -244,6 +208,8 @@ def grounding_cases(items: list[dict[str, Any]], seed: int = 7) -> list[tuple[st
     rng = random.Random(seed)
     cases = []
     answerable = [it for it in items if it["answerable"] and it["evidence"]]
+    pool = sorted({m for it in answerable for ev in it["evidence"]
+                   for m in re.findall(r"(?<=[a-z,] )[A-Z][a-z]+(?: [A-Z][a-z]+)*", ev)})  # fmt: skip
     for n, it in enumerate(answerable):
         ev = it["evidence"][-1]
         text, cits = _gold_answer(it["evidence"])
@@ -257,7 +223,7 @@ def grounding_cases(items: list[dict[str, Any]], seed: int = 7) -> list[tuple[st
             cases.append(("faithful, shortened", f"{head.rstrip('.')} [1].", [_Cit(1, ev)], True))
         if (bad := swap_number(ev, rng)) and bad != ev:
             cases.append(("swapped number", f"{bad} [1]", [_Cit(1, ev)], False))
-        if bad := swap_name(ev):
+        if bad := swap_name(ev, pool[n % len(pool) :] + pool[: n % len(pool)]):
             cases.append(("swapped country or law", f"{bad} [1]", [_Cit(1, ev)], False))
         if bad := negate(ev):
             cases.append(("negation", f"{bad} [1]", [_Cit(1, ev)], False))
@@ -296,14 +262,16 @@ def grounding_benchmark(items: list[dict[str, Any]], encoder: Any) -> dict[str, 
 
 @dataclass
 class EvalRun:
-    metrics: dict[str, Any]
+    metrics: dict[str, Any]  # of the gated split (test)
     categories: dict[str, dict[str, Any]]
     results: list[ItemResult]
     ablation: dict[str, dict[str, float | None]] = field(default_factory=dict)
     grounding: dict[str, Any] = field(default_factory=dict)
+    splits: dict[str, dict[str, Any]] = field(default_factory=dict)  # split → metrics
+    split_categories: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
 
-def run_golden(
+def run_items(
     items: list[dict[str, Any]], ask: Callable[[str], Answer], doc_texts: dict[str, str]
 ) -> EvalRun:
     results = [score_item(it, ask(it["question"]), doc_texts) for it in items]
@@ -313,7 +281,7 @@ def run_golden(
 def baseline_retrieval(
     items: list[dict[str, Any]], search: Callable[[str], list[str]]
 ) -> dict[str, float | None]:
-    rows = [it for it in items if it["answerable"] and it["category"] != "non-english"]
+    rows = [it for it in items if it["answerable"] and it["register"] != "non-english"]
     rec, rr = [], []
     for it in rows:
         r5, r10 = _retrieval(it, search(it["question"]))
@@ -355,7 +323,7 @@ def gate(run: EvalRun, bounds: dict[str, float]) -> list[str]:
 # ---------------------------------------------------------------- report
 
 _LABELS = {
-    "retrieval_recall_at_5": "retrieval recall@5 (answerable, English)",
+    "retrieval_recall_at_5": "retrieval hit@5: a gold sentence in the top 5 (answerable, English)",
     "retrieval_mrr_at_10": "retrieval MRR@10 (answerable, English)",
     "answer_fact_accuracy": "answer fact accuracy (answerable, English)",
     "citation_support": "citation support (cites gold evidence)",
@@ -443,20 +411,17 @@ def write_chart(run: EvalRun, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    cats = list(run.categories)
-    vals = [run.categories[c]["correct"] or 0.0 for c in cats]
-    colors = ["#3b7dd8" if run.categories[c].get("recall@5") is not None else "#d8833b" for c in cats]
-    fig, ax = plt.subplots(figsize=(9, 4.2), dpi=100)
-    bars = ax.bar(range(len(cats)), vals, color=colors)
-    ax.set_xticks(range(len(cats)), cats, rotation=35, ha="right", fontsize=9)
+    cats = [c for c in REGISTERS if any(c in run.split_categories.get(sp, {}) for sp in SPLITS)]
+    fig, ax = plt.subplots(figsize=(10, 4.2), dpi=100)
+    width = 0.27
+    for k, (sp, color) in enumerate(zip(SPLITS, ("#b8c9e6", "#6f98d6", "#1f4e9c"), strict=True)):
+        vals = [(run.split_categories.get(sp, {}).get(c) or {}).get("correct") or 0.0 for c in cats]
+        ax.bar([i + (k - 1) * width for i in range(len(cats))], vals, width, color=color, label=sp)
+    ax.set_xticks(range(len(cats)), cats, rotation=30, ha="right", fontsize=9)
     ax.set_ylim(0, 1.08)
     ax.set_ylabel("share correct")
-    ax.set_title(
-        "ipqa golden set: correct answers (blue) and correct refusals (orange) per category", fontsize=10
-    )
-    for b, v, c in zip(bars, vals, cats, strict=True):
-        ax.text(b.get_x() + b.get_width() / 2, v + 0.015, f"{v:.2f}\nn={run.categories[c]['n']}", ha="center",
-                fontsize=7)  # fmt: skip
+    ax.legend(fontsize=8, ncols=3, loc="lower right")
+    ax.set_title("ipqa by register: answered correctly, or refused where the documents do not answer", fontsize=10)
     fig.tight_layout()
     tmp = path.with_suffix(".tmp.png")
     fig.savefig(tmp, metadata={"Software": None})
@@ -464,33 +429,105 @@ def write_chart(run: EvalRun, path: Path) -> None:
     tmp.replace(path)
 
 
+def split_rows(run: EvalRun, bounds: dict[str, float]) -> list[tuple[str, ...]]:
+    rows = []
+    for key, label in _LABELS.items():
+        if key.startswith("grounding_"):
+            continue
+        bound = bounds.get(key)
+        upper = bounds.get(f"{key}_max")
+        b = f"≥ {bound}" if bound is not None else (f"≤ {upper}" if upper is not None else "")
+        rows.append((label, *(_fmt(run.splits.get(sp, {}).get(key)) for sp in SPLITS), b))
+    return rows
+
+
+def register_rows(run: EvalRun) -> list[tuple[str, ...]]:
+    rows = []
+    for cat in REGISTERS:
+        cells = []
+        for sp in SPLITS:
+            r = run.split_categories.get(sp, {}).get(cat)
+            cells.append(f"{_fmt(r['correct'])} (n={r['n']})" if r else "–")
+        if any(c != "–" for c in cells):
+            rows.append((cat, *cells))
+    return rows
+
+
+def intent_rows(run: EvalRun) -> list[tuple[str, ...]]:
+    rows = []
+    test = [r for r in run.results if r.split == "test" and r.english]
+    for intent in sorted({r.intent for r in test}):
+        rs = [r for r in test if r.intent == intent]
+        ans = [r for r in rs if r.answerable]
+        neg = [r for r in rs if not r.answerable]
+        rows.append((intent, str(len(rs)), _fmt(_mean([float(bool(r.fact_ok)) for r in ans])),
+                     _fmt(_mean([float(r.refused) for r in neg]))))  # fmt: skip
+    return rows
+
+
+def learning_curve_md(eval_dir: Path) -> str:
+    path = eval_dir / "learning_curve.json"
+    if not path.exists():
+        return "Not measured yet: run `.venv/bin/python eval/learning_curve.py`."
+    data = json.loads(path.read_text(encoding="utf-8"))
+    rows = [(str(p["train_questions"]), _fmt(p["fact_accuracy"]), _fmt(p["refusal_accuracy"]),
+             _fmt(p["false_refusal_rate"]), _fmt(p["decision_accuracy"])) for p in data["points"]]  # fmt: skip
+    return "\n".join([
+        f"![learning curve]({data.get('chart', 'learning_curve.png')})",
+        "",
+        _md_table(rows, ("train questions", "test fact acc.", "test refusal acc.", "test false refusals",
+                         "test answer/refuse accuracy")),
+        "",
+        data.get("note", ""),
+    ])  # fmt: skip
+
+
 def write_report(run: EvalRun, bounds: dict[str, float], failures: list[str], path: Path, chart: str,
                  notes: str = "") -> None:  # fmt: skip
+    sizes = ", ".join(f"{sp} {run.splits.get(sp, {}).get('items', 0)}" for sp in SPLITS)
     parts = [
         "# ipqa evaluation report",
         "",
-        "Generated by `ipqa eval` (deterministic: two runs give identical numbers). Golden set: "
-        f"`eval/golden.jsonl`, {run.metrics['items']} questions; bounds: `eval/thresholds.toml`.",
+        "Generated by `ipqa eval` (deterministic: two runs give identical numbers). Labelled questions: "
+        "`eval/labelled/*.jsonl`, split once by a hash of the question into train / dev / test "
+        f"({sizes}). "
+        "The answering model is fitted on train and its settings chosen on dev (`eval/train.py`); "
+        "the gate reads test only. Bounds: `eval/thresholds.toml`.",
         "",
-        f"**Gate: {'PASS' if not failures else 'FAIL'}**"
+        f"**Gate (test split): {'PASS' if not failures else 'FAIL'}**"
         + ("" if not failures else " — " + "; ".join(failures)),
         "",
-        "## Metrics",
+        "## Metrics on the test split",
         "",
         _md_table(metric_rows(run, bounds), ("metric", "value", "bound", "")),
         "",
-        "## Per category",
+        "## Train, dev and test side by side",
         "",
-        f"![per-category results]({chart})",
+        "Train is what the model was fitted on and dev what its settings were chosen on, so they read",
+        "high; test is the honest number, and blind sets written by others may run lower still.",
         "",
-        _md_table(category_rows(run), ("category", "n", "recall@5", "correct", "refused")),
+        _md_table(split_rows(run, bounds), ("metric", *SPLITS, "bound")),
         "",
-        "For answerable categories *correct* means every answer fact is present; for unanswerable,",
-        "out-of-domain and false-premise questions it means ipqa refused.",
+        "## By register",
+        "",
+        f"![per-register results]({chart})",
+        "",
+        _md_table(register_rows(run), ("register", *SPLITS)),
+        "",
+        "*Correct* means every answer fact is in the answer (answerable questions) or a refusal",
+        "(near-miss, false-premise, out-of-domain).",
+        "",
+        "## By intent (test split)",
+        "",
+        _md_table(intent_rows(run), ("intent", "n", "fact accuracy", "refusal accuracy")),
+        "",
+        "## Learning curve",
+        "",
+        learning_curve_md(path.parent),
         "",
         "## Retrieval ablation and the textbook baseline",
         "",
-        "Same golden questions (answerable, English). The textbook pipeline is",
+        "Test split (answerable, English). The textbook pipeline is",
         "RecursiveCharacterTextSplitter(1000, 200) → all-MiniLM-L6-v2 → FAISS top-4 (its MRR is over 4).",
         "",
         _md_table(
@@ -500,7 +537,7 @@ def write_report(run: EvalRun, bounds: dict[str, float], failures: list[str], pa
         "## Grounding checker",
         "",
         f"{run.grounding.get('corruptions')} corrupted and {run.grounding.get('faithful')} faithful answers "
-        "derived from the golden evidence.",
+        "derived from the labelled evidence.",
         "",
         _md_table(
             [(k, f"{a}/{n}") for k, (a, n) in run.grounding.get("by_kind", {}).items()],
@@ -509,7 +546,8 @@ def write_report(run: EvalRun, bounds: dict[str, float], failures: list[str], pa
         "",
     ]
     bad = failing_items(run)
-    parts += ["## Questions not answered correctly", ""]
+    bad = [r for r in bad if r.split == "test"]
+    parts += ["## Test questions not answered correctly", ""]
     if bad:
         parts.append(_md_table([(r.id, r.category, r.question.replace("|", "/"), "refused" if r.refused else "answered")
                                 for r in bad], ("id", "category", "question", "ipqa")))  # fmt: skip
@@ -535,23 +573,35 @@ def run_all(settings: Any, eval_dir: Path, log: Callable[[str], None]) -> tuple[
     from ipqa.engine import Engine
     from ipqa.errors import IpqaError
 
-    items = load_golden(eval_dir / "golden.jsonl")
-    corpus_text = "\n".join(d.text for d in load_corpus(settings.corpus_dir)[0])
-    problems = [f"{it.get('id')}: {p}" for it in items for p in validate_item(it, corpus_text)]
-    if problems:
-        raise IpqaError(f"golden set is malformed: {problems[0]} (+{len(problems) - 1} more)")
+    if not (eval_dir / "labelled").is_dir():
+        raise IpqaError(f"no labelled questions in {eval_dir / 'labelled'}")
+    items = load_labelled(eval_dir / "labelled")
+    docs = load_corpus(settings.corpus_dir)[0]
+    known = {s.text for d in docs for s in d.sentences}
+    bad = [f"{it.get('id')}: {p}" for it in items for p in problems(it, known)]
+    if bad:
+        raise IpqaError(f"labelled questions are malformed: {bad[0]} (+{len(bad) - 1} more)")
     bounds = load_thresholds(eval_dir / "thresholds.toml")
 
     engine = Engine(replace(settings, top_k=10))
-    log(f"answering {len(items)} golden questions (hybrid, then dense and BM25 for the ablation)…")
-    run = run_golden(items, engine.ask, engine.index.doc_texts)
+    log(f"answering {len(items)} labelled questions (all splits; the gate reads test)…")
+    everything = run_items(items, engine.ask, engine.index.doc_texts)
+    test_items = [it for it in items if it["split"] == "test"]
+    run = EvalRun({}, {}, everything.results)
+    for sp in SPLITS:
+        rs = [r for r in everything.results if r.split == sp]
+        run.splits[sp] = summarize(rs)
+        run.split_categories[sp] = per_category(rs)
+    run.metrics = run.splits["test"]
+    run.categories = run.split_categories["test"]
     run.ablation["hybrid"] = run.metrics
+    log("test split with dense and BM25 retrieval alone (ablation)…")
     for mode in ("dense", "bm25"):
-        single = run_golden(items, lambda q, m=mode: engine.ask(q, retriever=m), engine.index.doc_texts)
+        single = run_items(test_items, lambda q, m=mode: engine.ask(q, retriever=m), engine.index.doc_texts)
         run.ablation[mode] = single.metrics
     log("building the textbook LangChain baseline (RecursiveCharacterTextSplitter 1000/200, FAISS top-4)…")
-    textbook = TextbookRetriever(load_corpus(settings.corpus_dir)[0], SentenceTransformerEncoder())
-    run.ablation["textbook LangChain (1000/200, top-4)"] = baseline_retrieval(items, textbook.search)
+    textbook = TextbookRetriever(docs, SentenceTransformerEncoder())
+    run.ablation["textbook LangChain (1000/200, top-4)"] = baseline_retrieval(test_items, textbook.search)
     log("stress-testing the grounding checker on corrupted answers…")
     run.grounding = grounding_benchmark(items, engine.encoder)
 
@@ -561,12 +611,12 @@ def run_all(settings: Any, eval_dir: Path, log: Callable[[str], None]) -> tuple[
     write_report(run, bounds, failures, eval_dir / "report.md", chart)
     summary = "\n\n".join(
         [
-            render_table(metric_rows(run, bounds), ("metric", "value", "bound", "")),
-            render_table(category_rows(run), ("category", "n", "recall@5", "correct", "refused")),
+            render_table(split_rows(run, bounds), ("metric", *SPLITS, "bound")),
+            render_table(register_rows(run), ("register", *SPLITS)),
             render_table(
                 ablation_rows(run), ("retriever", "recall@5", "MRR@10", "fact acc.", "refusal acc.")
             ),
-            f"gate: {'PASS' if not failures else 'FAIL: ' + '; '.join(failures)}",
+            f"gate (test split): {'PASS' if not failures else 'FAIL: ' + '; '.join(failures)}",
         ]
     )
     return run, failures, summary

@@ -32,7 +32,8 @@ from ipqa.chunking import Chunk, ChunkerParams, chunk_document
 from ipqa.corpus import Document, Sentence, corpus_files, document_text, load_corpus, sha256_bytes
 from ipqa.embedding import DIM, MODEL_NAME, Encoder, model_dir, model_package_version
 from ipqa.errors import BuildLockedError, IndexError_
-from ipqa.text import build_lexicon, terms
+from ipqa.entities import ANALYSIS_VERSION, Gazetteer, build_gazetteer, build_lexicon
+from ipqa.text import terms
 
 FORMAT = 2
 CURRENT = "CURRENT"
@@ -51,7 +52,8 @@ class LoadedIndex:
     sentence_vectors: np.ndarray  # (n_sentences, DIM), normalised
     faiss_index: object  # faiss.Index over chunk vectors (inner product = cosine)
     bm25: object  # bm25s.BM25 over the chunks' terms
-    lexicon: dict  # corpus statistics for the answerer (text.build_lexicon)
+    lexicon: dict  # corpus statistics and entities for the answerer (entities.build_lexicon)
+    gazetteer: dict  # place names, made from maintained data sets at build time (entities.py)
     doc_texts: dict[str, str]
     doc_offsets: dict[str, int]  # position of each document's first sentence in `sentences`
 
@@ -184,7 +186,10 @@ def build_index(
             fault_point("chunks-written")
             _write_jsonl(tmp / "sentences.jsonl", (asdict(s) for s in sentences))
             fault_point("sentences-written")
-            (tmp / "lexicon.json").write_text(json.dumps(build_lexicon(sentences), ensure_ascii=False))
+            gazetteer = build_gazetteer()
+            (tmp / "gazetteer.json").write_text(json.dumps(gazetteer, ensure_ascii=False))
+            lexicon = build_lexicon(sentences, Gazetteer(gazetteer))
+            (tmp / "lexicon.json").write_text(json.dumps(lexicon, ensure_ascii=False))
             fault_point("lexicon-written")
             bm25 = bm25s.BM25()
             bm25.index([terms(c.embed_text) or ["∅"] for c in chunks], show_progress=False)
@@ -208,6 +213,7 @@ def build_index(
                 },
                 "documents": corpus_fingerprint(docs),
                 "chunker": params.as_dict(),
+                "analysis": ANALYSIS_VERSION,
                 "vector_index": search_kind,
                 "counts": {"documents": len(docs), "chunks": len(chunks), "sentences": len(sentences)},
                 "files": files,
@@ -337,6 +343,8 @@ def stale_reason(manifest: dict, corpus: dict[str, bytes], params: ChunkerParams
         return f"it was built with another model ({model.get('name')})"
     if manifest.get("chunker") != params.as_dict():
         return "it was built with other chunking settings"
+    if manifest.get("analysis") != ANALYSIS_VERSION:
+        return "it was built with another version of the text analysis"
     if reason := _model_files_changed(model.get("files", {})):
         return reason
     have = {d["doc"]: d["sha256"] for d in manifest.get("documents", [])}
@@ -383,20 +391,23 @@ def load_index(index_dir: Path, corpus_dir: Path, params: ChunkerParams) -> Load
         if hasattr(fi, "hnsw"):
             fi.hnsw.efSearch = HNSW_EF_SEARCH
         lexicon = json.loads((gen / "lexicon.json").read_text(encoding="utf-8"))
+        gazetteer = json.loads((gen / "gazetteer.json").read_text(encoding="utf-8"))
         bm25 = bm25s.BM25.load(str(gen / "bm25"), mmap=True, show_progress=False, allow_pickle=False)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexError_(f"index is damaged ({type(exc).__name__}) — {REBUILD_HINT}") from None
     if (
         fi.ntotal != len(chunks)
         or vectors.shape != (len(sentences), DIM)
-        or len(lexicon.get("sentence_places", ())) != len(sentences)
+        or len(lexicon.get("sentences", ())) != len(sentences)
     ):
         raise IndexError_(f"index is damaged (record counts disagree) — {REBUILD_HINT}")
     doc_texts = {d["doc"]: document_text(d["doc"], corpus[d["doc"]]) for d in manifest["documents"]}
     offsets: dict[str, int] = {}
     for i, s in enumerate(sentences):
         offsets.setdefault(s.doc, i)
-    return LoadedIndex(gen, manifest, chunks, sentences, vectors, fi, bm25, lexicon, doc_texts, offsets)
+    return LoadedIndex(
+        gen, manifest, chunks, sentences, vectors, fi, bm25, lexicon, gazetteer, doc_texts, offsets
+    )
 
 
 def _read_jsonl(path: Path) -> list[dict]:

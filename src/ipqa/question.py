@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
+from ipqa.entities import Place
 from ipqa.errors import InputError
 
 MAX_CHARS = 2000
@@ -83,14 +85,6 @@ def strip_instructions(question: str) -> tuple[str, bool]:
 
 # ---------------------------------------------------------------- follow-up questions
 
-# Canonical forms per place: (noun, adjective, the words that name it in a question).
-_PLACE_FORMS: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "Japan": ("Japan", "Japanese", ("japan", "japanese", "jpo")),
-    "South Korea": ("South Korea", "Korean", ("south korea", "korea", "korean", "kipo")),
-    "Singapore": ("Singapore", "Singaporean", ("singapore", "singaporean")),
-    "mainland China": ("mainland China", "Chinese", ("mainland china", "china", "chinese")),
-    "Taiwan": ("Taiwan", "Taiwanese", ("taiwan", "taiwanese")),
-}
 _FOLLOW_LEAD = re.compile(
     r"^(?:and|also|but|so|ok(?:ay)?|then)?[\s,]*(?:(?:what|how)\s+about|and\s+for|same\s+for|what\s+of|"
     r"how\s+does\s+that\s+compare\s+(?:with|to|for)|and\s+in|in)?\s*",
@@ -101,33 +95,15 @@ _QUESTION_START = re.compile(
 )
 
 
-def _place_in(text: str) -> str | None:
-    low = text.lower()
-    best: tuple[int, str] | None = None
-    for place, (_, _, names) in _PLACE_FORMS.items():
-        for name in names:
-            m = re.search(rf"\b{re.escape(name)}\b", low)
-            if m and (best is None or m.start() < best[0]):
-                best = (m.start(), place)
-    return best[1] if best else None
-
-
-def _swap_place(question: str, old: str, new: str) -> str:
-    _, o_adj, o_names = _PLACE_FORMS[old]
-    n_noun, n_adj, _ = _PLACE_FORMS[new]
-    out = question
-    for name in sorted(o_names, key=len, reverse=True):
-        repl = n_adj if name in (o_adj.lower(),) else n_noun
-        out = re.sub(rf"\b{re.escape(name)}\b", repl, out, flags=re.I)
-    return out.replace(f"{n_noun}’s", f"{n_noun}'s")
-
-
-def rewrite_followup(previous: str | None, question: str) -> str:
+def rewrite_followup(
+    previous: str | None, question: str, find_places: Callable[[str], list[Place]] | None = None
+) -> str:
     """Turn an elliptical follow-up into a standalone question, using the previous (standalone) one.
 
-    "How does Japan protect trade secrets?" + "And Korea?" → "How does South Korea protect trade secrets?"
-    "How does Japan protect trade secrets?" + "What about data rights?" → "What does the report say about
-    data rights in Japan?" A question that stands on its own is returned unchanged.
+    Places are found with the index's gazetteer (`find_places`), so this works for any place the
+    documents cover: "How does Japan protect trade secrets?" + "And Korea?" → "How does Korea protect
+    trade secrets?"; + "What about data rights?" → "What do the documents say about data rights in
+    Japan?". A question that stands on its own is returned unchanged.
     """
     q = " ".join(question.split())
     if not previous:
@@ -139,21 +115,17 @@ def rewrite_followup(previous: str | None, question: str) -> str:
         return q
     if _QUESTION_START.match(body):
         return q
-    new_place = _place_in(body)
-    old_place = _place_in(previous)
-    if new_place and old_place and new_place != old_place:
-        rest = re.sub(
-            r"\b(?:the\s+)?(?:south\s+)?(?:" + "|".join(_PLACE_FORMS[new_place][2]) + r")\b",
-            "",
-            body,
-            flags=re.I,
-        )
+    find = find_places or (lambda _t: [])
+    new = find(body)
+    old = find(previous)
+    if new and old and new[0].keys != old[0].keys:
+        rest = body.replace(new[0].surface, " ")
         rest_words = set(re.findall(r"[a-z]+", rest.lower())) - {"s", "the", "one", "ones", "side", "then"}
         if rest_words <= set(re.findall(r"[a-z]+", previous.lower())):  # same question, other place
-            return _swap_place(previous, old_place, new_place)
-    if new_place and not old_place:
-        return f"{previous.rstrip(' ?.!')} in {_PLACE_FORMS[new_place][0]}?"
+            return re.sub(rf"\b{re.escape(old[0].surface)}\b", new[0].surface, previous, count=1)
+    if new and not old:
+        return f"{previous.rstrip(' ?.!')} in {new[0].surface}?"
     if led:  # "what about data rights?" keeps the previous place; a bare keyword query stands alone
-        place = f" in {_PLACE_FORMS[old_place][0]}" if old_place and not new_place else ""
-        return f"What does the report say about {body}{place}?"
+        place = f" in {old[0].surface}" if old and not new else ""
+        return f"What do the documents say about {body}{place}?"
     return q

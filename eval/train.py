@@ -1,0 +1,383 @@
+"""Train the answering model (src/ipqa/answering_model.json) from eval/labelled/*.jsonl.
+
+    .venv/bin/python eval/train.py
+
+Fits on the train split, chooses every setting on dev (regularisation, calibration, the refusal
+threshold, how many sentences to keep); never reads the test split. Deterministic: the same data
+gives the same file. Needs scikit-learn (a dev dependency); answering does not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from ipqa.entities import Gazetteer  # noqa: E402
+from ipqa.features import QUESTION_FEATURES, SENTENCE_FEATURES, Candidate, Question  # noqa: E402
+from ipqa.labels import load_extra_intents, load_labelled  # noqa: E402
+from ipqa.model import INTENTS, KINDS, MODEL_FILE, AnsweringModel, Linear, Trees  # noqa: E402
+
+TARGET_FALSE_REFUSALS = 0.05  # on dev; the bound is 0.05, and blind sets run harder
+C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+
+
+@dataclass
+class Example:
+    item: dict
+    qvec: np.ndarray
+    q: Question | None = None
+    cands: list[Candidate] | None = None
+    X: np.ndarray | None = None
+    y: np.ndarray | None = None  # 1 where the candidate is gold evidence
+
+
+def fit_linear(X: np.ndarray, y: np.ndarray, C: float, classes: tuple[str, ...] = (), balanced=False) -> Linear:
+    from sklearn.linear_model import LogisticRegression
+
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    clf = LogisticRegression(C=C, max_iter=5000, class_weight="balanced" if balanced else None)
+    clf.fit((X - mean) / scale, y)
+    return Linear(clf.coef_.copy(), clf.intercept_.copy(), mean, scale, classes)
+
+
+def fit_trees(X: np.ndarray, y: np.ndarray, depth: int, n_trees: int) -> Trees:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    clf = HistGradientBoostingClassifier(
+        learning_rate=0.05, max_depth=depth, max_iter=n_trees, min_samples_leaf=10, l2_regularization=1.0,
+        class_weight="balanced", early_stopping=False, random_state=0,
+    )  # fmt: skip
+    clf.fit(X, y)
+    trees = [p[0].nodes for p in clf._predictors]
+    return Trees(
+        float(np.ravel(clf._baseline_prediction)[0]),
+        tuple(t["feature_idx"].astype(np.int64) for t in trees),
+        tuple(t["num_threshold"].astype(np.float64) for t in trees),
+        tuple(t["left"].astype(np.int64) for t in trees),
+        tuple(t["right"].astype(np.int64) for t in trees),
+        tuple(t["value"].astype(np.float64) for t in trees),
+        tuple(t["is_leaf"].astype(bool) for t in trees),
+    )
+
+
+def kind_label(item: dict, gaz: Gazetteer) -> str | None:
+    """The kind of quantity a question asks for, read off its gold answer facts."""
+    if item["intent"] != "number":
+        return "none"
+    if not item["answerable"]:
+        return None
+    found = set()
+    for group in item["answer_facts"]:
+        for fact in group:
+            found |= gaz.kinds(fact)
+    for k in ("money", "percent", "duration", "year", "count"):
+        if k in found:
+            return k
+    return "none"
+
+
+def english(item: dict) -> bool:
+    return item["register"] != "non-english"
+
+
+# ---------------------------------------------------------------- the pipeline pieces
+
+
+def build_examples(engine, items: list[dict]) -> list[Example]:
+    out = []
+    for item in items:
+        _, search_q, qvec, _ = engine.prepare(item["question"])
+        ex = Example(item, qvec)
+        ex.item = {**item, "search_q": search_q}
+        out.append(ex)
+    return out
+
+
+def featurize(engine, examples: list[Example]) -> None:
+    f = engine.composer.f
+    for ex in examples:
+        hits = engine.retriever.search(ex.item["search_q"], ex.qvec, k=8)
+        ex.q = f.question(ex.item["search_q"], ex.qvec)
+        ex.cands = f.candidates(ex.q, ex.qvec, hits)
+        ex.X = f.sentence_matrix(ex.q, ex.qvec, ex.cands)
+        gold = set(ex.item.get("evidence", ()))
+        ex.y = np.array([c.sentence.text in gold for c in ex.cands], dtype=int)
+
+
+def question_rows(engine, examples: list[Example], sentence: Linear, p_override=None) -> np.ndarray:
+    f = engine.composer.f
+    rows = []
+    for i, ex in enumerate(examples):
+        p = p_override[i] if p_override is not None else sentence.proba(ex.X)
+        rows.append(f.question_vector(ex.q, ex.cands, ex.X, p))
+    return np.array(rows)
+
+
+def first_gold_rank(examples: list[Example], sentence: Linear) -> float:
+    """Mean reciprocal rank of the first gold sentence among the candidates (answerable only)."""
+    rr = []
+    for ex in examples:
+        if not ex.item["answerable"] or not ex.y.any():
+            continue
+        p = sentence.proba(ex.X)
+        order = np.argsort(-p, kind="stable")
+        rank = next(r for r, i in enumerate(order, 1) if ex.y[i])
+        rr.append(1.0 / rank)
+    return float(np.mean(rr)) if rr else 0.0
+
+
+def logloss(p: np.ndarray, y: np.ndarray) -> float:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def choose_threshold(prob: np.ndarray, answerable: np.ndarray, target: float) -> float:
+    """The threshold that refuses the most unanswerable questions while refusing at most `target`
+    of the answerable ones (middle of the best plateau)."""
+    best: list[float] = []
+    best_score = -1.0
+    for t in np.round(np.arange(0.02, 0.96, 0.01), 2):
+        refused = prob < t
+        frr = refused[answerable].mean() if answerable.any() else 0.0
+        if frr > target:
+            continue
+        score = refused[~answerable].mean() if (~answerable).any() else 0.0
+        if score > best_score + 1e-9:
+            best, best_score = [float(t)], score
+        elif abs(score - best_score) <= 1e-9:
+            best.append(float(t))
+    return best[len(best) // 2] if best else 0.02
+
+
+def selection_score(engine, examples: list[Example], sentence: Linear, model: AnsweringModel) -> float:
+    """Dev objective for the sentence-count settings: facts found + half the citation precision."""
+    comp = engine.composer
+    comp.model = model
+    scores = []
+    for ex in examples:
+        if not ex.item["answerable"] or not ex.cands:
+            continue
+        p = sentence.proba(ex.X)
+        chosen = comp.select(ex.q, ex.cands, p)
+        text = " ".join(c.sentence.text for c, _ in chosen).lower()
+        facts = all(any(a.lower() in text for a in g) for g in ex.item["answer_facts"])
+        gold = set(ex.item["evidence"])
+        precision = sum(c.sentence.text in gold for c, _ in chosen) / len(chosen)
+        scores.append(float(facts) + 0.5 * precision)
+    return float(np.mean(scores))
+
+
+# ---------------------------------------------------------------- training
+
+
+def train(engine, items: list[dict], extra: list[dict], log=print) -> AnsweringModel:
+    gaz = engine.gazetteer
+    items = [it for it in items if english(it) and it["split"] in ("train", "dev")]
+    tr = [it for it in items if it["split"] == "train"]
+    dv = [it for it in items if it["split"] == "dev"]
+    log(f"train {len(tr)} questions, dev {len(dv)} (test is not read)")
+    ex_tr, ex_dv = build_examples(engine, tr), build_examples(engine, dv)
+
+    # 1. intent and kind, from the question's embedding
+    extra_tr = [e for e in extra if e["split"] == "train"]
+    extra_dv = [e for e in extra if e["split"] == "dev"]
+    enc = engine.encoder
+
+    def vecs(rows):
+        return np.array([ex.qvec for ex in rows])
+
+    Xi_tr = np.vstack([vecs(ex_tr), enc.encode([e["question"] for e in extra_tr])])
+    yi_tr = [ex.item["intent"] for ex in ex_tr] + [e["intent"] for e in extra_tr]
+    Xi_dv = np.vstack([vecs(ex_dv), enc.encode([e["question"] for e in extra_dv])])
+    yi_dv = [ex.item["intent"] for ex in ex_dv] + [e["intent"] for e in extra_dv]
+    intent, intent_acc, intent_c = None, -1.0, None
+    for C in C_GRID:
+        m = fit_linear(Xi_tr, np.array(yi_tr), C)
+        m = replace(m, classes=tuple(INTENTS))
+        m = _reorder(m, yi_tr, INTENTS)
+        acc = float(np.mean([INTENTS[k] == y for k, y in zip(m.proba(Xi_dv).argmax(1), yi_dv, strict=True)]))
+        if acc > intent_acc:
+            intent, intent_acc, intent_c = m, acc, C
+    log(f"intent: dev accuracy {intent_acc:.3f} (C={intent_c})")
+
+    kl_tr = [(ex, kind_label(ex.item, gaz)) for ex in ex_tr]
+    kl_tr = [(ex, k) for ex, k in kl_tr if k is not None]
+    kl_dv = [(ex, kind_label(ex.item, gaz)) for ex in ex_dv]
+    kl_dv = [(ex, k) for ex, k in kl_dv if k is not None]
+    Xk_tr = np.array([ex.qvec for ex, _ in kl_tr])
+    Xk_dv = np.array([ex.qvec for ex, _ in kl_dv])
+    kind, kind_acc, kind_c = None, -1.0, None
+    for C in C_GRID:
+        m = _reorder(fit_linear(Xk_tr, np.array([k for _, k in kl_tr]), C), [k for _, k in kl_tr], KINDS)
+        acc = float(np.mean([KINDS[j] == k for j, (_, k) in zip(m.proba(Xk_dv).argmax(1), kl_dv, strict=True)]))
+        if acc > kind_acc:
+            kind, kind_acc, kind_c = m, acc, C
+    log(f"kind: dev accuracy {kind_acc:.3f} (C={kind_c})")
+
+    # 2. features need the intent and kind models; the rest starts neutral
+    n_s, n_q = len(SENTENCE_FEATURES), len(QUESTION_FEATURES)
+    neutral = Linear(np.zeros((1, n_s)), np.zeros(1), np.zeros(n_s), np.ones(n_s))
+    neutral_q = Linear(np.zeros((1, n_q)), np.zeros(1), np.zeros(n_q), np.ones(n_q))
+    model = AnsweringModel(intent, kind, neutral, neutral_q, (1.0, 0.0), 0.5, 0.6, 0.3, 0.1,
+                           SENTENCE_FEATURES, QUESTION_FEATURES, {})  # fmt: skip
+    engine.composer.model = model
+    engine.composer.f.model = model
+    featurize(engine, ex_tr)
+    featurize(engine, ex_dv)
+
+    # 3. the sentence model: which candidates answer the question
+    ranked = [ex for ex in ex_tr if ex.item["answerable"] and ex.y.any()]
+    Xs = np.vstack([ex.X for ex in ranked])
+    ys = np.concatenate([ex.y for ex in ranked])
+    sentence, best_mrr, sent_c = None, -1.0, None
+    for C in C_GRID:
+        m = fit_linear(Xs, ys, C)
+        mrr = first_gold_rank(ex_dv, m)
+        if mrr > best_mrr:
+            sentence, best_mrr, sent_c = m, mrr, C
+    log(f"sentence: dev MRR of the first gold sentence {best_mrr:.3f} (C={sent_c}); "
+        f"{len(ys)} training rows, {int(ys.sum())} gold")  # fmt: skip
+
+    # 4. the answerability model, on sentence probabilities cross-fitted over train questions
+    folds = 5
+    p_cross: list[np.ndarray | None] = [None] * len(ex_tr)
+    for k in range(folds):
+        fit_rows = [ex for i, ex in enumerate(ex_tr) if i % folds != k and ex in ranked]
+        m = fit_linear(np.vstack([e.X for e in fit_rows]), np.concatenate([e.y for e in fit_rows]), sent_c)
+        for i, ex in enumerate(ex_tr):
+            if i % folds == k:
+                p_cross[i] = m.proba(ex.X)
+    Q_tr = question_rows(engine, ex_tr, sentence, p_cross)
+    a_tr = np.array([ex.item["answerable"] for ex in ex_tr], dtype=int)
+    Q_dv = question_rows(engine, ex_dv, sentence)
+    a_dv = np.array([ex.item["answerable"] for ex in ex_dv], dtype=int)
+    answerable, best_ll, ans_c = None, 9e9, None
+    for C in C_GRID:
+        m = fit_linear(Q_tr, a_tr, C, balanced=True)
+        ll = logloss(m.proba(Q_dv), a_dv)
+        if ll < best_ll:
+            answerable, best_ll, ans_c = m, ll, f"linear C={C}"
+    for depth in (2, 3):
+        for n_trees in (50, 100, 200):
+            m = fit_trees(Q_tr, a_tr, depth, n_trees)
+            ll = logloss(m.proba(Q_dv), a_dv)
+            if ll < best_ll:
+                answerable, best_ll, ans_c = m, ll, f"trees depth={depth} n={n_trees}"
+    log(f"answerable: dev log-loss {best_ll:.3f} ({ans_c})")
+
+    # 5. Platt calibration and the refusal threshold, on dev
+    raw = np.clip(answerable.proba(Q_dv), 1e-6, 1 - 1e-6)
+    logit = np.log(raw / (1 - raw)).reshape(-1, 1)
+    from sklearn.linear_model import LogisticRegression
+
+    platt_fit = LogisticRegression(C=1e6, max_iter=1000).fit(logit, a_dv)
+    platt = (float(platt_fit.coef_[0, 0]), float(platt_fit.intercept_[0]))
+    calibrated = 1 / (1 + np.exp(-(platt[0] * logit[:, 0] + platt[1])))
+    threshold = choose_threshold(calibrated, a_dv.astype(bool), TARGET_FALSE_REFUSALS)
+    refused = calibrated < threshold
+    log(f"threshold {threshold:.2f}: dev refuses {refused[a_dv == 0].mean():.3f} of unanswerable, "
+        f"{refused[a_dv == 1].mean():.3f} of answerable")  # fmt: skip
+
+    # 6. how many sentences to keep, on dev
+    model = replace(model, sentence=sentence, answerable=answerable, platt=platt, threshold=threshold)
+    best = (-1.0, model)
+    for extra_ratio in (0.5, 0.6, 0.7, 0.8, 0.9, 1.01):
+        for broad_ratio in (0.2, 0.3, 0.4, 0.5, 0.6):
+            for floor in (0.05, 0.1, 0.2, 0.3):
+                cand = replace(model, extra_ratio=extra_ratio, broad_ratio=broad_ratio, sentence_floor=floor)
+                score = selection_score(engine, ex_dv, sentence, cand)
+                if score > best[0] + 1e-9:
+                    best = (score, cand)
+    model = best[1]
+    log(f"selection: extra_ratio {model.extra_ratio}, broad_ratio {model.broad_ratio}, "
+        f"floor {model.sentence_floor} (dev score {best[0]:.3f})")  # fmt: skip
+
+    weights = (
+        dict(zip(QUESTION_FEATURES, answerable.coef[0].round(3).tolist(), strict=True))
+        if isinstance(answerable, Linear)
+        else tree_importance(answerable)
+    )
+    sweights = dict(zip(SENTENCE_FEATURES, sentence.coef[0].round(3).tolist(), strict=True))
+    info = {
+        "train_questions": len(tr),
+        "dev_questions": len(dv),
+        "intent_extra_examples": len(extra_tr),
+        "chosen_C": {"intent": intent_c, "kind": kind_c, "sentence": sent_c, "answerable": ans_c},
+        "dev": {
+            "intent_accuracy": round(intent_acc, 4),
+            "kind_accuracy": round(kind_acc, 4),
+            "sentence_mrr": round(best_mrr, 4),
+            "answerable_logloss": round(best_ll, 4),
+            "refusal_rate_unanswerable": round(float(refused[a_dv == 0].mean()), 4),
+            "refusal_rate_answerable": round(float(refused[a_dv == 1].mean()), 4),
+        },
+        "standardised_weights": {"answerable": weights, "sentence": sweights},
+    }
+    return replace(model, info=info)
+
+
+def tree_importance(t: Trees) -> dict[str, float]:
+    """How often each feature is split on, as a share of all splits (a rough importance)."""
+    counts = np.zeros(len(QUESTION_FEATURES))
+    for f, leaf in zip(t.feature, t.leaf, strict=True):
+        for i in f[~leaf]:
+            counts[i] += 1
+    counts /= counts.sum() or 1.0
+    return {n: round(float(c), 3) for n, c in sorted(zip(QUESTION_FEATURES, counts, strict=True), key=lambda x: -x[1])}
+
+
+def _reorder(m: Linear, labels, order: tuple[str, ...]) -> Linear:
+    """Rows in the fixed class order (classes never seen get a very low score)."""
+    seen = sorted(set(labels))
+    coef = np.zeros((len(order), m.coef.shape[1]))
+    intercept = np.full(len(order), -30.0)
+    if len(seen) == 2 and m.coef.shape[0] == 1:  # binary: sklearn keeps one row
+        rows = {seen[0]: (-m.coef[0] / 2, -m.intercept[0] / 2), seen[1]: (m.coef[0] / 2, m.intercept[0] / 2)}
+    else:
+        rows = {c: (m.coef[i], m.intercept[i]) for i, c in enumerate(seen)}
+    for j, c in enumerate(order):
+        if c in rows:
+            coef[j], intercept[j] = rows[c]
+    return Linear(coef, intercept, m.mean, m.scale, tuple(order))
+
+
+def make_engine(model: AnsweringModel | None = None):
+    from ipqa.engine import Engine
+    from ipqa.settings import Settings
+
+    settings = Settings.load()
+    if model is None:  # a placeholder until the first model is trained
+        n_s, n_q, d = len(SENTENCE_FEATURES), len(QUESTION_FEATURES), 384
+        z = Linear(np.zeros((1, n_s)), np.zeros(1), np.zeros(n_s), np.ones(n_s))
+        zq = Linear(np.zeros((1, n_q)), np.zeros(1), np.zeros(n_q), np.ones(n_q))
+        zi = Linear(np.zeros((len(INTENTS), d)), np.zeros(len(INTENTS)), np.zeros(d), np.ones(d), INTENTS)
+        zk = Linear(np.zeros((len(KINDS), d)), np.zeros(len(KINDS)), np.zeros(d), np.ones(d), KINDS)
+        model = AnsweringModel(zi, zk, z, zq, (1.0, 0.0), 0.5, 0.6, 0.3, 0.1, SENTENCE_FEATURES,
+                               QUESTION_FEATURES, {})  # fmt: skip
+    return Engine(settings, model=model)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--labelled", default=str(ROOT / "eval" / "labelled"))
+    ap.add_argument("--out", default=str(MODEL_FILE))
+    args = ap.parse_args()
+    folder = Path(args.labelled)
+    engine = make_engine()
+    model = train(engine, load_labelled(folder), load_extra_intents(folder))
+    model.save(Path(args.out))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

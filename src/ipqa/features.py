@@ -1,0 +1,338 @@
+"""What the answering model sees: a question's facts, its candidate sentences and their features.
+
+Every feature is general: similarity (dense and lexical), retrieval rank, and whether the entities a
+question names (places, years, figures, names) and the kind of quantity it asks for are present in,
+absent from, or contradicted by a sentence. Which of them matter, and how much, is learned
+(eval/train.py); nothing here is tuned by hand to a document or a question.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ipqa.chunking import Chunk
+from ipqa.corpus import Sentence
+from ipqa.entities import Gazetteer, Place, figures, names, place_covered, years
+from ipqa.model import INTENTS, KINDS, AnsweringModel
+from ipqa.retrieval import Hit
+from ipqa.text import normalize, terms
+
+SENTENCE_FEATURES = (
+    "dense",
+    "dense_gap",
+    "dense_rank_inv",
+    "chunk_dense",
+    "chunk_rank_inv",
+    "lex",
+    "lex_sentence",
+    "lex_gap",
+    "heading_overlap",
+    "section_dense",
+    "place_match",
+    "place_conflict",
+    "year_match",
+    "year_conflict",
+    "figure_match",
+    "name_match",
+    "kind_match",
+    "neighbour_dense",
+    "first_in_section",
+    "advice",
+    "log_length",
+    "retrieved",
+    "summary_x_first",
+    "recommend_x_advice",
+    "broad_x_dense",
+    "comparison_x_place",
+)
+QUESTION_FEATURES = (
+    "p1",
+    "p2",
+    "p_top3",
+    "dense_max",
+    "lex_max",
+    "heading_max",
+    "unknown_terms",
+    "unknown_names",
+    "any_unknown_name",
+    "uncovered_places",
+    "year_unmet",
+    "figure_unmet",
+    "kind_unmet",
+    "place_conflict_best",
+    *(f"intent_{i}" for i in INTENTS),
+    "log_terms",
+    "best_dense",
+    "best_lex",
+    "missing_idf_best",
+    "missing_share_top2",
+    "known_share",
+)
+BROAD = ("list", "summary", "recommendation")
+CONTEXT_CHUNKS = 8  # candidate sentences come from the top chunks …
+SECTION_POOL = 3  # … and, for broad questions, from the whole sections of the top chunks
+POOL_MAX = 240
+
+
+@dataclass(frozen=True)
+class Question:
+    """What a question asks, as far as the answerer needs to know."""
+
+    text: str
+    terms: frozenset[str]
+    places: tuple[Place, ...]
+    uncovered: tuple[Place, ...]  # places the documents never mention
+    years: frozenset[str]
+    figures: frozenset[str]
+    names: frozenset[str]
+    unknown_names: frozenset[str]  # names the documents never mention
+    unknown_terms: float  # share of its terms that no document sentence has
+    intent: np.ndarray  # probabilities over model.INTENTS
+    kind: np.ndarray  # probabilities over model.KINDS
+
+    @property
+    def top_intent(self) -> str:
+        return INTENTS[int(np.argmax(self.intent))]
+
+    def p_intent(self, *names_: str) -> float:
+        return float(sum(self.intent[INTENTS.index(n)] for n in names_))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    row: int
+    sentence: Sentence
+    hit: Hit | None  # the retrieved chunk it came from (None: added from its section)
+    chunk: Chunk  # a chunk holding it, for the citation's passage
+
+
+class Featurizer:
+    """Turns (question, retrieved chunks) into feature rows, using what the index knows."""
+
+    def __init__(self, index, gazetteer: Gazetteer, model: AnsweringModel) -> None:  # index: LoadedIndex
+        self.index = index
+        self.sentences: tuple[Sentence, ...] = index.sentences
+        self.vectors: np.ndarray = index.sentence_vectors
+        self.gazetteer = gazetteer
+        self.model = model
+        lex = index.lexicon
+        n = lex["n_sentences"]
+        self.df: dict[str, int] = lex["sentence_df"]
+        self._idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in self.df.items()}
+        self._max_idf = math.log(1 + (n + 0.5) / 0.5)
+        self.info: list[dict] = lex["sentences"]
+        self.mentioned = [frozenset(p["keys"]) for p in lex["places"]]
+        self._row = {(s.doc, s.index): i for i, s in enumerate(self.sentences)}
+        self._chunk_of: dict[int, Chunk] = {}
+        for chunk in index.chunks:
+            for idx in chunk.sentence_ids:
+                self._chunk_of.setdefault(self._row[(chunk.doc, idx)], chunk)
+        self._sections: dict[tuple[str, str], list[int]] = {}
+        for i, s in enumerate(self.sentences):
+            self._sections.setdefault((s.doc, s.section), []).append(i)
+        self._section_vec = {}
+        for key, rows in self._sections.items():
+            v = self.vectors[rows].mean(axis=0)
+            self._section_vec[key] = v / (np.linalg.norm(v) or 1.0)
+        self._heading_terms = {key[1]: frozenset(terms(key[1])) for key in self._sections}
+        self._terms: dict[int, frozenset[str]] = {}
+        self._corpus_lower = " ".join(normalize(t).lower() for t in index.doc_texts.values())
+
+    # ------------------------------------------------------------ the question
+
+    def question(self, text: str, qvec: np.ndarray) -> Question:
+        places = tuple(self.gazetteer.places(text))
+        uncovered = tuple(p for p in places if not place_covered(p, self.mentioned, self.gazetteer))
+        q_names = frozenset(names(text, self.gazetteer))
+        unknown = frozenset(n for n in q_names if n not in self._corpus_lower)
+        q_terms = frozenset(terms(text))
+        unknown_terms = sum(t not in self.df for t in q_terms) / len(q_terms) if q_terms else 1.0
+        return Question(
+            text,
+            q_terms,
+            places,
+            uncovered,
+            frozenset(years(text)),
+            frozenset(figures(text)),
+            q_names,
+            unknown,
+            unknown_terms,
+            self.model.intent.proba(qvec)[0],
+            self.model.kind.proba(qvec)[0],
+        )
+
+    # ------------------------------------------------------------ candidates
+
+    def candidates(self, q: Question, qvec: np.ndarray, hits: list[Hit]) -> list[Candidate]:
+        """Sentences of the top chunks; for broad questions also of their whole sections and the
+        documents' advice or section openings, capped by closeness to the question."""
+        out: dict[int, Candidate] = {}
+        for hit in hits[:CONTEXT_CHUNKS]:
+            for idx in hit.chunk.sentence_ids:
+                row = self._row[(hit.chunk.doc, idx)]
+                if row not in out:
+                    out[row] = Candidate(row, self.sentences[row], hit, hit.chunk)
+        extra: list[int] = []
+        if q.p_intent(*BROAD) >= 0.3:
+            for hit in hits[:SECTION_POOL]:
+                extra.extend(self._sections.get((hit.chunk.doc, hit.chunk.section), ()))
+            docs = {h.chunk.doc for h in hits[:SECTION_POOL]}
+            for i, s in enumerate(self.sentences):
+                if s.doc in docs and (
+                    (q.p_intent("recommendation") >= 0.3 and self.info[i]["advice"])
+                    or (q.p_intent("summary") >= 0.3 and self._sections[(s.doc, s.section)][0] == i)
+                ):
+                    extra.append(i)
+        extra = [r for r in dict.fromkeys(extra) if r not in out]
+        if len(out) + len(extra) > POOL_MAX:
+            extra.sort(key=lambda r: -float(self.vectors[r] @ qvec))
+            extra = extra[: max(0, POOL_MAX - len(out))]
+        for row in extra:
+            out[row] = Candidate(row, self.sentences[row], None, self._chunk_of[row])
+        return sorted(out.values(), key=lambda c: c.row)
+
+    # ------------------------------------------------------------ features
+
+    def _sentence_terms(self, row: int) -> frozenset[str]:
+        if row not in self._terms:
+            if len(self._terms) > 50_000:
+                self._terms.clear()
+            self._terms[row] = frozenset(terms(self.sentences[row].text))
+        return self._terms[row]
+
+    def _overlap(self, q_terms: frozenset[str], have: frozenset[str]) -> float:
+        if not q_terms:
+            return 0.0
+        total = sum(self._idf.get(t, self._max_idf) for t in q_terms)
+        return sum(self._idf.get(t, self._max_idf) for t in q_terms if t in have) / total
+
+    def _about(self, row: int, q: Question) -> tuple[float, float]:
+        """(the sentence is about a place the question names, it is about other places only)."""
+        if not q.places:
+            return 0.0, 0.0
+        mine = [frozenset(k) for k in self.info[row]["places"]]
+        if not mine:
+            return 0.0, 0.0
+        match = any(m & p.keys for m in mine for p in q.places)
+        return float(match), float(not match)
+
+    def sentence_matrix(self, q: Question, qvec: np.ndarray, cands: list[Candidate]) -> np.ndarray:
+        rows = [c.row for c in cands]
+        dense = self.vectors[rows] @ qvec
+        order = np.argsort(-dense, kind="stable")
+        dense_rank = np.empty(len(rows))
+        dense_rank[order] = np.arange(1, len(rows) + 1)
+        lex_all, lex_sent, heading = [], [], []
+        for c in cands:
+            st = self._sentence_terms(c.row)
+            ht = self._heading_terms.get(c.sentence.section, frozenset())
+            lex_all.append(self._overlap(q.terms, st | ht))
+            lex_sent.append(self._overlap(q.terms, st))
+            heading.append(self._overlap(q.terms, ht))
+        max_lex = max(lex_all) if lex_all else 0.0
+        max_dense = float(dense.max()) if len(rows) else 0.0
+        p_summary = q.p_intent("summary")
+        p_rec = q.p_intent("recommendation")
+        p_broad = q.p_intent(*BROAD)
+        p_cmp = q.p_intent("comparison")
+        kind_p = {k: float(q.kind[i]) for i, k in enumerate(KINDS) if k != "none"}
+        X = np.zeros((len(cands), len(SENTENCE_FEATURES)))
+        for j, c in enumerate(cands):
+            info = self.info[c.row]
+            s = c.sentence
+            sec_rows = self._sections[(s.doc, s.section)]
+            pos = sec_rows.index(c.row)
+            neighbours = [r for r in (c.row - 1, c.row + 1) if r in sec_rows]
+            place_match, place_conflict = self._about(c.row, q)
+            s_years = set(info["years"])
+            s_text = normalize(s.text).lower()
+            s_figs = figures(s.text)
+            X[j] = (
+                dense[j],
+                dense[j] - max_dense,
+                1.0 / dense_rank[j],
+                c.hit.dense if c.hit is not None and c.hit.dense is not None else 0.0,
+                1.0 / c.hit.rank if c.hit is not None else 0.0,
+                lex_all[j],
+                lex_sent[j],
+                lex_all[j] - max_lex,
+                heading[j],
+                float(self._section_vec[(s.doc, s.section)] @ qvec),
+                place_match,
+                place_conflict,
+                float(bool(q.years & s_years)),
+                float(bool(q.years) and bool(s_years) and not (q.years & s_years)),
+                len(q.figures & s_figs) / len(q.figures) if q.figures else 0.0,
+                sum(n in s_text for n in q.names) / len(q.names) if q.names else 0.0,
+                sum(p for k, p in kind_p.items() if k in info["kinds"]),
+                max((float(self.vectors[r] @ qvec) for r in neighbours), default=0.0),
+                float(pos == 0),
+                float(info["advice"]),
+                math.log(1 + len(s.text)),
+                float(c.hit is not None),
+                p_summary * float(pos == 0),
+                p_rec * float(info["advice"]),
+                p_broad * dense[j],
+                p_cmp * place_match,
+            )
+        return X
+
+    def question_vector(self, q: Question, cands: list[Candidate], X: np.ndarray, p: np.ndarray) -> np.ndarray:
+        f = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
+        order = np.argsort(-p, kind="stable")
+        top = order[:3]
+        ps = p[order]
+        kinds_asked = 1.0 - float(q.kind[KINDS.index("none")])
+        n_terms = len(q.terms)
+        return np.array(
+            [
+                ps[0] if len(ps) else 0.0,
+                ps[1] if len(ps) > 1 else 0.0,
+                float(ps[:3].mean()) if len(ps) else 0.0,
+                float(X[:, f["dense"]].max()) if len(X) else 0.0,
+                float(X[:, f["lex"]].max()) if len(X) else 0.0,
+                float(X[:, f["heading_overlap"]].max()) if len(X) else 0.0,
+                q.unknown_terms,
+                len(q.unknown_names) / len(q.names) if q.names else 0.0,
+                float(bool(q.unknown_names)),
+                len(q.uncovered) / len(q.places) if q.places else 0.0,
+                float(bool(q.years) and not any(X[i, f["year_match"]] for i in top)),
+                float(bool(q.figures) and not any(X[i, f["figure_match"]] >= 1.0 for i in top)),
+                kinds_asked * (1.0 - max((X[i, f["kind_match"]] / max(kinds_asked, 1e-6) for i in top), default=0.0)),
+                float(X[top[0], f["place_conflict"]]) if len(top) else 0.0,
+                *[float(v) for v in q.intent],
+                math.log(1 + n_terms),
+                float(X[top[0], f["dense"]]) if len(top) else 0.0,
+                float(X[top[0], f["lex"]]) if len(top) else 0.0,
+                *self._missing(q, cands, top),
+            ]
+        )
+
+    def _missing(self, q: Question, cands: list[Candidate], top: np.ndarray) -> tuple[float, float, float]:
+        """How much of what the question asks about the best sentences leave out.
+
+        (the rarest known question term missing from the best sentence and its heading, as a share
+        of the largest IDF; the IDF-weighted share of known question terms missing from the best
+        two; the IDF-weighted share of the question's terms the documents have at all)
+        """
+        known = [t for t in q.terms if t in self.df]
+        if not known or not len(top):
+            return 1.0, 1.0, 0.0
+
+        def have(i: int) -> frozenset[str]:
+            c = cands[int(i)]
+            return self._sentence_terms(c.row) | self._heading_terms.get(c.sentence.section, frozenset())
+
+        best = have(top[0])
+        two = best | (have(top[1]) if len(top) > 1 else frozenset())
+        idf = {t: self._idf[t] for t in known}
+        missing_best = max((idf[t] for t in known if t not in best), default=0.0) / self._max_idf
+        missing_two = sum(idf[t] for t in known if t not in two) / sum(idf.values())
+        total = sum(self._idf.get(t, self._max_idf) for t in q.terms)
+        return missing_best, missing_two, sum(idf.values()) / total
+
+    def chunk_of(self, row: int) -> Chunk:
+        return self._chunk_of[row]

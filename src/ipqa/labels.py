@@ -1,0 +1,91 @@
+"""The labelled questions (eval/labelled/*.jsonl) and their fixed train / dev / test split.
+
+The split is a hash of the normalised question, so it never changes when files are reordered or
+questions are added, and the same question can never sit in two splits. Training fits on train,
+every choice (regularisation, calibration, thresholds) is made on dev, and only the report and the
+CI gate read test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+SPLITS = ("train", "dev", "test")
+NOT_ANSWERABLE = {"near-miss", "false-premise", "out-of-domain"}
+EXTRA_INTENTS = "intents_extra.jsonl"  # intent-only examples (no answer labels)
+
+
+def split_of(question: str) -> str:
+    key = " ".join(question.lower().split()).encode("utf-8")
+    bucket = int(hashlib.sha256(key).hexdigest()[:8], 16) % 100
+    return "train" if bucket < 60 else "dev" if bucket < 80 else "test"
+
+
+def load_labelled(folder: Path) -> list[dict[str, Any]]:
+    """Every labelled question, each with its `split` and `source` (file stem)."""
+    items: list[dict[str, Any]] = []
+    for path in sorted(folder.glob("*.jsonl")):
+        if path.name == EXTRA_INTENTS:
+            continue
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    item = json.loads(line)
+                    item["split"] = split_of(item["question"])
+                    item["source"] = path.stem
+                    items.append(item)
+    return items
+
+
+def load_extra_intents(folder: Path) -> list[dict[str, Any]]:
+    path = folder / EXTRA_INTENTS
+    if not path.exists():
+        return []
+    with open(path, encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh if line.strip()]
+    for r in rows:
+        r["split"] = split_of(r["question"])
+    return rows
+
+
+REGISTERS = (
+    "report everyday typo vague near-miss false-premise out-of-domain injection non-english"
+).split()
+INTENTS = ("fact", "number", "list", "comparison", "summary", "recommendation", "yesno")
+KEYS = ("id", "question", "register", "intent", "answerable", "evidence", "answer_facts")
+
+
+def problems(item: dict[str, Any], sentences: set[str]) -> list[str]:
+    """What is wrong with one labelled question (empty when it is well-formed).
+
+    Evidence must be whole document sentences, and every answer fact must stand in the evidence.
+    """
+    out = [f"missing {k}" for k in KEYS if k not in item]
+    if out:
+        return out
+    if item["register"] not in REGISTERS:
+        out.append(f"register {item['register']!r}")
+    if item["intent"] not in INTENTS:
+        out.append(f"intent {item['intent']!r}")
+    if item["register"] in NOT_ANSWERABLE and item["answerable"]:
+        out.append("register says unanswerable but answerable is true")
+    if not isinstance(item["question"], str) or not item["question"].strip():
+        out.append("empty question")
+    for ev in item["evidence"]:
+        if ev not in sentences:
+            out.append(f"evidence is not a whole document sentence: {ev[:70]!r}")
+    if item["answerable"]:
+        if not item["evidence"] or not item["answer_facts"]:
+            out.append("answerable without evidence or answer_facts")
+        joined = " ".join(item["evidence"]).lower()
+        for group in item["answer_facts"]:
+            if not isinstance(group, list) or not group:
+                out.append(f"fact group {group!r} is not a non-empty list")
+            elif not all(f.lower() in joined for f in group):
+                out.append(f"fact group {group!r}: some alternative is not in the evidence")
+    elif item["evidence"] or item["answer_facts"]:
+        out.append("unanswerable item with evidence or answer_facts")
+    return out

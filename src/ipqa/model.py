@@ -1,0 +1,194 @@
+"""The learned answering model: four small linear models, stored as JSON and run in NumPy.
+
+- intent: what shape of answer a question wants (fact, number, list, …), from its embedding;
+- kind: what kind of quantity it asks for (money, duration, …, or none), from its embedding;
+- sentence: the probability that a candidate sentence answers the question (features.py);
+- answerable: the probability that the documents answer the question at all, Platt-calibrated,
+  with the refusal threshold chosen on the dev split (eval/train.py).
+
+`eval/train.py` fits them with scikit-learn on the train split and writes `answering_model.json`;
+answering needs neither scikit-learn nor pickle.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+MODEL_FILE = Path(__file__).with_name("answering_model.json")
+FORMAT = 1
+
+INTENTS = ("fact", "number", "list", "comparison", "summary", "recommendation", "yesno", "followup")
+KINDS = ("none", "duration", "money", "percent", "count", "year")
+
+
+@dataclass(frozen=True)
+class Linear:
+    """A (multinomial) logistic regression with its input standardisation."""
+
+    coef: np.ndarray  # (classes, features); one row for a binary model
+    intercept: np.ndarray
+    mean: np.ndarray
+    scale: np.ndarray
+    classes: tuple[str, ...] = ()
+
+    def proba(self, x: np.ndarray) -> np.ndarray:
+        """Class probabilities for each row of x (a binary model gives P(positive))."""
+        x = np.atleast_2d(x)
+        z = ((x - self.mean) / self.scale) @ self.coef.T + self.intercept
+        if self.coef.shape[0] == 1:
+            return 1.0 / (1.0 + np.exp(-z[:, 0]))
+        z = z - z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def to_json(self) -> dict:
+        return {
+            "coef": self.coef.round(6).tolist(),
+            "intercept": self.intercept.round(6).tolist(),
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+            "classes": list(self.classes),
+        }
+
+    @classmethod
+    def from_json(cls, d: dict) -> Linear:
+        scale = np.asarray(d["scale"], dtype=np.float64)
+        return cls(
+            np.asarray(d["coef"], dtype=np.float64),
+            np.asarray(d["intercept"], dtype=np.float64),
+            np.asarray(d["mean"], dtype=np.float64),
+            np.where(scale > 0, scale, 1.0),
+            tuple(d.get("classes", ())),
+        )
+
+
+@dataclass(frozen=True)
+class Trees:
+    """Gradient-boosted trees (binary): P = sigmoid(baseline + sum of one leaf value per tree).
+
+    Exported from scikit-learn's HistGradientBoostingClassifier as plain arrays: a sample goes
+    left at a node when its feature is at most the node's threshold.
+    """
+
+    baseline: float
+    feature: tuple[np.ndarray, ...]
+    threshold: tuple[np.ndarray, ...]
+    left: tuple[np.ndarray, ...]
+    right: tuple[np.ndarray, ...]
+    value: tuple[np.ndarray, ...]
+    leaf: tuple[np.ndarray, ...]
+
+    def proba(self, x: np.ndarray) -> np.ndarray:
+        x = np.atleast_2d(x)
+        out = np.full(len(x), self.baseline)
+        for r, row in enumerate(x):
+            for f, t, lft, rgt, v, leaf in zip(
+                self.feature, self.threshold, self.left, self.right, self.value, self.leaf, strict=True
+            ):
+                n = 0
+                while not leaf[n]:
+                    n = lft[n] if row[f[n]] <= t[n] else rgt[n]
+                out[r] += v[n]
+        return 1.0 / (1.0 + np.exp(-out))
+
+    def to_json(self) -> dict:
+        return {
+            "type": "trees",
+            "baseline": self.baseline,
+            "trees": [
+                {"feature": f.tolist(), "threshold": t.tolist(), "left": lft.tolist(), "right": r.tolist(),
+                 "value": v.tolist(), "leaf": lf.astype(int).tolist()}  # fmt: skip
+                for f, t, lft, r, v, lf in zip(
+                    self.feature, self.threshold, self.left, self.right, self.value, self.leaf, strict=True
+                )
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, d: dict) -> Trees:
+        ts = d["trees"]
+        return cls(
+            float(d["baseline"]),
+            tuple(np.asarray(t["feature"], dtype=np.int64) for t in ts),
+            tuple(np.asarray(t["threshold"], dtype=np.float64) for t in ts),
+            tuple(np.asarray(t["left"], dtype=np.int64) for t in ts),
+            tuple(np.asarray(t["right"], dtype=np.int64) for t in ts),
+            tuple(np.asarray(t["value"], dtype=np.float64) for t in ts),
+            tuple(np.asarray(t["leaf"], dtype=bool) for t in ts),
+        )
+
+
+def _classifier_from_json(d: dict) -> Linear | Trees:
+    return Trees.from_json(d) if d.get("type") == "trees" else Linear.from_json(d)
+
+
+@dataclass(frozen=True)
+class AnsweringModel:
+    intent: Linear
+    kind: Linear
+    sentence: Linear
+    answerable: Linear | Trees
+    platt: tuple[float, float]  # calibrated P = sigmoid(a * logit(p) + b)
+    threshold: float  # answer when the calibrated probability is at least this
+    extra_ratio: float  # a further sentence is kept when its probability ≥ ratio × the best one's
+    broad_ratio: float  # the same ratio for lists, summaries and advice
+    sentence_floor: float  # and at least this
+    sentence_features: tuple[str, ...]
+    question_features: tuple[str, ...]
+    info: dict  # how it was trained (data sizes, scores); for the report, not used to answer
+
+    def answer_probability(self, x: np.ndarray) -> float:
+        p = float(np.clip(self.answerable.proba(x)[0], 1e-6, 1 - 1e-6))
+        a, b = self.platt
+        return float(1.0 / (1.0 + np.exp(-(a * np.log(p / (1 - p)) + b))))
+
+    def to_json(self) -> dict:
+        return {
+            "format": FORMAT,
+            "intent": self.intent.to_json(),
+            "kind": self.kind.to_json(),
+            "sentence": self.sentence.to_json(),
+            "answerable": self.answerable.to_json(),
+            "platt": list(self.platt),
+            "threshold": self.threshold,
+            "extra_ratio": self.extra_ratio,
+            "broad_ratio": self.broad_ratio,
+            "sentence_floor": self.sentence_floor,
+            "sentence_features": list(self.sentence_features),
+            "question_features": list(self.question_features),
+            "info": self.info,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict) -> AnsweringModel:
+        if d.get("format") != FORMAT:
+            raise ValueError(f"answering model format {d.get('format')!r}, expected {FORMAT}")
+        return cls(
+            Linear.from_json(d["intent"]),
+            Linear.from_json(d["kind"]),
+            Linear.from_json(d["sentence"]),
+            _classifier_from_json(d["answerable"]),
+            (float(d["platt"][0]), float(d["platt"][1])),
+            float(d["threshold"]),
+            float(d["extra_ratio"]),
+            float(d["broad_ratio"]),
+            float(d["sentence_floor"]),
+            tuple(d["sentence_features"]),
+            tuple(d["question_features"]),
+            d.get("info", {}),
+        )
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(self.to_json(), indent=1), encoding="utf-8")
+        tmp.replace(path)
+
+
+@cache
+def load_model(path: Path = MODEL_FILE) -> AnsweringModel:
+    return AnsweringModel.from_json(json.loads(path.read_text(encoding="utf-8")))

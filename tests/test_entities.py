@@ -1,0 +1,60 @@
+"""Entities found by general means: a gazetteer from maintained data, names, quantities."""
+
+from __future__ import annotations
+
+import pytest
+
+from ipqa.entities import Gazetteer, build_gazetteer, deontic, figures, names, place_covered, years
+
+
+@pytest.fixture(scope="module")
+def gaz() -> Gazetteer:
+    return Gazetteer(build_gazetteer())
+
+
+def _surfaces(gaz, text):
+    return [p.surface for p in gaz.places(text)]
+
+
+def test_places_in_any_case_longest_first(gaz):
+    assert _surfaces(gaz, "Is Vietnam's regime stricter than Thailand's?") == ["Vietnam's", "Thailand's"]
+    assert _surfaces(gaz, "data rules singapore") == ["singapore"]
+    assert _surfaces(gaz, "North Korea and South Korea") == ["North Korea", "South Korea"]
+    assert _surfaces(gaz, "Japanese and Indonesian firms") == ["Japanese", "Indonesian"]
+
+
+def test_cities_only_when_capitalised(gaz):
+    assert _surfaces(gaz, "an office in Ho Chi Minh City") == ["Ho Chi Minh City"]
+    assert gaz.places("a large city with a nice beach") == []
+
+
+def test_coverage_is_by_specificity(gaz):
+    mentioned = [p.keys for p in gaz.places("South Korea and Japan; Korean firms")]
+    covered = {p.surface: place_covered(p, mentioned, gaz) for p in gaz.places("Korea, North Korea, Osaka, Peru")}
+    assert covered == {"Korea": True, "North Korea": False, "Osaka": True, "Peru": False}
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ("a fine of 200 million dong", {"money"}),
+        ("a fine of VND 200 million", {"money"}),
+        ("exceeding 5 billion Singapore dollars", {"money"}),
+        ("US$5m in damages", {"money"}),
+        ("reduced to an average of 6 months", {"duration"}),
+        ("within 72 hours", {"duration"}),
+        ("up 23% in 2023", {"percent", "year"}),
+        ("over 1,200 companies", {"count"}),
+        ("no figure at all", set()),
+    ],
+)
+def test_quantity_kinds(gaz, text, kinds):
+    assert gaz.kinds(text) == kinds
+
+
+def test_names_years_figures_advice(gaz):
+    text = "In 2023 the “Smart Data 2030” plan of the Ministry of Trade and MegaCorp Holdings cost 1,200 units."
+    assert {"smart data 2030", "ministry of trade", "megacorp holdings"} <= names(text, gaz)
+    assert years(text) == {"2023", "2030"}
+    assert "1200" in figures(text) and "2023" not in figures(text)
+    assert deontic("Enterprises should register early.") and not deontic("Enterprises registered early.")

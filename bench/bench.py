@@ -44,8 +44,9 @@ def run_measured(cmd: list[str], stdin: bytes | None = None) -> tuple[float, flo
 
 
 def questions(n: int) -> list[str]:
-    rows = [json.loads(line) for line in (ROOT / "eval" / "golden.jsonl").open(encoding="utf-8")]
-    qs = [r["question"] for r in rows if r["category"] != "non-english"]
+    rows = [json.loads(line) for f in sorted((ROOT / "eval" / "labelled").glob("*.jsonl"))
+            for line in f.open(encoding="utf-8") if line.strip()]  # fmt: skip
+    qs = [r["question"] for r in rows if r.get("register") not in (None, "non-english")]
     return (qs * (n // len(qs) + 1))[:n]
 
 

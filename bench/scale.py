@@ -95,8 +95,9 @@ def query_child(index_dir: str, corpus_dir: str) -> None:
     t0 = time.perf_counter()
     engine = Engine(Settings.load(index_dir=Path(index_dir), corpus_dir=Path(corpus_dir)), auto_build=False)
     load_s = time.perf_counter() - t0
-    golden = [json.loads(line) for line in (ROOT / "eval" / "golden.jsonl").open(encoding="utf-8")]
-    qs = [g["question"] for g in golden if g["category"] != "non-english"]
+    golden = [json.loads(line) for f in sorted((ROOT / "eval" / "labelled").glob("*.jsonl"))
+              for line in f.open(encoding="utf-8") if line.strip()]  # fmt: skip
+    qs = [g["question"] for g in golden if g.get("register") not in (None, "non-english")]
     qs = (qs * 2)[:200]
     ms = []
     for q in qs:

@@ -15,6 +15,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from ipqa.corpus import load_corpus  # noqa: E402
 from ipqa.labels import problems  # noqa: E402
 
+
 def sentences() -> set[str]:
     docs, _ = load_corpus(ROOT / "corpus")
     return {s.text for d in docs for s in d.sentences}

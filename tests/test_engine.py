@@ -59,7 +59,7 @@ def test_every_answer_sentence_is_a_report_sentence(engine):
 def test_refusals_say_so_and_offer_sections(engine, question):
     ans = engine.ask(question)
     assert ans.refused and not ans.citations
-    assert ans.answer.startswith("The report does not answer this question.")
+    assert ans.answer.startswith("The documents do not answer this question.")
     assert ans.closest_sections and all(s in ans.answer for s in ans.closest_sections)
 
 

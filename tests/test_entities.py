@@ -30,7 +30,9 @@ def test_cities_only_when_capitalised(gaz):
 
 def test_coverage_is_by_specificity(gaz):
     mentioned = [p.keys for p in gaz.places("South Korea and Japan; Korean firms")]
-    covered = {p.surface: place_covered(p, mentioned, gaz) for p in gaz.places("Korea, North Korea, Osaka, Peru")}
+    covered = {
+        p.surface: place_covered(p, mentioned, gaz) for p in gaz.places("Korea, North Korea, Osaka, Peru")
+    }
     assert covered == {"Korea": True, "North Korea": False, "Osaka": True, "Peru": False}
 
 
@@ -53,7 +55,9 @@ def test_quantity_kinds(gaz, text, kinds):
 
 
 def test_names_years_figures_advice(gaz):
-    text = "In 2023 the “Smart Data 2030” plan of the Ministry of Trade and MegaCorp Holdings cost 1,200 units."
+    text = (
+        "In 2023 the “Smart Data 2030” plan of the Ministry of Trade and MegaCorp Holdings cost 1,200 units."
+    )
     assert {"smart data 2030", "ministry of trade", "megacorp holdings"} <= names(text, gaz)
     assert years(text) == {"2023", "2030"}
     assert "1200" in figures(text) and "2023" not in figures(text)

@@ -157,14 +157,21 @@ def test_verifier_removes_unfaithful_and_keeps_faithful_sentences(llm, llm_engin
     deliberately unfaithful ones (swapped number, country or law, negation, invented claim)."""
     import random
 
-    from ipqa.evaluation import INVENTED, load_golden, negate, swap_name, swap_number
+    from ipqa.evaluation import INVENTED, negate, swap_name, swap_number
+    from ipqa.labels import load_labelled
 
     from .conftest import ROOT
 
     rng = random.Random(3)
     items = [
-        it for it in load_golden(ROOT / "eval" / "golden.jsonl") if it["category"] in ("factoid", "numeric")
+        it
+        for it in load_labelled(ROOT / "eval" / "labelled")
+        if it["source"] == "golden"
+        and it["answerable"]
+        and it["intent"] in ("fact", "number")
+        and it["register"] == "report"
     ]
+    pool = ["Atlantis", "Freedonia", "Ruritania", "Data Sovereignty Act"]
     kept = faithful = removed = unfaithful = 0
     for n, it in enumerate(items[:30]):
         ev = it["evidence"][-1]
@@ -172,7 +179,7 @@ def test_verifier_removes_unfaithful_and_keeps_faithful_sentences(llm, llm_engin
             (ev.rstrip("."), True),
             (f"According to the report, {ev[0].lower()}{ev[1:].rstrip('.')}", True),
         ]
-        for bad in (swap_number(ev, rng), swap_name(ev), negate(ev)):
+        for bad in (swap_number(ev, rng), swap_name(ev, pool), negate(ev)):
             if bad and bad != ev:
                 variants.append((bad.rstrip("."), False))
         variants.append((INVENTED[n % len(INVENTED)].split(" [")[0], False))

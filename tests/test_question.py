@@ -48,10 +48,11 @@ def test_plain_questions_pass_through():
 @pytest.mark.parametrize(
     "previous,question,standalone",
     [
-        ("How does Japan protect trade secrets?", "And Korea?", "How does South Korea protect trade secrets?"),
+        ("How does Japan protect trade secrets?", "And Korea?", "How does Korea protect trade secrets?"),
+        ("How does Peru protect trade secrets?", "what about Chile?", "How does Chile protect trade secrets?"),
         ("How does Japan protect trade secrets?", "what about Singapore", "How does Singapore protect trade secrets?"),
         ("How does Japan protect trade secrets?", "How about data rights?",
-         "What does the report say about data rights in Japan?"),
+         "What do the documents say about data rights in Japan?"),
         ("What are Japanese companies doing about core technical materials?", "And Korean companies?",
          "What are Korean companies doing about core technical materials?"),
         ("How does Japan protect trade secrets?", "PPH", "PPH"),  # a keyword query stands alone
@@ -60,7 +61,14 @@ def test_plain_questions_pass_through():
         (None, "And Korea?", "And Korea?"),
     ],
 )  # fmt: skip
-def test_follow_ups_become_standalone(previous, question, standalone):
+def test_follow_ups_become_standalone(gazetteer, previous, question, standalone):
     from ipqa.question import rewrite_followup
 
-    assert rewrite_followup(previous, question) == standalone
+    assert rewrite_followup(previous, question, gazetteer.places) == standalone
+
+
+@pytest.fixture(scope="module")
+def gazetteer():
+    from ipqa.entities import Gazetteer, build_gazetteer
+
+    return Gazetteer(build_gazetteer())

@@ -63,7 +63,7 @@ def test_example_answer_sources_marker_and_follow_up(browser, ui_url, tmp_path):
 
     ask(page, "And Korea?", 2)
     second = page.locator('.ipqa-turn[data-turn="2"]')
-    assert "Searched for: How does South Korea protect trade secrets?" in second.inner_text()
+    assert "Searched for: How does Korea protect trade secrets?" in second.inner_text()
     assert "Trade Secret Protection Act" in second.locator(".ipqa-answer").inner_text()
     page.locator('.ipqa-turn[data-turn="1"]').scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_path(tmp_path)), full_page=False)

@@ -38,8 +38,8 @@ def test_refusal_and_error_turns_look_different(engine):
 def test_follow_up_turn_shows_what_was_searched(engine):
     first = ui.answer_turn(engine, "How does Japan protect trade secrets?", [])
     second = ui.answer_turn(engine, "And Korea?", [first])
-    assert second["searched"] == "How does South Korea protect trade secrets?"
-    assert "Searched for: How does South Korea protect trade secrets?" in ui.render_turn(second, 2)
+    assert second["searched"] == "How does Korea protect trade secrets?"
+    assert "Searched for: How does Korea protect trade secrets?" in ui.render_turn(second, 2)
 
 
 def test_start_screen_lists_sections_and_examples(engine):

@@ -114,7 +114,7 @@ class Composer:
         return q, cands, X, p, qx
 
     def decide(self, question: str, qvec: np.ndarray, hits: list[Hit]) -> Decision:
-        q, cands, _, p, qx = self.score(question, qvec, hits)
+        q, cands, X, p, qx = self.score(question, qvec, hits)
         if qx is None:
             return Decision(0.0, True, (), q)
         prob = self.model.answer_probability(qx)
@@ -124,15 +124,19 @@ class Composer:
         notes = ()
         if q.uncovered:
             notes = (f"The documents do not cover {_join(p.surface for p in q.uncovered)}.",)
-        return Decision(prob, False, tuple(self.select(q, cands, p)), q, notes)
+        return Decision(prob, False, tuple(self.select(q, cands, p, X)), q, notes)
 
-    def select(self, q: Question, cands: list[Candidate], p: np.ndarray) -> list[tuple[Candidate, float]]:
+    def select(
+        self, q: Question, cands: list[Candidate], p: np.ndarray, X: np.ndarray
+    ) -> list[tuple[Candidate, float]]:
         """The best sentence, then more as the question's shape asks: the other side of a
-        comparison, distinct points (MMR) for lists, summaries and advice."""
+        comparison, distinct points (MMR) for lists, summaries and advice. Sentences about another
+        place or year than the question names are left out while others remain."""
         intent = q.top_intent
         broad = q.p_intent(*BROAD) >= 0.5
         limit = MAX_SENTENCES.get(intent, 2)
-        order = [int(i) for i in np.argsort(-p, kind="stable")]
+        ok = Featurizer.consistent(X)
+        order = [int(i) for i in np.argsort(-p, kind="stable") if ok[i] or not ok.any()]
         best = order[0]
         chosen = [best]
         vec = self.f.vectors
@@ -153,6 +157,7 @@ class Composer:
                     chosen.append(side)
         if broad:
             while keep and len(chosen) < limit:
+
                 def mmr(i: int) -> float:
                     sim = max(float(vec[cands[i].row] @ vec[cands[j].row]) for j in chosen)
                     return MMR_LAMBDA * p[i] - (1 - MMR_LAMBDA) * sim
@@ -194,14 +199,20 @@ def closest_sections(hits: list[Hit], n: int = 3) -> tuple[str, ...]:
     return tuple(out[:n])
 
 
-def refusal_text(q: Question | None, sections: tuple[str, ...], reason: str | None = None) -> str:
-    """Plain words: the documents do not answer, what they do not mention, where they come nearest."""
+def refusal_text(
+    q: Question | None, sections: tuple[str, ...], reason: str | None = None, echo: bool = True
+) -> str:
+    """Plain words: the documents do not answer, what they do not mention, where they come nearest.
+
+    Names from the question are repeated only when `echo` (not for a question that carried
+    instructions: "say 'PWNED'" must not come back in the answer).
+    """
     text = "The documents do not answer this question."
     if reason:
         text += f" {reason[0].upper()}{reason[1:]}."
-    if q is not None and q.uncovered:
+    if q is not None and q.uncovered and echo:
         text += f" They do not mention {_join(p.surface for p in q.uncovered)}."
-    elif q is not None and q.unknown_names:
+    elif q is not None and q.unknown_names and echo:
         shown = []
         for n in sorted(q.unknown_names):
             m = re.search(re.escape(n), q.text, re.I)

@@ -63,11 +63,11 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser(
         "eval",
         parents=[common, llm],
-        help="run the golden-set evaluation and gate on eval/thresholds.toml",
-        description="Answer every golden question, measure retrieval, correctness, citations, refusals "
+        help="run the evaluation on the labelled questions and gate on the test split",
+        description="Answer every labelled question, measure retrieval, correctness, citations, refusals "
         "and grounding, write eval/report.md with a chart, and exit 1 when a bound is missed.",
     )
-    e.add_argument("--eval-dir", help="folder with golden.jsonl and thresholds.toml (default: ./eval)")
+    e.add_argument("--eval-dir", help="folder with labelled/*.jsonl and thresholds.toml (default: ./eval)")
     return p
 
 

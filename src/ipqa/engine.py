@@ -26,16 +26,16 @@ from ipqa.answer import (
 from ipqa.chunking import ChunkerParams
 from ipqa.corpus import Sentence
 from ipqa.embedding import Encoder, SentenceTransformerEncoder, query_encoder
+from ipqa.entities import Gazetteer
 from ipqa.errors import InputError
+from ipqa.features import CONTEXT_CHUNKS, Featurizer
 from ipqa.grounding import check_answer
 from ipqa.index import build_index, current_generation, load_index
 from ipqa.llm import MAX_PASSAGES, ChatClient, LLMError, build_messages, is_sentinel, verify
+from ipqa.model import AnsweringModel, load_model
 from ipqa.question import clean_question, strip_instructions
 from ipqa.retrieval import Hit, Retriever
 from ipqa.settings import Settings
-from ipqa.entities import Gazetteer
-from ipqa.features import CONTEXT_CHUNKS, Featurizer
-from ipqa.model import AnsweringModel, load_model
 from ipqa.text import Speller
 
 
@@ -184,7 +184,11 @@ class Engine:
         )
         notes: list[str] = []
         if had_instructions:
-            notes.append("Instructions inside the question were ignored; ipqa only answers from the documents.")
+            notes.append(
+                "Instructions inside the question were ignored; ipqa only answers from the documents."
+            )
+        if any(ord(ch) > 0x2E80 for ch in q):
+            notes.append("ipqa's language model is English-first; questions in English work best.")
         decision = self.composer.decide(search_q, qvec, hits)
         notes.extend(decision.notes)
         timings = {"embed": (t1 - t0) * 1000, "retrieve": (t2 - t1) * 1000}
@@ -192,7 +196,7 @@ class Engine:
         if decision.refused:
             ans = Answer(
                 question=q,
-                answer=refusal_text(decision.question, sections),
+                answer=refusal_text(decision.question, sections, echo=not had_instructions),
                 refused=True,
                 retrieved=retrieved,
                 closest_sections=sections,
@@ -204,7 +208,9 @@ class Engine:
             parts = []
             for n, (c, prob) in enumerate(decision.chosen, start=1):
                 s = c.sentence
-                citations.append(Citation(n, s.doc, s.section, s.text, s.start, s.end, c.chunk.text, round(prob, 6)))
+                citations.append(
+                    Citation(n, s.doc, s.section, s.text, s.start, s.end, c.chunk.text, round(prob, 6))
+                )
                 parts.append(with_marker(s.text, n))
             ans = Answer(
                 question=q,

@@ -181,7 +181,7 @@ class Gazetteer:
                 if keys is None and span[0][0][:1].isupper():
                     keys = self._cities.get(key)
                 if keys:
-                    out.append(Place(surface, keys))
+                    out.append(Place(re.sub(r"['’]s$", "", surface), keys))
                     i += n
                     break
             else:

@@ -20,9 +20,7 @@ from ipqa.grounding import answer_sentences, check_answer
 from ipqa.labels import SPLITS, load_labelled, problems
 from ipqa.text import STOPWORDS
 
-REGISTERS = (
-    "report everyday typo vague near-miss false-premise out-of-domain injection non-english"
-).split()
+REGISTERS = ("report everyday typo vague near-miss false-premise out-of-domain injection non-english").split()
 NOT_ANSWERABLE = {"near-miss", "false-premise", "out-of-domain"}
 
 
@@ -421,7 +419,9 @@ def write_chart(run: EvalRun, path: Path) -> None:
     ax.set_ylim(0, 1.08)
     ax.set_ylabel("share correct")
     ax.legend(fontsize=8, ncols=3, loc="lower right")
-    ax.set_title("ipqa by register: answered correctly, or refused where the documents do not answer", fontsize=10)
+    ax.set_title(
+        "ipqa by register: answered correctly, or refused where the documents do not answer", fontsize=10
+    )
     fig.tight_layout()
     tmp = path.with_suffix(".tmp.png")
     fig.savefig(tmp, metadata={"Software": None})

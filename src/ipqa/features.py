@@ -16,7 +16,7 @@ import numpy as np
 from ipqa.chunking import Chunk
 from ipqa.corpus import Sentence
 from ipqa.entities import Gazetteer, Place, figures, names, place_covered, years
-from ipqa.model import INTENTS, KINDS, AnsweringModel
+from ipqa.model import INTENTS, KINDS, AnsweringModel, question_input
 from ipqa.retrieval import Hit
 from ipqa.text import normalize, terms
 
@@ -47,6 +47,10 @@ SENTENCE_FEATURES = (
     "recommend_x_advice",
     "broad_x_dense",
     "comparison_x_place",
+    "doc_position",
+    "section_advice",
+    "summary_x_opening",
+    "recommend_x_section_advice",
 )
 QUESTION_FEATURES = (
     "p1",
@@ -70,6 +74,11 @@ QUESTION_FEATURES = (
     "missing_idf_best",
     "missing_share_top2",
     "known_share",
+    "p1_consistent",
+    "inconsistent_top5",
+    "has_places",
+    "has_years",
+    "kind_asked",
 )
 BROAD = ("list", "summary", "recommendation")
 CONTEXT_CHUNKS = 8  # candidate sentences come from the top chunks …
@@ -138,6 +147,19 @@ class Featurizer:
             v = self.vectors[rows].mean(axis=0)
             self._section_vec[key] = v / (np.linalg.norm(v) or 1.0)
         self._heading_terms = {key[1]: frozenset(terms(key[1])) for key in self._sections}
+        # The share of a section's sentences that give advice: a section of recommendations also
+        # holds imperatives ("Participate in …") that no modal verb marks.
+        self._section_advice = {
+            key: sum(self.info[r]["advice"] for r in rows) / len(rows) for key, rows in self._sections.items()
+        }
+        first_of: dict[str, int] = {}
+        count_of: dict[str, int] = {}
+        for i, s in enumerate(self.sentences):
+            first_of.setdefault(s.doc, i)
+            count_of[s.doc] = count_of.get(s.doc, 0) + 1
+        self._doc_position = np.array(
+            [(i - first_of[s.doc]) / max(1, count_of[s.doc] - 1) for i, s in enumerate(self.sentences)]
+        )
         self._terms: dict[int, frozenset[str]] = {}
         self._corpus_lower = " ".join(normalize(t).lower() for t in index.doc_texts.values())
 
@@ -149,6 +171,7 @@ class Featurizer:
         q_names = frozenset(names(text, self.gazetteer))
         unknown = frozenset(n for n in q_names if n not in self._corpus_lower)
         q_terms = frozenset(terms(text))
+        x = question_input(text, qvec)
         unknown_terms = sum(t not in self.df for t in q_terms) / len(q_terms) if q_terms else 1.0
         return Question(
             text,
@@ -160,8 +183,8 @@ class Featurizer:
             q_names,
             unknown,
             unknown_terms,
-            self.model.intent.proba(qvec)[0],
-            self.model.kind.proba(qvec)[0],
+            self.model.intent.proba(x)[0],
+            self.model.kind.proba(x)[0],
         )
 
     # ------------------------------------------------------------ candidates
@@ -182,7 +205,10 @@ class Featurizer:
             docs = {h.chunk.doc for h in hits[:SECTION_POOL]}
             for i, s in enumerate(self.sentences):
                 if s.doc in docs and (
-                    (q.p_intent("recommendation") >= 0.3 and self.info[i]["advice"])
+                    (
+                        q.p_intent("recommendation") >= 0.3
+                        and (self.info[i]["advice"] or self._section_advice[(s.doc, s.section)] >= 0.3)
+                    )
                     or (q.p_intent("summary") >= 0.3 and self._sections[(s.doc, s.section)][0] == i)
                 ):
                     extra.append(i)
@@ -277,41 +303,70 @@ class Featurizer:
                 p_rec * float(info["advice"]),
                 p_broad * dense[j],
                 p_cmp * place_match,
+                self._doc_position[c.row],
+                self._section_advice[(s.doc, s.section)],
+                p_summary * float(self._doc_position[c.row] < 0.05),
+                p_rec * self._section_advice[(s.doc, s.section)],
             )
         return X
 
-    def question_vector(self, q: Question, cands: list[Candidate], X: np.ndarray, p: np.ndarray) -> np.ndarray:
+    @staticmethod
+    def consistent(X: np.ndarray) -> np.ndarray:
+        """Candidates that contradict neither a place nor a year the question names."""
+        f = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
+        return (X[:, f["place_conflict"]] == 0) & (X[:, f["year_conflict"]] == 0)
+
+    def question_vector(
+        self, q: Question, cands: list[Candidate], X: np.ndarray, p: np.ndarray
+    ) -> np.ndarray:
+        """Question-level features for the answer-or-refuse decision, from the scored candidates.
+
+        What the question asks for (years, figures, a kind of quantity) is checked against the best
+        *consistent* candidates: a sentence about another country or year does not answer it.
+        """
         f = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
         order = np.argsort(-p, kind="stable")
-        top = order[:3]
         ps = p[order]
-        kinds_asked = 1.0 - float(q.kind[KINDS.index("none")])
-        n_terms = len(q.terms)
-        return np.array(
-            [
-                ps[0] if len(ps) else 0.0,
-                ps[1] if len(ps) > 1 else 0.0,
-                float(ps[:3].mean()) if len(ps) else 0.0,
-                float(X[:, f["dense"]].max()) if len(X) else 0.0,
-                float(X[:, f["lex"]].max()) if len(X) else 0.0,
-                float(X[:, f["heading_overlap"]].max()) if len(X) else 0.0,
-                q.unknown_terms,
-                len(q.unknown_names) / len(q.names) if q.names else 0.0,
-                float(bool(q.unknown_names)),
-                len(q.uncovered) / len(q.places) if q.places else 0.0,
-                float(bool(q.years) and not any(X[i, f["year_match"]] for i in top)),
-                float(bool(q.figures) and not any(X[i, f["figure_match"]] >= 1.0 for i in top)),
-                kinds_asked * (1.0 - max((X[i, f["kind_match"]] / max(kinds_asked, 1e-6) for i in top), default=0.0)),
-                float(X[top[0], f["place_conflict"]]) if len(top) else 0.0,
-                *[float(v) for v in q.intent],
-                math.log(1 + n_terms),
-                float(X[top[0], f["dense"]]) if len(top) else 0.0,
-                float(X[top[0], f["lex"]]) if len(top) else 0.0,
-                *self._missing(q, cands, top),
-            ]
-        )
+        ok = self.consistent(X)
+        cons = [int(i) for i in order if ok[i]]
+        top = cons[:3] if cons else [int(order[0])]
+        kind_asked = 1.0 - float(q.kind[KINDS.index("none")])
+        kind_met = max((X[i, f["kind_match"]] for i in top), default=0.0) / max(kind_asked, 1e-6)
+        v = {
+            "p1": ps[0],
+            "p2": ps[1] if len(ps) > 1 else 0.0,
+            "p_top3": float(ps[:3].mean()),
+            "dense_max": float(X[:, f["dense"]].max()),
+            "lex_max": float(X[:, f["lex"]].max()),
+            "heading_max": float(X[:, f["heading_overlap"]].max()),
+            "unknown_terms": q.unknown_terms,
+            "unknown_names": len(q.unknown_names) / len(q.names) if q.names else 0.0,
+            "any_unknown_name": float(bool(q.unknown_names)),
+            "uncovered_places": len(q.uncovered) / len(q.places) if q.places else 0.0,
+            "year_unmet": float(bool(q.years) and not any(X[i, f["year_match"]] for i in top)),
+            "figure_unmet": float(bool(q.figures) and not any(X[i, f["figure_match"]] >= 1.0 for i in top)),
+            "kind_unmet": kind_asked * (1.0 - min(1.0, kind_met)),
+            "place_conflict_best": float(X[order[0], f["place_conflict"]]),
+            **{f"intent_{name}": float(q.intent[i]) for i, name in enumerate(INTENTS)},
+            "log_terms": math.log(1 + len(q.terms)),
+            "best_dense": float(X[top[0], f["dense"]]),
+            "best_lex": float(X[top[0], f["lex"]]),
+            **dict(
+                zip(
+                    ("missing_idf_best", "missing_share_top2", "known_share"),
+                    self._missing(q, cands, top),
+                    strict=True,
+                )
+            ),
+            "p1_consistent": float(p[cons[0]]) if cons else 0.0,
+            "inconsistent_top5": float(np.mean([not ok[i] for i in order[:5]])),
+            "has_places": float(bool(q.places)),
+            "has_years": float(bool(q.years)),
+            "kind_asked": kind_asked,
+        }
+        return np.array([v[name] for name in QUESTION_FEATURES], dtype=np.float64)
 
-    def _missing(self, q: Question, cands: list[Candidate], top: np.ndarray) -> tuple[float, float, float]:
+    def _missing(self, q: Question, cands: list[Candidate], top: list[int]) -> tuple[float, float, float]:
         """How much of what the question asks about the best sentences leave out.
 
         (the rarest known question term missing from the best sentence and its heading, as a share
@@ -319,7 +374,7 @@ class Featurizer:
         two; the IDF-weighted share of the question's terms the documents have at all)
         """
         known = [t for t in q.terms if t in self.df]
-        if not known or not len(top):
+        if not known or not top:
             return 1.0, 1.0, 0.0
 
         def have(i: int) -> frozenset[str]:

@@ -133,10 +133,11 @@ def check_sentence(sentence: str, cited: Sequence[str], encoder: _Encoder | None
         reasons.append(f"figure not in the cited text: {', '.join(sorted(missing_nums))}")
     quote_words = set(words(quotes))
     quote_tokens = set(re.findall(r"[A-Za-z][\w&]*", norm_quotes))
+    quote_lower = {t.lower() for t in quote_tokens}
     missing_names = sorted(
         e
         for e in _entities(claim)
-        if not (e in quote_tokens or (e.islower() and e in quote_words))
+        if not (e in quote_tokens or (e.islower() and (e in quote_words or e in quote_lower)))
     )
     missing_names += [
         f"“{n}”" for n in re.findall(r'"([^"]{3,80})"', normalize(claim)) if n not in norm_quotes

@@ -31,8 +31,8 @@ from ipqa import __version__
 from ipqa.chunking import Chunk, ChunkerParams, chunk_document
 from ipqa.corpus import Document, Sentence, corpus_files, document_text, load_corpus, sha256_bytes
 from ipqa.embedding import DIM, MODEL_NAME, Encoder, model_dir, model_package_version
-from ipqa.errors import BuildLockedError, IndexError_
 from ipqa.entities import ANALYSIS_VERSION, Gazetteer, build_gazetteer, build_lexicon
+from ipqa.errors import BuildLockedError, IndexError_
 from ipqa.text import terms
 
 FORMAT = 2

@@ -51,9 +51,7 @@ def load_extra_intents(folder: Path) -> list[dict[str, Any]]:
     return rows
 
 
-REGISTERS = (
-    "report everyday typo vague near-miss false-premise out-of-domain injection non-english"
-).split()
+REGISTERS = ("report everyday typo vague near-miss false-premise out-of-domain injection non-english").split()
 INTENTS = ("fact", "number", "list", "comparison", "summary", "recommendation", "yesno")
 KEYS = ("id", "question", "register", "intent", "answerable", "evidence", "answer_facts")
 

@@ -12,7 +12,10 @@ answering needs neither scikit-learn nor pickle.
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
+import zlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -20,10 +23,21 @@ from pathlib import Path
 import numpy as np
 
 MODEL_FILE = Path(__file__).with_name("answering_model.json")
-FORMAT = 1
+FORMAT = 2
+NGRAM_BUCKETS = 1024  # hashed word unigrams and bigrams of the question, beside its embedding
 
 INTENTS = ("fact", "number", "list", "comparison", "summary", "recommendation", "yesno", "followup")
 KINDS = ("none", "duration", "money", "percent", "count", "year")
+
+
+def question_input(text: str, qvec: np.ndarray) -> np.ndarray:
+    """What the intent and kind classifiers read: the question's embedding and its hashed word
+    unigrams and bigrams (so that "how long" or "what fine" can be learned, not listed)."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    grams = np.zeros(NGRAM_BUCKETS)
+    for g in [*words, *(f"{a} {b}" for a, b in itertools.pairwise(words))]:
+        grams[zlib.crc32(g.encode("utf-8")) % NGRAM_BUCKETS] = 1.0
+    return np.concatenate([np.asarray(qvec, dtype=np.float64), grams])
 
 
 @dataclass(frozen=True)
@@ -86,14 +100,18 @@ class Trees:
     def proba(self, x: np.ndarray) -> np.ndarray:
         x = np.atleast_2d(x)
         out = np.full(len(x), self.baseline)
-        for r, row in enumerate(x):
-            for f, t, lft, rgt, v, leaf in zip(
-                self.feature, self.threshold, self.left, self.right, self.value, self.leaf, strict=True
-            ):
-                n = 0
-                while not leaf[n]:
-                    n = lft[n] if row[f[n]] <= t[n] else rgt[n]
-                out[r] += v[n]
+        rows = np.arange(len(x))
+        for f, t, lft, rgt, v, leaf in zip(
+            self.feature, self.threshold, self.left, self.right, self.value, self.leaf, strict=True
+        ):
+            node = np.zeros(len(x), dtype=np.int64)
+            inner = ~leaf[node]
+            while inner.any():  # all rows step down one level at a time
+                n = node[inner]
+                go_left = x[rows[inner], f[n]] <= t[n]
+                node[inner] = np.where(go_left, lft[n], rgt[n])
+                inner = ~leaf[node]
+            out += v[node]
         return 1.0 / (1.0 + np.exp(-out))
 
     def to_json(self) -> dict:
@@ -101,8 +119,14 @@ class Trees:
             "type": "trees",
             "baseline": self.baseline,
             "trees": [
-                {"feature": f.tolist(), "threshold": t.tolist(), "left": lft.tolist(), "right": r.tolist(),
-                 "value": v.tolist(), "leaf": lf.astype(int).tolist()}  # fmt: skip
+                {
+                    "feature": f.tolist(),
+                    "threshold": t.tolist(),
+                    "left": lft.tolist(),
+                    "right": r.tolist(),
+                    "value": v.tolist(),
+                    "leaf": lf.astype(int).tolist(),
+                }
                 for f, t, lft, r, v, lf in zip(
                     self.feature, self.threshold, self.left, self.right, self.value, self.leaf, strict=True
                 )

@@ -1,0 +1,83 @@
+"""Learning curve: test-split accuracy of models trained on growing shares of the train split.
+
+    .venv/bin/python eval/learning_curve.py
+
+Reporting only: each model is trained exactly as eval/train.py trains (settings chosen on dev);
+the test split is read to measure, never to choose. Writes eval/learning_curve.json and .png,
+which `ipqa eval` puts into eval/report.md.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "eval"))
+
+import train as T  # noqa: E402
+
+from ipqa.evaluation import score_item, summarize  # noqa: E402
+from ipqa.labels import load_extra_intents, load_labelled  # noqa: E402
+
+SHARES = (0.25, 0.5, 0.75, 1.0)
+
+
+def main() -> int:
+    folder = ROOT / "eval" / "labelled"
+    items = load_labelled(folder)
+    extra = load_extra_intents(folder)
+    train_items = [it for it in items if it["split"] == "train"]
+    others = [it for it in items if it["split"] != "train"]
+    test = [it for it in items if it["split"] == "test" and it["register"] != "non-english"]
+    order = list(range(len(train_items)))
+    random.Random(0).shuffle(order)
+    points = []
+    for share in SHARES:
+        keep = [train_items[i] for i in sorted(order[: round(share * len(order))])]
+        engine = T.make_engine()
+        model = T.train(engine, keep + others, extra, log=lambda _m: None)
+        engine = T.make_engine(model)
+        results = [score_item(it, engine.ask(it["question"]), engine.index.doc_texts) for it in test]
+        m = summarize(results)
+        decided = [(r.refused != r.answerable) for r in results]
+        points.append(
+            {
+                "train_questions": len(keep),
+                "fact_accuracy": m["answer_fact_accuracy"],
+                "refusal_accuracy": m["refusal_accuracy"],
+                "false_refusal_rate": m["false_refusal_rate"],
+                "decision_accuracy": sum(decided) / len(decided),
+            }
+        )
+        print(points[-1])
+    out = {
+        "points": points,
+        "chart": "learning_curve.png",
+        "note": "Models trained on 25–100% of the train split (same dev choices), measured on test.",
+    }
+    (ROOT / "eval" / "learning_curve.json").write_text(json.dumps(out, indent=1) + "\n")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=100)
+    xs = [p["train_questions"] for p in points]
+    for key, label in (("fact_accuracy", "fact accuracy"), ("refusal_accuracy", "refusal accuracy"),
+                       ("decision_accuracy", "answer/refuse accuracy")):  # fmt: skip
+        ax.plot(xs, [p[key] for p in points], marker="o", label=label)
+    ax.set_xlabel("training questions")
+    ax.set_ylabel("test split")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(ROOT / "eval" / "learning_curve.png", metadata={"Software": None})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,115 @@
+"""The learned answering core on its own: a small corpus made here, the real model and index.
+
+Nothing in this corpus is in the report: the place names, laws and figures are those of other
+countries, so these tests show that selection, refusal and each intent's answer shape come from
+the documents and the learned model, not from knowledge of one report.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+CORPUS = """Digital Trade Briefing
+
+1. Trade Secrets
+Vietnam protects trade secrets mainly through its Law on Intellectual Property and the Competition Law. A company whose secrets are stolen in Vietnam can seek an administrative fine of up to 200 million dong against the infringer. Courts in Hanoi handled 41 trade secret cases in 2023.
+Indonesia relies on its Trade Secret Law of 2000, which protects confidential business information with economic value. Criminal penalties in Indonesia reach two years in prison.
+
+2. Patents
+The Vietnamese patent office examines applications in about 18 months on average. Indonesia introduced an accelerated examination route in 2022 that shortens examination to 12 months.
+
+3. Recommendations
+Companies entering Vietnam should register their trademarks before launching products. Firms should sign confidentiality agreements with every employee who handles source code. It is essential to keep records of when each secret was created and who could access it.
+
+4. Outlook
+Both countries plan to revise their data protection rules by 2026. Regional cooperation on enforcement is expected to grow.
+"""
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    from ipqa.engine import Engine, build
+    from ipqa.settings import Settings
+
+    root = tmp_path_factory.mktemp("small")
+    (root / "corpus").mkdir()
+    (root / "corpus" / "briefing.txt").write_text(CORPUS, encoding="utf-8")
+    settings = Settings.load(corpus_dir=root / "corpus", index_dir=root / "index")
+    build(settings)
+    return Engine(settings, auto_build=False)
+
+
+def _quotes(ans):
+    return " ".join(c.quote for c in ans.citations)
+
+
+def test_a_fact_is_answered_with_the_sentence_that_states_it(small):
+    ans = small.ask("How long does it take to get a patent examined in Vietnam?")
+    assert not ans.refused
+    assert "18 months" in ans.citations[0].quote
+    for c in ans.citations:
+        assert small.index.doc_texts[c.doc][c.start : c.end] == c.quote
+
+
+def test_places_come_from_the_index(small):
+    """Vietnam is covered here (the report would refuse it); Brazil is not mentioned anywhere."""
+    ans = small.ask("What fine can a company get in Vietnam for stealing trade secrets?")
+    assert not ans.refused and "200 million dong" in _quotes(ans)
+    no = small.ask("What are the trade secret penalties in Brazil?")
+    assert no.refused and "Brazil" in no.answer
+    assert no.answer.startswith("The documents do not answer this question.")
+
+
+def test_out_of_domain_is_refused_in_plain_words(small):
+    ans = small.ask("Can you give me a recipe for banana bread?")
+    assert ans.refused and not ans.citations
+    assert "The nearest they come is" in ans.answer
+    assert "rule" not in ans.answer.lower() and "figure" not in ans.answer.lower()
+
+
+def test_a_comparison_gives_both_sides(small):
+    ans = small.ask("How do Vietnam and Indonesia compare on protecting trade secrets?")
+    assert not ans.refused
+    q = _quotes(ans)
+    assert "Vietnam" in q and "Indonesia" in q
+
+
+def test_a_comparison_with_an_uncovered_side_says_so(small):
+    ans = small.ask("How do Vietnam and Peru compare on protecting trade secrets?")
+    assert not ans.refused and "Vietnam" in _quotes(ans)
+    assert any("Peru" in n for n in ans.notes)
+
+
+def test_advice_questions_find_the_recommendations(small):
+    ans = small.ask("We are about to launch there. What should we do first?")
+    assert not ans.refused
+    assert "should" in _quotes(ans) or "essential" in _quotes(ans)
+    assert len(ans.citations) >= 2
+
+
+def test_numbers_in_words_are_not_figures_to_match(small):
+    ans = small.ask("One thing we need to know: how long is examination in Vietnam?")
+    assert not ans.refused and "18 months" in _quotes(ans)
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("How many months does patent examination take?", "number"),
+        ("Give me the gist of this briefing.", "summary"),
+        ("What would you advise a startup to do before expanding there?", "recommendation"),
+        ("How do the two countries differ on trade secrets?", "comparison"),
+        ("And what about Indonesia?", "followup"),
+    ],
+)
+def test_intent_classifier(small, question, intent):
+    qvec = small.encoder.encode([question])[0]
+    q = small.composer.f.question(question, qvec)
+    assert q.top_intent == intent
+
+
+def test_list_answers_cover_distinct_points(small):
+    ans = small.ask("What steps does the briefing recommend for companies?")
+    assert not ans.refused and len(ans.citations) >= 2
+    quotes = [c.quote for c in ans.citations]
+    assert len(set(quotes)) == len(quotes)

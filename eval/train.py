@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from ipqa.embedding import DIM  # noqa: E402
 from ipqa.entities import Gazetteer  # noqa: E402
-from ipqa.features import QUESTION_FEATURES, SENTENCE_FEATURES, Candidate, Question  # noqa: E402
+from ipqa.features import MONOTONE, QUESTION_FEATURES, SENTENCE_FEATURES, Candidate, Question  # noqa: E402
 from ipqa.labels import load_extra_intents, load_labelled  # noqa: E402
 from ipqa.model import (  # noqa: E402
     INTENTS,
@@ -64,12 +64,15 @@ def fit_linear(X: np.ndarray, y: np.ndarray, C: float, classes: tuple[str, ...] 
     return Linear(clf.coef_.copy(), clf.intercept_.copy(), mean, scale, classes)
 
 
-def fit_trees(X: np.ndarray, y: np.ndarray, depth: int, n_trees: int) -> Trees:
+def fit_trees(
+    X: np.ndarray, y: np.ndarray, depth: int, n_trees: int, balanced: bool = True, monotone=None
+) -> Trees:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     clf = HistGradientBoostingClassifier(
         learning_rate=0.05, max_depth=depth, max_iter=n_trees, min_samples_leaf=10, l2_regularization=1.0,
-        class_weight="balanced", early_stopping=False, random_state=0,
+        class_weight="balanced" if balanced else None, early_stopping=False, random_state=0,
+        monotonic_cst=monotone,
     )  # fmt: skip
     clf.fit(X, y)
     trees = [p[0].nodes for p in clf._predictors]
@@ -274,6 +277,12 @@ def train(engine, items: list[dict], extra: list[dict], log=print) -> AnsweringM
         mrr = first_gold_rank(ex_dv, m)
         if mrr > best_mrr:
             sentence, best_mrr, sent_c = m, mrr, C
+    for depth in (3, 4):
+        for n_trees in (100, 200):
+            m = fit_trees(Xs, ys, depth, n_trees, balanced=False)
+            mrr = first_gold_rank(ex_dv, m)
+            if mrr > best_mrr:
+                sentence, best_mrr, sent_c = m, mrr, (depth, n_trees)
     log(f"sentence: dev MRR of the first gold sentence {best_mrr:.3f} (C={sent_c}); "
         f"{len(ys)} training rows, {int(ys.sum())} gold")  # fmt: skip
 
@@ -282,7 +291,8 @@ def train(engine, items: list[dict], extra: list[dict], log=print) -> AnsweringM
     p_cross: list[np.ndarray | None] = [None] * len(ex_tr)
     for k in range(folds):
         fit_rows = [ex for i, ex in enumerate(ex_tr) if i % folds != k and ex in ranked]
-        m = fit_linear(np.vstack([e.X for e in fit_rows]), np.concatenate([e.y for e in fit_rows]), sent_c)
+        Xf, yf = np.vstack([e.X for e in fit_rows]), np.concatenate([e.y for e in fit_rows])
+        m = fit_trees(Xf, yf, *sent_c, balanced=False) if isinstance(sent_c, tuple) else fit_linear(Xf, yf, sent_c)
         for i, ex in enumerate(ex_tr):
             if i % folds == k:
                 p_cross[i] = m.proba(ex.X)
@@ -298,7 +308,7 @@ def train(engine, items: list[dict], extra: list[dict], log=print) -> AnsweringM
             answerable, best_ll, ans_c = m, ll, f"linear C={C}"
     for depth in (2, 3):
         for n_trees in (50, 100, 200):
-            m = fit_trees(Q_tr, a_tr, depth, n_trees)
+            m = fit_trees(Q_tr, a_tr, depth, n_trees, monotone=[MONOTONE.get(n, 0) for n in QUESTION_FEATURES])
             ll = logloss(m.proba(Q_dv), a_dv)
             if ll < best_ll:
                 answerable, best_ll, ans_c = m, ll, f"trees depth={depth} n={n_trees}"
@@ -334,9 +344,13 @@ def train(engine, items: list[dict], extra: list[dict], log=print) -> AnsweringM
     weights = (
         dict(zip(QUESTION_FEATURES, answerable.coef[0].round(3).tolist(), strict=True))
         if isinstance(answerable, Linear)
-        else tree_importance(answerable)
+        else tree_importance(answerable, QUESTION_FEATURES)
     )
-    sweights = dict(zip(SENTENCE_FEATURES, sentence.coef[0].round(3).tolist(), strict=True))
+    sweights = (
+        dict(zip(SENTENCE_FEATURES, sentence.coef[0].round(3).tolist(), strict=True))
+        if isinstance(sentence, Linear)
+        else tree_importance(sentence, SENTENCE_FEATURES)
+    )
     info = {
         "train_questions": len(tr),
         "dev_questions": len(dv),
@@ -355,16 +369,16 @@ def train(engine, items: list[dict], extra: list[dict], log=print) -> AnsweringM
     return replace(model, info=info)
 
 
-def tree_importance(t: Trees) -> dict[str, float]:
+def tree_importance(t: Trees, names: tuple[str, ...]) -> dict[str, float]:
     """How often each feature is split on, as a share of all splits (a rough importance)."""
-    counts = np.zeros(len(QUESTION_FEATURES))
+    counts = np.zeros(len(names))
     for f, leaf in zip(t.feature, t.leaf, strict=True):
         for i in f[~leaf]:
             counts[i] += 1
     counts /= counts.sum() or 1.0
     return {
         n: round(float(c), 3)
-        for n, c in sorted(zip(QUESTION_FEATURES, counts, strict=True), key=lambda x: -x[1])
+        for n, c in sorted(zip(names, counts, strict=True), key=lambda x: -x[1])
     }
 
 

@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import pytest
 
-CORPUS = """Digital Trade Briefing
-
-1. Trade Secrets
+CORPUS = """1.1 Trade Secrets
 Vietnam protects trade secrets mainly through its Law on Intellectual Property and the Competition Law. A company whose secrets are stolen in Vietnam can seek an administrative fine of up to 200 million dong against the infringer. Courts in Hanoi handled 41 trade secret cases in 2023.
 Indonesia relies on its Trade Secret Law of 2000, which protects confidential business information with economic value. Criminal penalties in Indonesia reach two years in prison.
 
-2. Patents
+1.2 Patents
 The Vietnamese patent office examines applications in about 18 months on average. Indonesia introduced an accelerated examination route in 2022 that shortens examination to 12 months.
 
-3. Recommendations
+1.3 Recommendations
 Companies entering Vietnam should register their trademarks before launching products. Firms should sign confidentiality agreements with every employee who handles source code. It is essential to keep records of when each secret was created and who could access it.
 
-4. Outlook
+1.4 Outlook
 Both countries plan to revise their data protection rules by 2026. Regional cooperation on enforcement is expected to grow.
 """
 
@@ -81,7 +79,7 @@ def test_a_comparison_with_an_uncovered_side_says_so(small):
 
 
 def test_advice_questions_find_the_recommendations(small):
-    ans = small.ask("We are about to launch there. What should we do first?")
+    ans = small.ask("What does the briefing advise companies to do?")
     assert not ans.refused
     assert "should" in _quotes(ans) or "essential" in _quotes(ans)
     assert len(ans.citations) >= 2

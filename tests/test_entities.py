@@ -17,7 +17,7 @@ def _surfaces(gaz, text):
 
 
 def test_places_in_any_case_longest_first(gaz):
-    assert _surfaces(gaz, "Is Vietnam's regime stricter than Thailand's?") == ["Vietnam's", "Thailand's"]
+    assert _surfaces(gaz, "Is Vietnam's regime stricter than Thailand's?") == ["Vietnam", "Thailand"]
     assert _surfaces(gaz, "data rules singapore") == ["singapore"]
     assert _surfaces(gaz, "North Korea and South Korea") == ["North Korea", "South Korea"]
     assert _surfaces(gaz, "Japanese and Indonesian firms") == ["Japanese", "Indonesian"]

@@ -182,7 +182,7 @@ def test_verifier_removes_unfaithful_and_keeps_faithful_sentences(llm, llm_engin
         for bad in (swap_number(ev, rng), swap_name(ev, pool), negate(ev)):
             if bad and bad != ev:
                 variants.append((bad.rstrip("."), False))
-        variants.append((INVENTED[n % len(INVENTED)].split(" [")[0], False))
+        variants.append((INVENTED[n % len(INVENTED)].format(name="Atlantis", m=1).split(" [")[0], False))
         for text, is_faithful in variants:
             llm.script = lambda req, text=text, ev=ev: {"content": f"{text} [{_number_or_1(req, ev)}]."}
             ans = llm_engine.ask(it["question"])

@@ -1,3 +1,3 @@
-"""ipqa: grounded, cited answers about an Asia-Pacific digital-IP policy report."""
+"""ipqa: grounded, cited answers from policy documents, every claim an exact sentence."""
 
 __version__ = "0.1.0"

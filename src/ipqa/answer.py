@@ -82,7 +82,8 @@ def error_answer(question: str, message: str) -> Answer:
 MAX_SENTENCES = {"fact": 2, "number": 2, "yesno": 2, "followup": 3, "comparison": 4, "list": 5,
                  "summary": 6, "recommendation": 5}  # fmt: skip
 DUPLICATE_COSINE = 0.92
-MMR_LAMBDA = 0.7  # relevance against novelty when covering the points of a broad answer
+MMR_LAMBDA = 0.7
+COVERAGE_GAIN = 0.3  # share of the question's (IDF-weighted) terms a further sentence must add  # relevance against novelty when covering the points of a broad answer
 
 
 @dataclass(frozen=True)
@@ -147,12 +148,19 @@ class Composer:
         def duplicate(i: int) -> bool:
             return any(float(vec[cands[i].row] @ vec[cands[j].row]) > DUPLICATE_COSINE for j in chosen)
 
-        covered_places = [p_ for p_ in q.places if p_ not in q.uncovered]
-        if len(covered_places) >= 2 or intent == "comparison":
-            for place in covered_places:
-                if any(self._about(cands[j], place) for j in chosen):
+        sides = [p_ for p_ in q.places if p_ not in q.uncovered]
+        if len(sides) >= 2 or intent == "comparison":
+            # Each side gets a sentence about it alone: one that names both sides rarely says
+            # how either does it.
+            def alone(i: int, place) -> bool:
+                return self._about(cands[i], place) and not any(
+                    self._about(cands[i], other) for other in sides if other.keys != place.keys
+                )
+
+            for place in sides:
+                if any(alone(j, place) for j in chosen):
                     continue
-                side = next((i for i in order if self._about(cands[i], place) and p[i] >= floor / 2), None)
+                side = next((i for i in order if alone(i, place) and p[i] >= floor / 2), None)
                 if side is not None and side not in chosen and len(chosen) < limit:
                     chosen.append(side)
         if broad:
@@ -173,10 +181,19 @@ class Composer:
                     break
                 if not duplicate(i):
                     chosen.append(i)
+            # A question in two parts ("how many …, and how much …?") may need a second sentence
+            # that scores lower but covers what the chosen ones leave out.
+            while len(chosen) < limit:
+                gain = {i: self.f.coverage_gain(q, [cands[j] for j in chosen], cands[i]) for i in order
+                        if i not in chosen and p[i] >= floor and not duplicate(i)}  # fmt: skip
+                best_gain = max(gain, key=lambda i: (gain[i], p[i]), default=None)
+                if best_gain is None or gain[best_gain] < COVERAGE_GAIN:
+                    break
+                chosen.append(best_gain)
         return [(cands[i], float(p[i])) for i in chosen]
 
     def _about(self, c: Candidate, place) -> bool:  # place: entities.Place
-        return any(frozenset(k) & place.keys for k in self.f.info[c.row]["places"])
+        return self.f.about(c.row, place)
 
 
 def _join(items) -> str:

@@ -15,13 +15,13 @@ if TYPE_CHECKING:
     from ipqa.answer import Answer
     from ipqa.settings import Settings
 
-EXAMPLE = "How long does Japan's patent office take to examine AI inventions?"
+EXAMPLE = "What do the documents say about protecting trade secrets?"
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="ipqa",
-        description="Answers questions about the Asia-Pacific digital-IP report, citing the exact sentences.",
+        description="Answers questions about the documents in corpus/, citing the exact sentences.",
         epilog=f'Example: ipqa ask "{EXAMPLE}"',
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")

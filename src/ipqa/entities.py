@@ -29,7 +29,7 @@ def _fold(text: str) -> str:
 
 
 def _demonyms(name: str) -> set[str]:
-    """Regular English adjective forms of a one-word place name (Japan → Japanese, Korea → Korean).
+    """Regular English adjective forms of a one-word place name (Kenya → Kenyan, Nepal → Nepalese).
 
     Irregular ones (France → French) are simply not produced: a missed demonym only means a
     question saying "French" is read as naming no place.
@@ -66,7 +66,7 @@ def build_gazetteer() -> dict:
     for c in pycountry.countries:
         key = f"country:{c.alpha_2}"
         forms = {c.name, getattr(c, "common_name", c.name), getattr(c, "official_name", c.name)}
-        forms |= {f.split(",")[0] for f in forms}  # "Korea, Republic of" → "Korea"
+        forms |= {f.split(",")[0] for f in forms}  # "Moldova, Republic of" → "Moldova"
         forms |= {f.split(" (")[0] for f in forms}  # "Bolivia (Plurinational State of)" → "Bolivia"
         country_names[key] = {f for f in forms if f}
     for iso, c in gc.get_countries().items():
@@ -90,7 +90,7 @@ def build_gazetteer() -> dict:
         key = f"city:{gid}"
         parent[key] = f"country:{city['countrycode']}"
         add(cities, city["name"], key)
-    # A city that shares its name with a country is the country ("Singapore", "Kuwait").
+    # A city that shares its name with a country is the country ("Kuwait", "Djibouti").
     for s in list(cities):
         if s in names:
             del cities[s]
@@ -163,9 +163,9 @@ class Gazetteer:
         )
 
     def places(self, text: str) -> list[Place]:
-        """Places named in text, longest match first ("South Korea" rather than "Korea").
+        """Places named in text, longest match first ("South Africa" rather than "Africa").
 
-        Countries and continents match in any case ("data rules singapore"); cities only when
+        Countries and continents match in any case ("data rules kenya"); cities only when
         capitalised, since many city names are also ordinary words.
         """
         toks = [(m.group(0), m.start()) for m in _TOKEN.finditer(normalize(text))]
@@ -253,8 +253,8 @@ def deontic(text: str) -> bool:
 def place_covered(q: Place, mentioned: list[frozenset[str]], gazetteer: Gazetteer) -> bool:
     """Whether the documents speak of the place a question names.
 
-    A mention covers a question's place when it is at least as specific ("South Korea" covers
-    "Korea", but "Korean" does not cover "North Korea"); a city is covered by its country.
+    A mention covers a question's place when it is at least as specific ("North Macedonia"
+    covers "Macedonia", but "Macedonian" does not cover "North Macedonia"); a city is covered by its country.
     """
     if any(m <= q.keys for m in mentioned):
         return True

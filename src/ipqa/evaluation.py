@@ -141,12 +141,13 @@ def per_category(results: list[ItemResult]) -> dict[str, dict[str, Any]]:
 # ---------------------------------------------------------------- grounding checker stress test
 
 _NEGATIONS = re.compile(r"\b(?:not|no|never|without|cannot|nor)\b", re.I)
+# Claims no document makes, about a name taken from the evidence ({name}); general shapes only.
 INVENTED = [
-    "Japan abolished its patent fast-track channel in 2021 [{m}].",
-    "Singapore banned the use of AI training data without a licence in 2022 [{m}].",
-    "South Korea's IP exports fell by 17% to 4 billion USD [{m}].",
-    "Mainland China leads the region with 9,000 standard-essential patents [{m}].",
-    "The report recommends that enterprises avoid the Korean market until 2030 [{m}].",
+    "{name} abolished its patent fast-track channel in 2021 [{m}].",
+    "{name} banned the use of AI training data without a licence in 2022 [{m}].",
+    "{name}'s IP exports fell by 17% to 4 billion euros [{m}].",
+    "{name} leads the region with 9,000 standard-essential patents [{m}].",
+    "The documents recommend that enterprises avoid {name} until 2030 [{m}].",
 ]
 
 
@@ -228,7 +229,8 @@ def grounding_cases(items: list[dict[str, Any]], seed: int = 7) -> list[tuple[st
         other = answerable[(n + 17) % len(answerable)]["evidence"][0]
         if other != ev:
             cases.append(("wrong marker", f"{ev} [2]", [_Cit(1, ev), _Cit(2, other)], False))
-        cases.append(("invented sentence", INVENTED[n % len(INVENTED)].format(m=1), [_Cit(1, ev)], False))
+        invented = INVENTED[n % len(INVENTED)].format(m=1, name=pool[(n * 7) % len(pool)])
+        cases.append(("invented sentence", invented, [_Cit(1, ev)], False))
     return cases
 
 

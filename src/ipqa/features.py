@@ -15,6 +15,7 @@ import numpy as np
 
 from ipqa.chunking import Chunk
 from ipqa.corpus import Sentence
+from ipqa.grounding import directions
 from ipqa.entities import Gazetteer, Place, figures, names, place_covered, years
 from ipqa.model import INTENTS, KINDS, AnsweringModel, question_input
 from ipqa.retrieval import Hit
@@ -51,6 +52,7 @@ SENTENCE_FEATURES = (
     "section_advice",
     "summary_x_opening",
     "recommend_x_section_advice",
+    "previous_lex",
 )
 QUESTION_FEATURES = (
     "p1",
@@ -67,7 +69,8 @@ QUESTION_FEATURES = (
     "figure_unmet",
     "kind_unmet",
     "place_conflict_best",
-    *(f"intent_{i}" for i in INTENTS),
+    "intent_broad",
+    "intent_comparison",
     "log_terms",
     "best_dense",
     "best_lex",
@@ -79,7 +82,19 @@ QUESTION_FEATURES = (
     "has_places",
     "has_years",
     "kind_asked",
+    "direction_unmet",
 )
+# The direction in which each question feature may move the probability of an answer, known
+# before any data: closer best sentences never make an answer less likely, unknown names or an
+# unmet year never make it more likely. Trees are fitted under these constraints (eval/train.py),
+# so that they cannot learn odd reversals in regions with few examples.
+MONOTONE = {
+    "p1": 1, "p2": 1, "p_top3": 1, "dense_max": 1, "lex_max": 1, "heading_max": 1, "best_dense": 1,
+    "best_lex": 1, "known_share": 1, "p1_consistent": 1,
+    "unknown_terms": -1, "unknown_names": -1, "any_unknown_name": -1, "uncovered_places": -1,
+    "year_unmet": -1, "figure_unmet": -1, "kind_unmet": -1, "place_conflict_best": -1,
+    "missing_idf_best": -1, "missing_share_top2": -1, "inconsistent_top5": -1, "direction_unmet": -1,
+}  # fmt: skip
 BROAD = ("list", "summary", "recommendation")
 CONTEXT_CHUNKS = 8  # candidate sentences come from the top chunks …
 SECTION_POOL = 3  # … and, for broad questions, from the whole sections of the top chunks
@@ -209,7 +224,14 @@ class Featurizer:
                         q.p_intent("recommendation") >= 0.3
                         and (self.info[i]["advice"] or self._section_advice[(s.doc, s.section)] >= 0.3)
                     )
-                    or (q.p_intent("summary") >= 0.3 and self._sections[(s.doc, s.section)][0] == i)
+                    or (
+                        q.p_intent("summary") >= 0.3
+                        and (
+                            self._sections[(s.doc, s.section)][0] == i
+                            or self._doc_position[i] < 0.05  # a document's opening and close
+                            or self._doc_position[i] > 0.95  # summarise it themselves
+                        )
+                    )
                 ):
                     extra.append(i)
         extra = [r for r in dict.fromkeys(extra) if r not in out]
@@ -235,6 +257,12 @@ class Featurizer:
         total = sum(self._idf.get(t, self._max_idf) for t in q_terms)
         return sum(self._idf.get(t, self._max_idf) for t in q_terms if t in have) / total
 
+    def about(self, row: int, place: Place) -> bool:
+        """Whether a sentence is about a place: named in it or its paragraph, or, for a city, its
+        country ("Nairobi" asks about what the documents say of Kenya)."""
+        keys = place.keys | {self.gazetteer.country_of(k) for k in place.keys} - {None}
+        return any(frozenset(k) & keys for k in self.info[row]["places"])
+
     def _about(self, row: int, q: Question) -> tuple[float, float]:
         """(the sentence is about a place the question names, it is about other places only)."""
         if not q.places:
@@ -242,7 +270,7 @@ class Featurizer:
         mine = [frozenset(k) for k in self.info[row]["places"]]
         if not mine:
             return 0.0, 0.0
-        match = any(m & p.keys for m in mine for p in q.places)
+        match = any(self.about(row, p) for p in q.places)
         return float(match), float(not match)
 
     def sentence_matrix(self, q: Question, qvec: np.ndarray, cands: list[Candidate]) -> np.ndarray:
@@ -307,6 +335,9 @@ class Featurizer:
                 self._section_advice[(s.doc, s.section)],
                 p_summary * float(self._doc_position[c.row] < 0.05),
                 p_rec * self._section_advice[(s.doc, s.section)],
+                self._overlap(q.terms, self._sentence_terms(c.row - 1))
+                if c.row - 1 in sec_rows and self.sentences[c.row - 1].paragraph == s.paragraph
+                else 0.0,
             )
         return X
 
@@ -347,7 +378,8 @@ class Featurizer:
             "figure_unmet": float(bool(q.figures) and not any(X[i, f["figure_match"]] >= 1.0 for i in top)),
             "kind_unmet": kind_asked * (1.0 - min(1.0, kind_met)),
             "place_conflict_best": float(X[order[0], f["place_conflict"]]),
-            **{f"intent_{name}": float(q.intent[i]) for i, name in enumerate(INTENTS)},
+            "intent_broad": q.p_intent(*BROAD),
+            "intent_comparison": q.p_intent("comparison"),
             "log_terms": math.log(1 + len(q.terms)),
             "best_dense": float(X[top[0], f["dense"]]),
             "best_lex": float(X[top[0], f["lex"]]),
@@ -363,8 +395,20 @@ class Featurizer:
             "has_places": float(bool(q.places)),
             "has_years": float(bool(q.years)),
             "kind_asked": kind_asked,
+            "direction_unmet": float(
+                bool(directions(q.text) - set().union(*(directions(cands[i].sentence.text) for i in top)))
+            ),
         }
         return np.array([v[name] for name in QUESTION_FEATURES], dtype=np.float64)
+
+    def coverage_gain(self, q: Question, chosen: list[Candidate], c: Candidate) -> float:
+        """The IDF-weighted share of the question's known terms that c has and the chosen lack."""
+        known = [t for t in q.terms if t in self.df]
+        if not known:
+            return 0.0
+        have = set().union(*(self._sentence_terms(x.row) for x in chosen))
+        new = [t for t in known if t in self._sentence_terms(c.row) and t not in have]
+        return sum(self._idf[t] for t in new) / sum(self._idf[t] for t in known)
 
     def _missing(self, q: Question, cands: list[Candidate], top: list[int]) -> tuple[float, float, float]:
         """How much of what the question asks about the best sentences leave out.

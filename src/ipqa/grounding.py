@@ -48,7 +48,8 @@ DIRECTION_WORDS: dict[str, frozenset[str]] = {
 _DIRECTION_STEMS = {g: frozenset(stem(w) for w in ws) for g, ws in DIRECTION_WORDS.items()}
 
 
-def _directions(text: str) -> set[str]:
+def directions(text: str) -> set[str]:
+    """Which kinds of direction (stopped, fell, came last) a text states."""
     ts = set(terms(text))
     return {g for g, stems in _DIRECTION_STEMS.items() if ts & stems}
 
@@ -146,7 +147,7 @@ def check_sentence(sentence: str, cited: Sequence[str], encoder: _Encoder | None
         reasons.append(f"name not in the cited text: {', '.join(missing_names)}")
     if _has_negation(claim) != _has_negation(quotes) and not verbatim:
         reasons.append("negation differs from the cited text")
-    for group in sorted(_directions(claim) - _directions(quotes)):
+    for group in sorted(directions(claim) - directions(quotes)):
         reasons.append(f"the cited text does not say it {group}")
 
     claim_terms = set(terms(claim))

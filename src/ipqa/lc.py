@@ -4,8 +4,8 @@ Only this module imports langchain_core, so the rest of ipqa (and `ipqa ask`) st
 while anyone composing LangChain pipelines can drop ipqa in:
 
     from ipqa.lc import IpqaRetriever, answer_chain
-    docs = IpqaRetriever(engine=engine).invoke("How long does the JPO take for AI inventions?")
-    answer = answer_chain(engine).invoke("How long does the JPO take for AI inventions?")
+    docs = IpqaRetriever(engine=engine).invoke("How long does patent examination take?")
+    answer = answer_chain(engine).invoke("How long does patent examination take?")
 """
 
 from __future__ import annotations

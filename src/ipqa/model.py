@@ -53,7 +53,7 @@ class Linear:
     def proba(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities for each row of x (a binary model gives P(positive))."""
         x = np.atleast_2d(x)
-        z = ((x - self.mean) / self.scale) @ self.coef.T + self.intercept
+        z = np.clip(((x - self.mean) / self.scale) @ self.coef.T + self.intercept, -50.0, 50.0)
         if self.coef.shape[0] == 1:
             return 1.0 / (1.0 + np.exp(-z[:, 0]))
         z = z - z.max(axis=1, keepdims=True)
@@ -155,7 +155,7 @@ def _classifier_from_json(d: dict) -> Linear | Trees:
 class AnsweringModel:
     intent: Linear
     kind: Linear
-    sentence: Linear
+    sentence: Linear | Trees
     answerable: Linear | Trees
     platt: tuple[float, float]  # calibrated P = sigmoid(a * logit(p) + b)
     threshold: float  # answer when the calibrated probability is at least this
@@ -195,7 +195,7 @@ class AnsweringModel:
         return cls(
             Linear.from_json(d["intent"]),
             Linear.from_json(d["kind"]),
-            Linear.from_json(d["sentence"]),
+            _classifier_from_json(d["sentence"]),
             _classifier_from_json(d["answerable"]),
             (float(d["platt"][0]), float(d["platt"][1])),
             float(d["threshold"]),

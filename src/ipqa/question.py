@@ -101,9 +101,9 @@ def rewrite_followup(
     """Turn an elliptical follow-up into a standalone question, using the previous (standalone) one.
 
     Places are found with the index's gazetteer (`find_places`), so this works for any place the
-    documents cover: "How does Japan protect trade secrets?" + "And Korea?" → "How does Korea protect
+    documents cover: "How does Kenya protect trade secrets?" + "And Peru?" → "How does Peru protect
     trade secrets?"; + "What about data rights?" → "What do the documents say about data rights in
-    Japan?". A question that stands on its own is returned unchanged.
+    Kenya?". A question that stands on its own is returned unchanged.
     """
     q = " ".join(question.split())
     if not previous:

@@ -1,6 +1,6 @@
 """Hybrid retrieval over chunks: BM25 and dense (FAISS) rankings fused by reciprocal rank.
 
-Why both: BM25 nails exact names and numbers ("PPH", "Operation Clean Network"), the dense
+Why both: BM25 nails exact names and numbers (acronyms, programme names), the dense
 model catches paraphrases ("how quickly" ~ "examination period"). RRF needs no score scaling.
 """
 

@@ -35,13 +35,13 @@ def _stemmer():  # type: ignore[no-untyped-def]
 
 
 def normalize(text: str) -> str:
-    """NFKC plus straight quotes, so “Copyright Law” and "copyright law" compare equal."""
+    """NFKC plus straight quotes, so “Patent Act” and "patent act" compare equal."""
     text = unicodedata.normalize("NFKC", text)
     return text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
 
 
 def words(text: str) -> list[str]:
-    """Lower-cased words; a possessive "'s" is dropped (Japan's → japan)."""
+    """Lower-cased words; a possessive "'s" is dropped (Kenya's → kenya)."""
     out = []
     for w in _WORD.findall(normalize(text)):
         w = w.lower()
@@ -78,7 +78,7 @@ _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?![\d])")
 def numbers(text: str) -> set[str]:
     """Numbers as canonical strings: '1,200' → '1200', 'six' → '6', '2.8' stays '2.8'.
 
-    Section-like labels ("5.0" in "Society 5.0") count too: a number is a number.
+    Section-like labels ("5.0" in "Industry 5.0") count too: a number is a number.
     """
     text = normalize(text)
     found = {m.group(1).replace(",", "") for m in _NUMBER.finditer(text)}

@@ -292,7 +292,11 @@ def train(engine, items: list[dict], extra: list[dict], log=print) -> AnsweringM
     for k in range(folds):
         fit_rows = [ex for i, ex in enumerate(ex_tr) if i % folds != k and ex in ranked]
         Xf, yf = np.vstack([e.X for e in fit_rows]), np.concatenate([e.y for e in fit_rows])
-        m = fit_trees(Xf, yf, *sent_c, balanced=False) if isinstance(sent_c, tuple) else fit_linear(Xf, yf, sent_c)
+        m = (
+            fit_trees(Xf, yf, *sent_c, balanced=False)
+            if isinstance(sent_c, tuple)
+            else fit_linear(Xf, yf, sent_c)
+        )
         for i, ex in enumerate(ex_tr):
             if i % folds == k:
                 p_cross[i] = m.proba(ex.X)
@@ -308,7 +312,9 @@ def train(engine, items: list[dict], extra: list[dict], log=print) -> AnsweringM
             answerable, best_ll, ans_c = m, ll, f"linear C={C}"
     for depth in (2, 3):
         for n_trees in (50, 100, 200):
-            m = fit_trees(Q_tr, a_tr, depth, n_trees, monotone=[MONOTONE.get(n, 0) for n in QUESTION_FEATURES])
+            m = fit_trees(
+                Q_tr, a_tr, depth, n_trees, monotone=[MONOTONE.get(n, 0) for n in QUESTION_FEATURES]
+            )
             ll = logloss(m.proba(Q_dv), a_dv)
             if ll < best_ll:
                 answerable, best_ll, ans_c = m, ll, f"trees depth={depth} n={n_trees}"
@@ -330,8 +336,8 @@ def train(engine, items: list[dict], extra: list[dict], log=print) -> AnsweringM
     # 6. how many sentences to keep, on dev
     model = replace(model, sentence=sentence, answerable=answerable, platt=platt, threshold=threshold)
     best = (-1.0, model)
-    for extra_ratio in (0.5, 0.6, 0.7, 0.8, 0.9, 1.01):
-        for broad_ratio in (0.2, 0.3, 0.4, 0.5, 0.6):
+    for extra_ratio in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01):
+        for broad_ratio in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
             for floor in (0.05, 0.1, 0.2, 0.3):
                 cand = replace(model, extra_ratio=extra_ratio, broad_ratio=broad_ratio, sentence_floor=floor)
                 score = selection_score(engine, ex_dv, sentence, cand)
@@ -376,10 +382,7 @@ def tree_importance(t: Trees, names: tuple[str, ...]) -> dict[str, float]:
         for i in f[~leaf]:
             counts[i] += 1
     counts /= counts.sum() or 1.0
-    return {
-        n: round(float(c), 3)
-        for n, c in sorted(zip(names, counts, strict=True), key=lambda x: -x[1])
-    }
+    return {n: round(float(c), 3) for n, c in sorted(zip(names, counts, strict=True), key=lambda x: -x[1])}
 
 
 def _reorder(m: Linear, labels, order: tuple[str, ...]) -> Linear:

@@ -44,7 +44,7 @@ def test_grounding_benchmark_is_deterministic_and_labelled(engine):
 
 
 def test_gate_flags_every_bound_and_the_hybrid_rule():
-    bounds = load_thresholds(EVAL / "thresholds.toml")
+    bounds = load_thresholds(EVAL / "thresholds.toml")["targets"]
     good = {k.removesuffix("_max"): (0.0 if k.endswith("_max") else 1.0) for k in bounds}
     metrics = {k: v for k, v in good.items() if not k.startswith("grounding_")}
     grounding = {"caught": 1.0, "false_alarms": 0.0}
@@ -55,3 +55,12 @@ def test_gate_flags_every_bound_and_the_hybrid_rule():
                   grounding=grounding)  # fmt: skip
     failures = " ".join(gate(run, bounds))
     assert "answer_fact_accuracy" in failures and "false_refusal_rate" in failures and "hybrid" in failures
+
+
+def test_the_ci_gate_keeps_every_invariant_of_the_targets():
+    """The gate may trail the targets on learned quality, never on what must always hold."""
+    b = load_thresholds(EVAL / "thresholds.toml")
+    invariants = ("citation_validity", "uncited_answer_sentences_max", "grounded_sentence_rate",
+                  "injection_safety", "false_refusal_rate_max", "grounding_caught", "grounding_false_alarms_max")  # fmt: skip
+    assert {k: b["gate"][k] for k in invariants} == {k: b["targets"][k] for k in invariants}
+    assert set(b["gate"]) == set(b["targets"])

@@ -15,8 +15,8 @@ import numpy as np
 
 from ipqa.chunking import Chunk
 from ipqa.corpus import Sentence
-from ipqa.grounding import directions
 from ipqa.entities import Gazetteer, Place, figures, names, place_covered, years
+from ipqa.grounding import directions
 from ipqa.model import INTENTS, KINDS, AnsweringModel, question_input
 from ipqa.retrieval import Hit
 from ipqa.text import normalize, terms

@@ -29,6 +29,7 @@ from ipqa.model import (  # noqa: E402
     MODEL_FILE,
     NGRAM_BUCKETS,
     AnsweringModel,
+    Blend,
     Linear,
     Trees,
     question_input,
@@ -62,6 +63,38 @@ def fit_linear(X: np.ndarray, y: np.ndarray, C: float, classes: tuple[str, ...] 
     clf = LogisticRegression(C=C, max_iter=5000, class_weight="balanced" if balanced else None)
     clf.fit((X - mean) / scale, y)
     return Linear(clf.coef_.copy(), clf.intercept_.copy(), mean, scale, classes)
+
+
+# What tells an off-topic question from one about the documents: how close the documents come to
+# it at all, and how much of its wording they have.
+DOMAIN_FEATURES = ("dense_max", "best_dense", "lex_max", "heading_max", "known_share", "unknown_terms",
+                   "uncovered_places", "any_unknown_name")  # fmt: skip
+
+
+def _always(n: int) -> Linear:
+    """A placeholder domain model that says "in domain" (probability ≈ 1) before one is trained."""
+    return Linear(np.zeros((1, n)), np.array([30.0]), np.zeros(n), np.ones(n))
+
+
+def fit_linear_signed(X: np.ndarray, y: np.ndarray, C: float, signs: list[int]) -> Linear:
+    """A balanced logistic regression whose weights keep the signs known beforehand (`signs`:
+    +1, -1, or 0 for free): features that come out with the wrong sign (collinear ones do) are
+    dropped one at a time, the most wrong first, and the model refitted."""
+    keep = np.ones(X.shape[1], dtype=bool)
+    while True:
+        m = fit_linear(X[:, keep], y, C, balanced=True)
+        w = np.zeros(X.shape[1])
+        w[keep] = m.coef[0]
+        wrong = [
+            (abs(w[j]), j) for j in range(X.shape[1]) if keep[j] and signs[j] and np.sign(w[j]) == -signs[j]
+        ]
+        if not wrong:
+            break
+        keep[max(wrong)[1]] = False
+    mean = np.zeros(X.shape[1])
+    scale = np.ones(X.shape[1])
+    mean[keep], scale[keep] = m.mean, m.scale
+    return Linear(w.reshape(1, -1), m.intercept, mean, scale)
 
 
 def fit_trees(
@@ -260,8 +293,8 @@ def train(engine, items: list[dict], extra: list[dict], log=print) -> AnsweringM
     n_s, n_q = len(SENTENCE_FEATURES), len(QUESTION_FEATURES)
     neutral = Linear(np.zeros((1, n_s)), np.zeros(1), np.zeros(n_s), np.ones(n_s))
     neutral_q = Linear(np.zeros((1, n_q)), np.zeros(1), np.zeros(n_q), np.ones(n_q))
-    model = AnsweringModel(intent, kind, neutral, neutral_q, (1.0, 0.0), 0.5, 0.6, 0.3, 0.1,
-                           SENTENCE_FEATURES, QUESTION_FEATURES, {})  # fmt: skip
+    model = AnsweringModel(intent, kind, neutral, neutral_q, _always(len(DOMAIN_FEATURES)), DOMAIN_FEATURES,
+                           (1.0, 0.0), 0.5, 0.6, 0.3, 0.1, SENTENCE_FEATURES, QUESTION_FEATURES, {})  # fmt: skip
     engine.composer.model = model
     engine.composer.f.model = model
     featurize(engine, ex_tr)
@@ -304,24 +337,45 @@ def train(engine, items: list[dict], extra: list[dict], log=print) -> AnsweringM
     a_tr = np.array([ex.item["answerable"] for ex in ex_tr], dtype=int)
     Q_dv = question_rows(engine, ex_dv, sentence)
     a_dv = np.array([ex.item["answerable"] for ex in ex_dv], dtype=int)
-    answerable, best_ll, ans_c = None, 9e9, None
+    # 4a. in the documents' domain at all? (out-of-domain questions against all others)
+    d_idx = [QUESTION_FEATURES.index(n) for n in DOMAIN_FEATURES]
+    d_signs = [MONOTONE.get(n, 0) for n in DOMAIN_FEATURES]
+    o_tr = np.array([ex.item["register"] != "out-of-domain" for ex in ex_tr], dtype=int)
+    o_dv = np.array([ex.item["register"] != "out-of-domain" for ex in ex_dv], dtype=int)
+    domain, best_dom, dom_c = None, 9e9, None
     for C in C_GRID:
-        m = fit_linear(Q_tr, a_tr, C, balanced=True)
-        ll = logloss(m.proba(Q_dv), a_dv)
-        if ll < best_ll:
-            answerable, best_ll, ans_c = m, ll, f"linear C={C}"
+        m = fit_linear_signed(Q_tr[:, d_idx], o_tr, C, d_signs)
+        ll = logloss(m.proba(Q_dv[:, d_idx]), o_dv)
+        if ll < best_dom:
+            domain, best_dom, dom_c = m, ll, C
+    log(f"domain: dev log-loss {best_dom:.3f} (C={dom_c})")
+
+    # 4b. answerable, among in-domain questions: a sign-constrained linear model and monotone trees
+    ind_tr = o_tr == 1
+    ind_dv = o_dv == 1
+    linear, best_lin, lin_c = None, 9e9, None
+    signs = [MONOTONE.get(n, 0) for n in QUESTION_FEATURES]
+    for C in C_GRID:
+        m = fit_linear_signed(Q_tr[ind_tr], a_tr[ind_tr], C, signs)
+        ll = logloss(m.proba(Q_dv[ind_dv]), a_dv[ind_dv])
+        if ll < best_lin:
+            linear, best_lin, lin_c = m, ll, C
+    trees, best_trees, trees_c = None, 9e9, None
     for depth in (2, 3):
         for n_trees in (50, 100, 200):
-            m = fit_trees(
-                Q_tr, a_tr, depth, n_trees, monotone=[MONOTONE.get(n, 0) for n in QUESTION_FEATURES]
-            )
-            ll = logloss(m.proba(Q_dv), a_dv)
-            if ll < best_ll:
-                answerable, best_ll, ans_c = m, ll, f"trees depth={depth} n={n_trees}"
+            m = fit_trees(Q_tr[ind_tr], a_tr[ind_tr], depth, n_trees, monotone=signs)
+            ll = logloss(m.proba(Q_dv[ind_dv]), a_dv[ind_dv])
+            if ll < best_trees:
+                trees, best_trees, trees_c = m, ll, (depth, n_trees)
+    answerable = Blend((linear, trees))
+    model = replace(model, domain=domain, answerable=answerable)
+    raw_dv = np.array([domain.proba(q[d_idx])[0] * answerable.proba(q)[0] for q in Q_dv])
+    best_ll = logloss(raw_dv, a_dv)
+    ans_c = f"blend of linear C={lin_c} (dev {best_lin:.3f}) and trees {trees_c} (dev {best_trees:.3f})"
     log(f"answerable: dev log-loss {best_ll:.3f} ({ans_c})")
 
     # 5. Platt calibration and the refusal threshold, on dev
-    raw = np.clip(answerable.proba(Q_dv), 1e-6, 1 - 1e-6)
+    raw = np.clip(raw_dv, 1e-6, 1 - 1e-6)
     logit = np.log(raw / (1 - raw)).reshape(-1, 1)
     from sklearn.linear_model import LogisticRegression
 
@@ -347,11 +401,11 @@ def train(engine, items: list[dict], extra: list[dict], log=print) -> AnsweringM
     log(f"selection: extra_ratio {model.extra_ratio}, broad_ratio {model.broad_ratio}, "
         f"floor {model.sentence_floor} (dev score {best[0]:.3f})")  # fmt: skip
 
-    weights = (
-        dict(zip(QUESTION_FEATURES, answerable.coef[0].round(3).tolist(), strict=True))
-        if isinstance(answerable, Linear)
-        else tree_importance(answerable, QUESTION_FEATURES)
-    )
+    weights = {
+        "linear": dict(zip(QUESTION_FEATURES, linear.coef[0].round(3).tolist(), strict=True)),
+        "trees_split_share": tree_importance(trees, QUESTION_FEATURES),
+        "domain_linear": dict(zip(DOMAIN_FEATURES, domain.coef[0].round(3).tolist(), strict=True)),
+    }
     sweights = (
         dict(zip(SENTENCE_FEATURES, sentence.coef[0].round(3).tolist(), strict=True))
         if isinstance(sentence, Linear)
@@ -412,8 +466,8 @@ def make_engine(model: AnsweringModel | None = None):
         d += NGRAM_BUCKETS
         zi = Linear(np.zeros((len(INTENTS), d)), np.zeros(len(INTENTS)), np.zeros(d), np.ones(d), INTENTS)
         zk = Linear(np.zeros((len(KINDS), d)), np.zeros(len(KINDS)), np.zeros(d), np.ones(d), KINDS)
-        model = AnsweringModel(zi, zk, z, zq, (1.0, 0.0), 0.5, 0.6, 0.3, 0.1, SENTENCE_FEATURES,
-                               QUESTION_FEATURES, {})  # fmt: skip
+        model = AnsweringModel(zi, zk, z, zq, _always(len(DOMAIN_FEATURES)), DOMAIN_FEATURES, (1.0, 0.0),
+                               0.5, 0.6, 0.3, 0.1, SENTENCE_FEATURES, QUESTION_FEATURES, {})  # fmt: skip
     return Engine(settings, model=model)
 
 

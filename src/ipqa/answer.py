@@ -190,6 +190,12 @@ class Composer:
                 if best_gain is None or gain[best_gain] < COVERAGE_GAIN:
                     break
                 chosen.append(best_gain)
+        if len(sides) >= 2:  # both sides in the order the question names them
+
+            def side_of(i: int) -> int:
+                return next((k for k, place in enumerate(sides) if self._about(cands[i], place)), len(sides))
+
+            chosen.sort(key=lambda i: (side_of(i), -p[i]))
         return [(cands[i], float(p[i])) for i in chosen]
 
     def _about(self, c: Candidate, place) -> bool:  # place: entities.Place

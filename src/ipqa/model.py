@@ -3,8 +3,11 @@
 - intent: what shape of answer a question wants (fact, number, list, …), from its embedding;
 - kind: what kind of quantity it asks for (money, duration, …, or none), from its embedding;
 - sentence: the probability that a candidate sentence answers the question (features.py);
-- answerable: the probability that the documents answer the question at all, Platt-calibrated,
-  with the refusal threshold chosen on the dev split (eval/train.py).
+- domain: the probability that a question is about what the documents are about at all (a few
+  closeness features; trained on out-of-domain questions against all others);
+- answerable: the probability that the documents answer an in-domain question (near misses and
+  false premises are the negatives). Their product is Platt-calibrated, and the refusal threshold
+  is chosen on the dev split (eval/train.py).
 
 `eval/train.py` fits them with scikit-learn on the train split and writes `answering_model.json`;
 answering needs neither scikit-learn nor pickle.
@@ -147,7 +150,31 @@ class Trees:
         )
 
 
-def _classifier_from_json(d: dict) -> Linear | Trees:
+@dataclass(frozen=True)
+class Blend:
+    """The mean log-odds of several binary models: trees find interactions, a linear model keeps
+    extrapolating sensibly where the trees saw no data (a question far from every sentence)."""
+
+    members: tuple[Linear | Trees, ...]
+
+    def proba(self, x: np.ndarray) -> np.ndarray:
+        logits = []
+        for m in self.members:
+            p = np.clip(m.proba(x), 1e-9, 1 - 1e-9)
+            logits.append(np.log(p / (1 - p)))
+        return 1.0 / (1.0 + np.exp(-np.mean(logits, axis=0)))
+
+    def to_json(self) -> dict:
+        return {"type": "blend", "members": [m.to_json() for m in self.members]}
+
+    @classmethod
+    def from_json(cls, d: dict) -> Blend:
+        return cls(tuple(_classifier_from_json(m) for m in d["members"]))
+
+
+def _classifier_from_json(d: dict) -> Linear | Trees | Blend:
+    if d.get("type") == "blend":
+        return Blend.from_json(d)
     return Trees.from_json(d) if d.get("type") == "trees" else Linear.from_json(d)
 
 
@@ -156,7 +183,9 @@ class AnsweringModel:
     intent: Linear
     kind: Linear
     sentence: Linear | Trees
-    answerable: Linear | Trees
+    answerable: Linear | Trees | Blend
+    domain: Linear
+    domain_features: tuple[str, ...]  # the question features the domain model reads
     platt: tuple[float, float]  # calibrated P = sigmoid(a * logit(p) + b)
     threshold: float  # answer when the calibrated probability is at least this
     extra_ratio: float  # a further sentence is kept when its probability ≥ ratio × the best one's
@@ -167,7 +196,9 @@ class AnsweringModel:
     info: dict  # how it was trained (data sizes, scores); for the report, not used to answer
 
     def answer_probability(self, x: np.ndarray) -> float:
-        p = float(np.clip(self.answerable.proba(x)[0], 1e-6, 1 - 1e-6))
+        idx = [self.question_features.index(n) for n in self.domain_features]
+        p = float(self.domain.proba(x[idx])[0] * self.answerable.proba(x)[0])
+        p = float(np.clip(p, 1e-6, 1 - 1e-6))
         a, b = self.platt
         return float(1.0 / (1.0 + np.exp(-(a * np.log(p / (1 - p)) + b))))
 
@@ -178,6 +209,8 @@ class AnsweringModel:
             "kind": self.kind.to_json(),
             "sentence": self.sentence.to_json(),
             "answerable": self.answerable.to_json(),
+            "domain": self.domain.to_json(),
+            "domain_features": list(self.domain_features),
             "platt": list(self.platt),
             "threshold": self.threshold,
             "extra_ratio": self.extra_ratio,
@@ -197,6 +230,8 @@ class AnsweringModel:
             Linear.from_json(d["kind"]),
             _classifier_from_json(d["sentence"]),
             _classifier_from_json(d["answerable"]),
+            Linear.from_json(d["domain"]),
+            tuple(d["domain_features"]),
             (float(d["platt"][0]), float(d["platt"][1])),
             float(d["threshold"]),
             float(d["extra_ratio"]),

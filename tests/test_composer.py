@@ -58,11 +58,6 @@ def test_places_come_from_the_index(small):
     assert no.answer.startswith("The documents do not answer this question.")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limit: on a 12-sentence corpus an off-topic question's scores fall outside what the "
-    "answerability model saw in training, and it answers (calibrated P ≈ 0.47)",
-)
 def test_out_of_domain_is_refused_in_plain_words(small):
     ans = small.ask("Can you give me a recipe for banana bread?")
     assert ans.refused and not ans.citations

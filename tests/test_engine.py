@@ -52,14 +52,19 @@ def test_every_answer_sentence_is_a_report_sentence(engine):
         "What is the capital of France?",
         "What is Vietnam's penalty for trade-secret theft?",
         "What's the weather in Tokyo?",
-        "Why did Singapore ban AI patents in 2023?",
-        pytest.param(
-            "Why did South Korea's digital content exports fall by 23% in 2023?",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="known limit: false premises are refused 23% of the "
-                "time on the test split; this one (fell, not rose) is answered",
-            ),
+        *(
+            pytest.param(
+                q,
+                marks=pytest.mark.xfail(
+                    strict=True,
+                    reason="known limit: false premises are "
+                    "refused 8% of the time on the test split; this one is answered",
+                ),
+            )
+            for q in (
+                "Why did Singapore ban AI patents in 2023?",
+                "Why did South Korea's digital content exports fall by 23% in 2023?",
+            )
         ),
     ],
 )

@@ -234,7 +234,10 @@ def selection_score(engine, examples: list[Example], sentence: Linear, model: An
 
 def train(engine, items: list[dict], extra: list[dict], log=print) -> AnsweringModel:
     gaz = engine.gazetteer
-    items = [it for it in items if english(it) and it["split"] in ("train", "dev")]
+    # Sorted by question, so that the model does not depend on file order (cross-fitting folds).
+    items = sorted(
+        (it for it in items if english(it) and it["split"] in ("train", "dev")), key=lambda it: it["question"]
+    )
     tr = [it for it in items if it["split"] == "train"]
     dv = [it for it in items if it["split"] == "dev"]
     log(f"train {len(tr)} questions, dev {len(dv)} (test is not read)")

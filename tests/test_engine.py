@@ -52,23 +52,11 @@ def test_every_answer_sentence_is_a_report_sentence(engine):
         "What is the capital of France?",
         "What is Vietnam's penalty for trade-secret theft?",
         "What's the weather in Tokyo?",
-        *(
-            pytest.param(
-                q,
-                marks=pytest.mark.xfail(
-                    strict=True,
-                    reason="known limit: false premises are "
-                    "refused 8% of the time on the test split; this one is answered",
-                ),
-            )
-            for q in (
-                "Why did Singapore ban AI patents in 2023?",
-                "Why did South Korea's digital content exports fall by 23% in 2023?",
-            )
-        ),
     ],
 )
 def test_refusals_say_so_and_offer_sections(engine, question):
+    """Off-topic questions and places the report never mentions. (False premises are refused far
+    less reliably — 15% on the test split — and are measured, and gated, by `ipqa eval`.)"""
     ans = engine.ask(question)
     assert ans.refused and not ans.citations
     assert ans.answer.startswith("The documents do not answer this question.")

@@ -175,6 +175,17 @@ class Featurizer:
         self._doc_position = np.array(
             [(i - first_of[s.doc]) / max(1, count_of[s.doc] - 1) for i, s in enumerate(self.sentences)]
         )
+        # Per document, the sentences broad questions also draw on (found once, not per question):
+        # advice (its own modal verbs, or a section mostly of advice), and what gives an overview
+        # (each section's first sentence, the document's opening and close).
+        self._advice_rows: dict[str, list[int]] = {}
+        self._overview_rows: dict[str, list[int]] = {}
+        for i, s in enumerate(self.sentences):
+            key = (s.doc, s.section)
+            if self.info[i]["advice"] or self._section_advice[key] >= 0.3:
+                self._advice_rows.setdefault(s.doc, []).append(i)
+            if self._sections[key][0] == i or not 0.05 <= self._doc_position[i] <= 0.95:
+                self._overview_rows.setdefault(s.doc, []).append(i)
         self._terms: dict[int, frozenset[str]] = {}
         self._corpus_lower = " ".join(normalize(t).lower() for t in index.doc_texts.values())
 
@@ -217,23 +228,11 @@ class Featurizer:
         if q.p_intent(*BROAD) >= 0.3:
             for hit in hits[:SECTION_POOL]:
                 extra.extend(self._sections.get((hit.chunk.doc, hit.chunk.section), ()))
-            docs = {h.chunk.doc for h in hits[:SECTION_POOL]}
-            for i, s in enumerate(self.sentences):
-                if s.doc in docs and (
-                    (
-                        q.p_intent("recommendation") >= 0.3
-                        and (self.info[i]["advice"] or self._section_advice[(s.doc, s.section)] >= 0.3)
-                    )
-                    or (
-                        q.p_intent("summary") >= 0.3
-                        and (
-                            self._sections[(s.doc, s.section)][0] == i
-                            or self._doc_position[i] < 0.05  # a document's opening and close
-                            or self._doc_position[i] > 0.95  # summarise it themselves
-                        )
-                    )
-                ):
-                    extra.append(i)
+            for doc in dict.fromkeys(h.chunk.doc for h in hits[:SECTION_POOL]):
+                if q.p_intent("recommendation") >= 0.3:
+                    extra.extend(self._advice_rows.get(doc, ()))
+                if q.p_intent("summary") >= 0.3:
+                    extra.extend(self._overview_rows.get(doc, ()))
         extra = [r for r in dict.fromkeys(extra) if r not in out]
         if len(out) + len(extra) > POOL_MAX:
             extra.sort(key=lambda r: -float(self.vectors[r] @ qvec))

@@ -27,3 +27,10 @@ def test_bad_values_are_input_errors(monkeypatch):
     monkeypatch.delenv("IPQA_TOP_K")
     with pytest.raises(InputError):
         Settings.load(retriever="magic")
+
+
+@pytest.mark.parametrize("raw", ["nan", "-0.1", "1.5"])
+def test_refusal_threshold_is_a_probability(monkeypatch, raw):
+    monkeypatch.setenv("IPQA_REFUSE_BELOW", raw)
+    with pytest.raises(InputError, match="between 0 and 1"):
+        Settings.load()

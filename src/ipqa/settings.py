@@ -26,7 +26,7 @@ class Settings:
     chunk_max_chars: int = 600
     chunk_overlap: int = 1
     max_question_chars: int = 2000
-    refuse_below: float | None = None  # None: the composer's calibrated default
+    refuse_below: float | None = None  # refuse below this calibrated probability; None: the model's dev-chosen threshold
     llm_url: str | None = None  # an OpenAI-compatible API base, e.g. http://127.0.0.1:11434/v1
     llm_model: str | None = None
     llm_api_key: str | None = field(default=None, repr=False)  # from IPQA_LLM_API_KEY only
@@ -58,6 +58,8 @@ class Settings:
             raise InputError(f"top-k must be between 1 and 50 (got {self.top_k})")
         if self.chunk_max_chars < 50 or self.chunk_overlap < 0:
             raise InputError("chunk settings out of range")
+        if self.refuse_below is not None and not 0.0 <= self.refuse_below <= 1.0:  # NaN fails too
+            raise InputError(f"refuse-below is a probability between 0 and 1 (got {self.refuse_below})")
 
 
 def _coerce(name: str, raw: str, default: Any) -> Any:

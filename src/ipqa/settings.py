@@ -26,7 +26,9 @@ class Settings:
     chunk_max_chars: int = 600
     chunk_overlap: int = 1
     max_question_chars: int = 2000
-    refuse_below: float | None = None  # refuse below this calibrated probability; None: the model's dev-chosen threshold
+    refuse_below: float | None = (
+        None  # refuse below this calibrated probability; None: the model's dev-chosen threshold
+    )
     llm_url: str | None = None  # an OpenAI-compatible API base, e.g. http://127.0.0.1:11434/v1
     llm_model: str | None = None
     llm_api_key: str | None = field(default=None, repr=False)  # from IPQA_LLM_API_KEY only

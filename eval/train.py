@@ -20,7 +20,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from ipqa.embedding import DIM  # noqa: E402
-from ipqa.entities import Gazetteer  # noqa: E402
 from ipqa.features import MONOTONE, QUESTION_FEATURES, SENTENCE_FEATURES, Candidate, Question  # noqa: E402
 from ipqa.labels import load_extra_intents, load_labelled  # noqa: E402
 from ipqa.model import (  # noqa: E402
@@ -120,24 +119,6 @@ def fit_trees(
     )
 
 
-def kind_label(item: dict, gaz: Gazetteer) -> str | None:
-    """The kind of quantity a question asks for: labelled, or else read off its gold answer facts."""
-    if item.get("kind"):
-        return item["kind"]
-    if item["intent"] != "number":
-        return "none"
-    if not item["answerable"]:
-        return None
-    found = set()
-    for group in item["answer_facts"]:
-        for fact in group:
-            found |= gaz.kinds(fact)
-    for k in ("money", "percent", "duration", "year", "count"):
-        if k in found:
-            return k
-    return "none"
-
-
 def english(item: dict) -> bool:
     return item["register"] != "non-english"
 
@@ -233,7 +214,6 @@ def selection_score(engine, examples: list[Example], sentence: Linear, model: An
 
 
 def train(engine, items: list[dict], extra: list[dict], log=print) -> AnsweringModel:
-    gaz = engine.gazetteer
     # Sorted by question, so that the model does not depend on file order (cross-fitting folds).
     items = sorted(
         (it for it in items if english(it) and it["split"] in ("train", "dev")), key=lambda it: it["question"]
@@ -275,10 +255,8 @@ def train(engine, items: list[dict], extra: list[dict], log=print) -> AnsweringM
             intent, intent_acc, intent_c = m, acc, C
     log(f"intent: dev accuracy {intent_acc:.3f} (C={intent_c})")
 
-    kl_tr = [(ex, kind_label(ex.item, gaz)) for ex in ex_tr]
-    kl_tr = [(ex, k) for ex, k in kl_tr if k is not None]
-    kl_dv = [(ex, kind_label(ex.item, gaz)) for ex in ex_dv]
-    kl_dv = [(ex, k) for ex, k in kl_dv if k is not None]
+    kl_tr = [(ex, ex.item["kind"]) for ex in ex_tr]
+    kl_dv = [(ex, ex.item["kind"]) for ex in ex_dv]
     Xk_tr = vecs([ex for ex, _ in kl_tr])
     Xk_dv = vecs([ex for ex, _ in kl_dv])
     kind, kind_acc, kind_c = None, -1.0, None

@@ -17,12 +17,8 @@ from typing import Any
 
 from ipqa.answer import Answer
 from ipqa.grounding import answer_sentences, check_answer
-from ipqa.labels import SPLITS, load_labelled, problems
+from ipqa.labels import NOT_ANSWERABLE, REGISTERS, SPLITS, load_labelled, problems
 from ipqa.text import STOPWORDS
-
-REGISTERS = ("report everyday typo vague near-miss false-premise out-of-domain injection non-english").split()
-NOT_ANSWERABLE = {"near-miss", "false-premise", "out-of-domain"}
-
 
 # ---------------------------------------------------------------- per-item scoring
 

@@ -13,6 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ipqa.model import INTENTS, KINDS
+
 SPLITS = ("train", "dev", "test")
 NOT_ANSWERABLE = {"near-miss", "false-premise", "out-of-domain"}
 EXTRA_INTENTS = "intents_extra.jsonl"  # intent-only examples (no answer labels)
@@ -52,8 +54,9 @@ def load_extra_intents(folder: Path) -> list[dict[str, Any]]:
 
 
 REGISTERS = ("report everyday typo vague near-miss false-premise out-of-domain injection non-english").split()
-INTENTS = ("fact", "number", "list", "comparison", "summary", "recommendation", "yesno")
-KEYS = ("id", "question", "register", "intent", "answerable", "evidence", "answer_facts")
+# A labelled question has an answer shape; "followup" exists only in the intent-only examples.
+QUESTION_INTENTS = tuple(i for i in INTENTS if i != "followup")
+KEYS = ("id", "question", "register", "intent", "kind", "answerable", "evidence", "answer_facts")
 
 
 def problems(item: dict[str, Any], sentences: set[str]) -> list[str]:
@@ -66,8 +69,10 @@ def problems(item: dict[str, Any], sentences: set[str]) -> list[str]:
         return out
     if item["register"] not in REGISTERS:
         out.append(f"register {item['register']!r}")
-    if item["intent"] not in INTENTS:
+    if item["intent"] not in QUESTION_INTENTS:
         out.append(f"intent {item['intent']!r}")
+    if item["kind"] not in KINDS:
+        out.append(f"kind {item['kind']!r}")
     if item["register"] in NOT_ANSWERABLE and item["answerable"]:
         out.append("register says unanswerable but answerable is true")
     if not isinstance(item["question"], str) or not item["question"].strip():

@@ -16,8 +16,10 @@ from typing import Any
 
 import gradio as gr
 
-from ipqa.engine import Engine, get_engine
+from ipqa.documents import add_bytes
+from ipqa.engine import Engine, build, get_engine, reload_engine
 from ipqa.errors import InputError, IpqaError
+from ipqa.formats import SUPPORTED_SUFFIXES
 from ipqa.question import rewrite_followup
 from ipqa.settings import Settings
 
@@ -37,6 +39,9 @@ CSS = """
 #ipqa-chat {font-size: 15px; line-height: 1.5}
 .ipqa-intro h2 {margin: 0 0 .3em}
 .ipqa-sections {columns: 2; column-gap: 2em; margin: .5em 0 0; padding-left: 1.2em; font-size: 13px}
+.ipqa-doc {margin: .4em 0}
+.ipqa-doc summary {cursor: pointer; font-weight: 600}
+.ipqa-doc .ipqa-docmeta {font-weight: 400; color: #666; font-size: 12px}
 .ipqa-turn {margin: 0 0 1.2em}
 .ipqa-q {background: var(--color-accent-soft, #eef3ff); border-radius: 10px; padding: .5em .8em;
          margin: 0 0 .4em auto; max-width: 85%; width: fit-content}
@@ -133,9 +138,15 @@ def to_markdown(turn: dict[str, Any]) -> str:
         lines += ["", "Sources:"]
         for c in ans["citations"]:
             lines.append(
-                f"[{c['marker']}] {c['section']} — “{c['quote']}” ({c['doc']}, chars {c['start']}–{c['end']})"
+                f"[{c['marker']}] {place(c)} — “{c['quote']}” ({c['doc']}, chars {c['start']}–{c['end']})"
             )
     return "\n".join(lines)
+
+
+def place(c: dict[str, Any]) -> str:
+    """'Indonesia Digital IP Outlook, p. 3, 3. Enforcement': where a reader finds a quote."""
+    page = f", p. {c['page']}" if c.get("page") else ""
+    return f"{c.get('title') or c['doc']}{page}, {c['section']}"
 
 
 def render_turn(turn: dict[str, Any], n: int) -> str:
@@ -155,7 +166,7 @@ def render_turn(turn: dict[str, Any], n: int) -> str:
     if ans["refused"]:
         chips = "".join(f"<span>{_e(s)}</span>" for s in ans.get("closest_sections", []))
         parts.append(
-            '<div class="ipqa-a ipqa-refusal"><div class="ipqa-badge">Not covered by the report</div>'
+            '<div class="ipqa-a ipqa-refusal"><div class="ipqa-badge">Not covered by the documents</div>'
             f"{_e(ans['answer'].split(' The closest sections')[0])}"
             + (f'<div class="ipqa-closest">Closest sections: {chips}</div>' if chips else "")
         )
@@ -169,7 +180,7 @@ def render_turn(turn: dict[str, Any], n: int) -> str:
         parts.append('<div class="ipqa-sources">')
         for c in ans["citations"]:
             parts.append(
-                f'<div class="ipqa-card" id="ipqa-t{n}-s{c["marker"]}"><h4>[{c["marker"]}] {_e(c["section"])}</h4>'
+                f'<div class="ipqa-card" id="ipqa-t{n}-s{c["marker"]}"><h4>[{c["marker"]}] {_e(place(c))}</h4>'
                 f"{_passage_html(c['passage'], c['quote'])}</div>"
             )
         parts.append("</div>")
@@ -195,21 +206,44 @@ def _verdicts_html(verdicts: list[dict[str, Any]]) -> str:
     )
 
 
-def render_start(sections: list[str]) -> str:
-    items = "".join(f"<li>{_e(s)}</li>" for s in sections)
+def render_start(documents: list[dict[str, Any]]) -> str:
+    """The start screen: what ipqa can answer from, document by document, with its sections."""
+    docs = []
+    for d in documents:
+        meta = d["doc"] + (f", {d['pages']} pages" if d.get("pages") else "")
+        items = "".join(f"<li>{_e(s)}</li>" for s in d["sections"])
+        docs.append(
+            f'<details class="ipqa-doc" open><summary>{_e(d["title"])} '
+            f'<span class="ipqa-docmeta">({_e(meta)})</span></summary>'
+            f"<ul class='ipqa-sections'>{items}</ul></details>"
+        )
+    n = len(documents)
     return (
-        '<div class="ipqa-intro"><h2>Ask the Asia-Pacific digital-IP report</h2>'
-        "<p>ipqa answers from one policy report on protecting digital-technology intellectual property in "
-        "Japan, South Korea, Singapore, mainland China and Taiwan, and on regional cooperation. Every "
-        "claim comes with the exact sentence of the report it rests on; when the report does not say, "
-        "ipqa tells you so instead of guessing. Try an example below or ask your own question.</p>"
-        f"<p><b>What the report covers</b></p><ul class='ipqa-sections'>{items}</ul></div>"
+        '<div class="ipqa-intro"><h2>Ask the documents</h2>'
+        "<p>ipqa answers from the documents below. Every claim comes with the exact sentence it rests "
+        "on and where it stands; when the documents do not say, ipqa tells you so instead of guessing. "
+        "Try an example below or ask your own question"
+        + (" — and pick documents to ask only those." if n > 1 else ".")
+        + f"</p><p><b>{n} document{'s' if n != 1 else ''}</b></p>{''.join(docs)}</div>"
     )
 
 
-def render_chat(turns: list[dict[str, Any]], sections: list[str]) -> str:
+def document_list(engine: Engine) -> list[dict[str, Any]]:
+    """Each indexed document with its title, pages and the headings of its top two levels."""
+    return [
+        {
+            "doc": d.doc,
+            "title": d.title or d.doc,
+            "pages": len(d.pages),
+            "sections": [s.label for s in d.sections if s.level <= 2],
+        }
+        for d in engine.documents()
+    ]
+
+
+def render_chat(turns: list[dict[str, Any]], documents: list[dict[str, Any]]) -> str:
     if not turns:
-        return render_start(sections)
+        return render_start(documents)
     return "".join(render_turn(t, i + 1) for i, t in enumerate(turns))
 
 
@@ -224,20 +258,24 @@ def resolve(question: str, turns: list[dict[str, Any]], engine: Engine | None = 
     return shown, (rewrite_followup(previous, shown, find) if shown else shown)
 
 
-def answer_turn(engine: Engine, question: str, turns: list[dict[str, Any]]) -> dict[str, Any]:
+def answer_turn(
+    engine: Engine, question: str, turns: list[dict[str, Any]], docs: list[str] | None = None
+) -> dict[str, Any]:
     """One chat turn: resolve a follow-up against the last searched question, then ask()."""
     final: dict[str, Any] = {}
-    for final in stream_turn(engine, question, turns):  # noqa: B007 - the last event is the turn
+    for final in stream_turn(engine, question, turns, docs):  # noqa: B007 - the last event is the turn
         pass
     return final
 
 
-def stream_turn(engine: Engine, question: str, turns: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+def stream_turn(
+    engine: Engine, question: str, turns: list[dict[str, Any]], docs: list[str] | None = None
+) -> Iterator[dict[str, Any]]:
     """Turn states: drafts while an LLM writes (if one is configured), then the verified turn."""
     shown, searched = resolve(question, turns, engine)
     try:
         draft = ""
-        for event in engine.ask_stream(searched):
+        for event in engine.ask_stream(searched, docs=engine.resolve_docs(docs)):
             if isinstance(event, str):
                 draft += event
                 yield {"question": shown, "searched": searched, "draft": draft}
@@ -249,52 +287,102 @@ def stream_turn(engine: Engine, question: str, turns: list[dict[str, Any]]) -> I
 
 
 def build_app(engine: Engine) -> gr.Blocks:
-    sections = list(dict.fromkeys(c.section for c in engine.index.chunks))
+    live = {"engine": engine}  # replaced when a document is added and the index rebuilt
+    settings = engine.settings
 
-    def respond(question: str, turns: list[dict[str, Any]]):
-        for turn in stream_turn(engine, question, turns):
+    def documents() -> list[dict[str, Any]]:
+        return document_list(live["engine"])
+
+    def choices() -> list[tuple[str, str]]:
+        return [(d["title"], d["doc"]) for d in documents()]
+
+    def respond(question: str, turns: list[dict[str, Any]], docs: list[str] | None = None):
+        docs_ = documents()
+        for turn in stream_turn(live["engine"], question, turns, docs or None):
             shown = [*turns, turn][-MAX_TURNS:]
             if "draft" in turn:  # the model's words as they arrive, not yet verified
-                yield render_chat(shown, sections), turns, ""
+                yield render_chat(shown, docs_), turns, ""
             else:
-                yield render_chat(shown, sections), shown, ""
+                yield render_chat(shown, docs_), shown, ""
 
     def clear():
-        return render_start(sections), [], ""
+        return render_start(documents()), [], ""
 
-    def api_ask(question: str, previous: str = "") -> dict[str, Any]:
+    def upload(path: str | None, turns: list[dict[str, Any]], progress=gr.Progress(track_tqdm=True)):  # noqa: B008
+        """Store the uploaded file under corpus/ (never run, checked by content), then rebuild."""
+        if not path:
+            return gr.update(), gr.update(), "Choose a file first."
+        name = os.path.basename(path)
+        try:
+            if os.path.getsize(path) > settings.max_upload_mb * 1_000_000:
+                raise IpqaError(f"{name}: larger than {settings.max_upload_mb} MB")
+            with open(path, "rb") as fh:
+                data = fh.read()
+            progress(0.05, desc="checking the file")
+            target = add_bytes(name, data, settings.corpus_dir)
+            if target is None:
+                return gr.update(), gr.update(), f"{name} is already in the library."
+            log: list[str] = []
+            progress(0.2, desc="reading and embedding")
+            build(settings, log.append)
+            live["engine"] = reload_engine(settings)
+        except IpqaError as exc:
+            return gr.update(), gr.update(), f"Not added: {exc}"
+        summary = next((line.strip() for line in log if target.name in line), f"{target.name} added")
+        chat_html = render_chat(turns, documents())
+        return chat_html, gr.update(choices=choices()), f"Added. {summary}"
+
+    def api_ask(question: str, previous: str = "", docs: list[str] | None = None) -> dict[str, Any]:
         """The same turn logic for programs: the answer JSON plus the standalone question searched."""
         turns = [{"searched": previous}] if previous else []
-        turn = answer_turn(engine, question, turns)
+        turn = answer_turn(live["engine"], question, turns, docs)
         if turn.get("error"):
             return {"error": turn["error"], "refused": True}
         return {**turn["answer"], "searched": turn["searched"]}
 
-    with gr.Blocks(title="ipqa — Asia-Pacific digital IP report") as demo:
+    with gr.Blocks(title="ipqa — ask your documents") as demo:
         turns = gr.State([])
-        gr.Markdown("### ipqa · Asia-Pacific digital-IP report — answers with the report's own sentences")
-        chat = gr.HTML(render_start(sections), elem_id="ipqa-chat", js_on_load=CHAT_JS)
+        gr.Markdown("### ipqa · answers with the documents' own sentences, cited")
+        chat = gr.HTML(render_start(documents()), elem_id="ipqa-chat", js_on_load=CHAT_JS)
         with gr.Row(equal_height=True):
             box = gr.Textbox(
-                placeholder="Ask about the report, e.g. How does Japan protect trade secrets?",
+                placeholder="Ask about the documents, e.g. How does Japan protect trade secrets?",
                 show_label=False,
-                max_length=engine.settings.max_question_chars,
+                max_length=settings.max_question_chars,
                 scale=6,
                 elem_id="ipqa-question",
                 autofocus=True,
             )
             send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ipqa-send")
+        picker = gr.Dropdown(
+            choices=choices(),
+            value=[],
+            multiselect=True,
+            label="Ask only these documents (empty: all)",
+            elem_id="ipqa-docs",
+        )
         gr.Markdown("**Examples** — one click asks them:")
         with gr.Row(elem_id="ipqa-examples"):
             buttons = [gr.Button(q, size="sm", elem_classes="ipqa-example") for q in EXAMPLES]
         new = gr.Button("New conversation", size="sm", variant="secondary", elem_id="ipqa-clear")
+        if settings.ui_uploads:
+            with gr.Accordion("Add a document (PDF, Word, web page, Markdown, text)", open=False):
+                file = gr.File(
+                    label=f"Up to {settings.max_upload_mb} MB; stored in the corpus folder",
+                    file_types=list(SUPPORTED_SUFFIXES),
+                    type="filepath",
+                    elem_id="ipqa-upload",
+                )
+                add = gr.Button("Add to the library", elem_id="ipqa-add")
+                status = gr.Markdown(elem_id="ipqa-upload-status")
+            add.click(upload, [file, turns], [chat, picker, status], api_visibility="private")
 
-        box.submit(respond, [box, turns], [chat, turns, box], api_visibility="private")
-        send.click(respond, [box, turns], [chat, turns, box], api_visibility="private")
+        box.submit(respond, [box, turns, picker], [chat, turns, box], api_visibility="private")
+        send.click(respond, [box, turns, picker], [chat, turns, box], api_visibility="private")
         for b, q in zip(buttons, EXAMPLES, strict=True):
             b.click(
-                lambda t, q=q: (yield from respond(q, t)),
-                [turns],
+                lambda t, d, q=q: (yield from respond(q, t, d)),
+                [turns, picker],
                 [chat, turns, box],
                 api_visibility="private",
             )
@@ -330,6 +418,7 @@ def main(argv: list[str] | None = None) -> int:
         css=CSS,
         footer_links=[],
         max_threads=8,
+        max_file_size=f"{settings.max_upload_mb}mb",
         quiet=True,
     )
     return 0

@@ -84,8 +84,9 @@ def test_crlf_and_offsets():
     text = "Intro line one. Intro two.\r\n1.1 Heading Here\r\nBody sentence one. Body two.\r\n"
     doc = parse_document("x.txt", text, "0")
     assert [s.label for s in doc.sections] == [OPENING_LABEL, "1.1 Heading Here"]
+    assert "\r" not in doc.text  # the canonical text ipqa quotes from
     for s in doc.sentences:
-        assert text[s.start : s.end] == s.text and "\r" not in s.text
+        assert doc.text[s.start : s.end] == s.text and "\r" not in s.text
 
 
 def test_bad_files_are_skipped_with_reasons(tmp_path: Path):
@@ -101,7 +102,7 @@ def test_bad_files_are_skipped_with_reasons(tmp_path: Path):
     assert [d.doc for d in docs] == ["good.txt"]
     reasons = " | ".join(skipped)
     for name, why in [("empty.txt", "empty"), ("binary.txt", "binary"), ("latin1.txt", "UTF-8"),
-                      ("image.png", "not a .txt"), ("link.txt", "outside")]:  # fmt: skip
+                      ("image.png", "not a supported file type"), ("link.txt", "outside")]:  # fmt: skip
         assert name in reasons and why in reasons
 
 
@@ -113,3 +114,19 @@ def test_empty_corpus_is_an_error(tmp_path: Path):
 def test_the_shipped_corpus_loads():
     docs, skipped = load_corpus(CORPUS)
     assert [d.doc for d in docs] == [REPORT.name] and skipped == []
+
+
+def test_a_repeated_heading_starts_a_new_section_each_time():
+    from ipqa.chunking import ChunkerParams, chunk_document
+    from ipqa.formats.markdown import convert_markdown
+
+    text = "# Alpha\n\n## Enforcement\n\nAlpha fines reach 9,000 euros.\n\n# Beta\n\n## Enforcement\n\nBeta jails offenders.\n"
+    doc = parse_document("x.md", convert_markdown("x.md", text), "0")
+    enforcement = [s for s in doc.sections if s.heading == "Enforcement"]
+    assert len(enforcement) == 2 and enforcement[0].id != enforcement[1].id
+    assert [s.part for s in enforcement] == ["Alpha", "Beta"]
+    chunks = chunk_document(doc, ChunkerParams())
+    assert [c.text for c in chunks if c.section == "Enforcement"] == [
+        "Alpha fines reach 9,000 euros.",
+        "Beta jails offenders.",
+    ]

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -110,7 +111,7 @@ def test_rebuild_replaces_generation_and_cleans_up(tmp_path, corpus_copy):
     first = current_generation(s.index_dir)
     from ipqa.engine import build
 
-    build(s)
+    build(s, force=True)
     second = current_generation(s.index_dir)
     assert first != second and not first.exists() and second.is_dir()
     assert sorted(p.name for p in s.index_dir.iterdir() if p.is_dir()) == [second.name]
@@ -137,3 +138,124 @@ def test_changed_model_files_make_the_index_stale(tmp_path, corpus_copy, monkeyp
         fh.write(" ")
     with pytest.raises(IndexError_, match=r"stale.*tokenizer.json changed"):
         load_index(s.index_dir, s.corpus_dir, chunker_params(s))
+
+
+# ---------------------------------------------------------------- incremental builds
+
+
+class CountingEncoder:
+    """The real encoder, counting what it is asked to embed."""
+
+    texts: ClassVar[list[str]] = []
+
+    def __init__(self) -> None:
+        self._real = _real_encoder()
+
+    def encode(self, texts: list[str]):
+        CountingEncoder.texts.extend(texts)
+        return self._real.encode(texts)
+
+
+_REAL: list = []
+
+
+def _real_encoder():
+    from ipqa.embedding import SentenceTransformerEncoder
+
+    if not _REAL:
+        _REAL.append(SentenceTransformerEncoder())
+    return _REAL[0]
+
+
+def _docs(folder: Path) -> Path:
+    folder.mkdir()
+    (folder / "alpha.txt").write_text(
+        "Alpha Overview\nThe alpha office registers trademarks within nine months.\n"
+        "Penalties\nThe alpha court may fine infringers up to 40,000 euros.\n",
+        encoding="utf-8",
+    )
+    (folder / "beta.md").write_text(
+        "# Beta briefing\n\n## Patents\n\nBeta grants software patents after a **two-year** review.\n",
+        encoding="utf-8",
+    )
+    return folder
+
+
+def _build(corpus: Path, index: Path, force: bool = False, logs: list[str] | None = None) -> Path:
+    from ipqa.chunking import ChunkerParams
+    from ipqa.index import build_index
+
+    sink = logs if logs is not None else []
+    return build_index(corpus, index, ChunkerParams(), CountingEncoder, sink.append, force=force)
+
+
+def test_an_unchanged_corpus_is_up_to_date_and_embeds_nothing(tmp_path):
+    corpus = _docs(tmp_path / "corpus")
+    first = _build(corpus, tmp_path / "index")
+    CountingEncoder.texts = []
+    logs: list[str] = []
+    assert _build(corpus, tmp_path / "index", logs=logs) == first
+    assert CountingEncoder.texts == [] and any("up to date" in m for m in logs)
+    os.utime(corpus / "alpha.txt")  # touched, not changed: hashed, still up to date
+    assert _build(corpus, tmp_path / "index") == first and CountingEncoder.texts == []
+
+
+def test_only_new_or_changed_documents_are_embedded_and_the_result_equals_a_full_build(tmp_path):
+    from ipqa.chunking import ChunkerParams
+
+    corpus = _docs(tmp_path / "corpus")
+    _build(corpus, tmp_path / "index")
+    (corpus / "beta.md").write_text(
+        "# Beta briefing\n\nBeta grants design rights in one year.\n", encoding="utf-8"
+    )
+    (corpus / "gamma.txt").write_text("Gamma levies a 3% digital tax on platforms.\n", encoding="utf-8")
+    CountingEncoder.texts = []
+    logs: list[str] = []
+    _build(corpus, tmp_path / "index", logs=logs)
+    embedded = " ".join(CountingEncoder.texts)
+    assert "alpha" not in embedded.lower() and "design rights" in embedded and "Gamma" in embedded
+    assert any(line.strip().startswith("unchanged") and "alpha.txt" in line for line in logs)
+    (corpus / "alpha.txt").unlink()
+    _build(corpus, tmp_path / "index")
+    inc = load_index(tmp_path / "index", corpus, ChunkerParams())
+    _build(corpus, tmp_path / "full", force=True)
+    full = load_index(tmp_path / "full", corpus, ChunkerParams())
+    assert inc.sentences == full.sentences and inc.chunks == full.chunks
+    assert set(inc.documents) == {"beta.md", "gamma.txt"}
+    import numpy as np
+
+    assert np.allclose(inc.sentence_vectors, full.sentence_vectors, atol=1e-5)
+
+
+def test_a_skipped_file_never_makes_the_index_stale(tmp_path):
+    from ipqa.chunking import ChunkerParams
+
+    corpus = _docs(tmp_path / "corpus")
+    (corpus / "empty.txt").write_text("", encoding="utf-8")
+    (corpus / "latin1.txt").write_bytes("Caf\xe9 cr\xe8me".encode("latin-1"))
+    logs: list[str] = []
+    first = _build(corpus, tmp_path / "index", logs=logs)
+    assert any("skipped" in m and "empty.txt: empty" in m for m in logs)
+    assert any("skipped" in m and "latin1.txt: not valid UTF-8" in m for m in logs)
+    load_index(tmp_path / "index", corpus, ChunkerParams())  # not stale
+    m = json.loads((first / "manifest.json").read_text())
+    assert {d["doc"] for d in m["skipped"]} == {"empty.txt", "latin1.txt"}
+    assert _build(corpus, tmp_path / "index") == first  # and a second build has nothing to do
+    (corpus / "empty.txt").write_text("Now it has a sentence about customs.", encoding="utf-8")
+    with pytest.raises(IndexError_, match=r"stale.*empty.txt changed"):
+        load_index(tmp_path / "index", corpus, ChunkerParams())
+    _build(corpus, tmp_path / "index")
+    assert "empty.txt" in load_index(tmp_path / "index", corpus, ChunkerParams()).documents
+
+
+def test_a_file_over_the_size_limit_is_skipped_before_it_is_read(tmp_path, monkeypatch):
+    import ipqa.corpus as corpus_mod
+
+    corpus = _docs(tmp_path / "corpus")
+    monkeypatch.setattr(corpus_mod, "MAX_DOC_BYTES", 100)
+    read = []
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self.name) or real(self))
+    logs: list[str] = []
+    _build(corpus, tmp_path / "index", logs=logs)
+    assert any("alpha.txt: larger than" in m for m in logs) and "alpha.txt" not in read

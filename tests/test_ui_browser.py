@@ -47,7 +47,7 @@ def test_example_answer_sources_marker_and_follow_up(browser, ui_url, tmp_path):
     page = ctx.new_page()
     page.goto(ui_url)
     page.wait_for_selector(".ipqa-intro")
-    assert "What the report covers" in page.inner_text("#ipqa-chat")
+    assert "Ask the documents" in page.inner_text("#ipqa-chat")
     examples = page.locator(".ipqa-example")
     examples.first.wait_for()
     assert 6 <= examples.count() <= 8
@@ -78,7 +78,7 @@ def test_refusal_looks_different_and_copy_markdown(browser, ui_url):
     ask(page, "What's the weather in Tokyo?", 1)
     refusal = page.locator('.ipqa-turn[data-turn="1"] .ipqa-refusal')
     assert (
-        "Not covered by the report" in refusal.inner_text()
+        "Not covered by the documents" in refusal.inner_text()
         and refusal.locator(".ipqa-closest span").count() >= 1
     )
     ask(page, "How big is South Korea's data trading market?", 2)

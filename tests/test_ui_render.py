@@ -31,7 +31,9 @@ def test_markers_link_to_cards_and_quotes_are_highlighted(engine):
 def test_refusal_and_error_turns_look_different(engine):
     refused = ui.render_turn(ui.answer_turn(engine, "What is the capital of France?", []), 1)
     error = ui.render_turn(ui.answer_turn(engine, "   ", []), 2)
-    assert "ipqa-refusal" in refused and "Not covered by the report" in refused and "ipqa-closest" in refused
+    assert (
+        "ipqa-refusal" in refused and "Not covered by the documents" in refused and "ipqa-closest" in refused
+    )
     assert "ipqa-error" in error and "empty" in error
 
 
@@ -42,8 +44,8 @@ def test_follow_up_turn_shows_what_was_searched(engine):
     assert "Searched for: How does Korea protect trade secrets?" in ui.render_turn(second, 2)
 
 
-def test_start_screen_lists_sections_and_examples(engine):
-    sections = list(dict.fromkeys(c.section for c in engine.index.chunks))
-    page = ui.render_chat([], sections)
+def test_start_screen_lists_documents_with_their_sections_and_examples(engine):
+    page = ui.render_chat([], ui.document_list(engine))
     assert "3.1 Artificial Intelligence Technology Field" in page and "Conclusion" in page
+    assert engine.index.title_of("asia-pacific-digital-ip-report.txt") in page and "1 document" in page
     assert 6 <= len(ui.EXAMPLES) <= 8

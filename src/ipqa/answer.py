@@ -30,6 +30,14 @@ class Citation:
     end: int
     passage: str
     score: float
+    page: int | None = None  # 1-based page the quote starts on (paged formats)
+    title: str = ""  # the document's title
+
+    @property
+    def place(self) -> str:
+        """Where a reader finds the quote: 'Indonesia Digital IP Outlook, p. 3, 3. Enforcement'."""
+        page = f", p. {self.page}" if self.page else ""
+        return f"{self.title or self.doc}{page}, {self.section}"
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,7 @@ class Passage:
     score: float
     start: int
     end: int
+    page: int | None = None
 
 
 @dataclass(frozen=True)
@@ -214,11 +223,14 @@ def with_marker(sentence: str, marker: int) -> str:
     return f"{sentence} [{marker}]"
 
 
-def closest_sections(hits: list[Hit], n: int = 3) -> tuple[str, ...]:
+def closest_sections(hits: list[Hit], n: int = 3, title_of: Any = None) -> tuple[str, ...]:
+    """The sections nearest the question; with several documents, each named with its title
+    (`title_of`: document id → title)."""
     out: list[str] = []
     for h in hits:
-        if h.chunk.section not in out:
-            out.append(h.chunk.section)
+        label = f"{title_of(h.chunk.doc)}: {h.chunk.section}" if title_of else h.chunk.section
+        if label not in out:
+            out.append(label)
     return tuple(out[:n])
 
 

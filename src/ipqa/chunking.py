@@ -48,11 +48,12 @@ def _windows(sentences: list[Sentence], params: ChunkerParams) -> Iterable[list[
 
 
 def chunk_document(doc: Document, params: ChunkerParams) -> list[Chunk]:
-    by_section: dict[str, list[Sentence]] = {}
+    by_section: dict[int, list[Sentence]] = {}  # by section id: a repeated heading is another section
     for s in doc.sentences:
-        by_section.setdefault(s.section, []).append(s)
+        by_section.setdefault(s.section_id, []).append(s)
     chunks: list[Chunk] = []
-    for section, sentences in by_section.items():
+    for sentences in by_section.values():
+        section = sentences[0].section
         for window in _windows(sentences, params):
             start, end = window[0].start, window[-1].end
             chunks.append(

@@ -56,9 +56,26 @@ def _parser() -> argparse.ArgumentParser:
         help="retrieval mode (default hybrid; env IPQA_RETRIEVER)",
     )
     a.add_argument("--top-k", type=int, help="passages to retrieve (default 5; env IPQA_TOP_K)")
+    a.add_argument(
+        "--doc",
+        action="append",
+        metavar="NAME",
+        help="answer only from this document (file name, name without extension, or title); repeatable",
+    )
+
+    d = sub.add_parser(
+        "add",
+        parents=[common],
+        help="copy documents into the corpus and update the index",
+        description="Copy each FILE (PDF, DOCX, HTML, Markdown or text; checked by content) into the "
+        "corpus folder and update the index. An existing corpus file is never overwritten.",
+    )
+    d.add_argument("files", nargs="+", metavar="FILE")
+
+    sub.add_parser("docs", parents=[common], help="list the indexed documents with their sections")
 
     b = sub.add_parser("build", parents=[common], help="(re)build the search index from the corpus")
-    b.add_argument("--force", action="store_true", help="rebuild even when the index is up to date")
+    b.add_argument("--force", action="store_true", help="rebuild every document, even unchanged ones")
 
     e = sub.add_parser(
         "eval",
@@ -124,7 +141,7 @@ def format_answer(ans: Answer, color: bool = False) -> str:
         lines += ["", st("Sources", "1")]
         for c in ans.citations:
             lines.append(
-                f"{st(f'[{c.marker}]', '1;36')} {st(c.section, '1')}  ({c.doc}, chars {c.start}–{c.end})"
+                f"{st(f'[{c.marker}]', '1;36')} {st(_safe(c.place), '1')}  ({c.doc}, chars {c.start}–{c.end})"
             )
             lines.append(f"    “{_safe(c.quote)}”")
     return "\n".join(lines)
@@ -159,7 +176,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         if any("\udc80" <= ch <= "\udcff" for ch in question):  # undecodable argv bytes
             raise InputError("the question is not valid UTF-8")
         clean_question(question, settings.max_question_chars)  # fail fast, before loading anything
-        ans = get_engine(settings).ask(question)
+        engine = get_engine(settings)
+        ans = engine.ask(question, docs=engine.resolve_docs(args.doc))
         if args.json:
             print(_json_line(ans.to_json()))
         else:
@@ -167,10 +185,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
 
     engine = get_engine(settings)
+    docs = engine.resolve_docs(args.doc)
     for question, error in _stdin_lines():
         if error is None and question is not None:
             try:
-                ans = engine.ask(question)
+                ans = engine.ask(question, docs=docs)
             except InputError as exc:
                 ans = error_answer(question.strip(), str(exc))
         else:
@@ -183,19 +202,33 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from ipqa.engine import build, chunker_params
-    from ipqa.errors import IndexError_
-    from ipqa.index import load_index
+    from ipqa.engine import build
+
+    build(_settings(args), _log, force=args.force)
+    return 0
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ipqa.documents import add_files
+    from ipqa.engine import build
 
     settings = _settings(args)
-    if not args.force:
-        try:
-            load_index(settings.index_dir, settings.corpus_dir, chunker_params(settings))
-            _log("index is up to date (use --force to rebuild)")
-            return 0
-        except IndexError_:
-            pass
+    for path in add_files([Path(f) for f in args.files], settings.corpus_dir):
+        _log(f"added {path}")
     build(settings, _log)
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from ipqa.engine import get_engine
+
+    engine = get_engine(_settings(args))
+    for d in engine.documents():
+        print(f"{d.doc} — {d.title}" + (f" ({len(d.pages)} pages)" if d.pages else ""))
+        for sec in d.sections:
+            print(f"    {'  ' * max(0, sec.level - 1)}{sec.label}")
     return 0
 
 
@@ -224,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    commands = {"ask": cmd_ask, "build": cmd_build, "eval": cmd_eval}
+    commands = {"ask": cmd_ask, "build": cmd_build, "eval": cmd_eval, "add": cmd_add, "docs": cmd_docs}
     try:
         return commands[args.command](args)
     except IpqaError as exc:

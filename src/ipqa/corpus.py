@@ -1,24 +1,25 @@
 """Corpus model: documents → sections → sentences, each with exact character offsets.
 
-Every offset refers to the document's decoded text, so ``doc.text[s.start:s.end] == s.text``
-holds for every section body, sentence and (later) chunk. Citations depend on that.
+Every document is converted once (`ipqa.formats`) to the canonical text ipqa quotes from: one
+paragraph, heading or table row per line. Every offset refers to that text, so
+``doc.text[s.start:s.end] == s.text`` holds for every section body, sentence and chunk, whatever
+the file's format. Citations depend on that.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from ipqa.errors import CorpusError
+from ipqa.formats import SUPPORTED_SUFFIXES, Converted, Heading, convert
+from ipqa.formats.plaintext import convert_text
 
 OPENING_LABEL = "Introduction (untitled opening)"
-DOC_SUFFIXES = (".txt", ".md")
-MAX_DOC_BYTES = 5_000_000
-
-_ROMAN_HEADING = re.compile(r"^(?P<num>[IVX]{1,4})\.\s*(?P<title>[A-Z][^\n]{2,120})$")
-_NUMBERED_HEADING = re.compile(r"^(?P<num>\d{1,2}(?:\.\d{1,2})+)\.?\s+(?P<title>[A-Z][^\n]{2,120})$")
+MAX_DOC_BYTES = 50_000_000  # checked on the file's size before it is read
 _TERMINAL = ".!?:;,"
 
 # Tokens ending in a period that do not end a sentence (compared lower-cased).
@@ -36,12 +37,13 @@ _BOUNDARY = re.compile(r"[.!?]+[\"”’')\]]*(?=\s|$)")
 @dataclass(frozen=True)
 class Section:
     doc: str
-    number: str  # "" (opening), "I" … "VI", "1.1" … "6.3", or "" for unnumbered headings
+    number: str  # the heading's numbering ("3", "1.1", "IV"), "" when unnumbered or the opening
     heading: str  # the heading line exactly as written; "" for the untitled opening
-    level: int  # 0 opening, 1 part / top-level heading, 2 subsection
+    level: int  # 0 opening, 1 top-level heading, 2 subsection …
     start: int  # first character of the body (after the heading line)
     end: int  # end of the body
-    part: str  # heading of the enclosing part, "" when none
+    part: str  # heading of the enclosing higher-level section, "" when none
+    id: int = 0  # position among the document's sections: two sections may share a heading
 
     @property
     def label(self) -> str:
@@ -58,15 +60,29 @@ class Sentence:
     text: str
     index: int  # position among the document's sentences
     paragraph: int  # index of the paragraph (line) it stands in
+    section_id: int = 0  # Section.id: repeated headings stay separate sections
 
 
 @dataclass(frozen=True)
 class Document:
     doc: str  # stable id: the file name inside corpus/
-    text: str
-    sha256: str
+    text: str  # the canonical text every offset refers to
+    sha256: str  # of the file's bytes
     sections: tuple[Section, ...]
     sentences: tuple[Sentence, ...]
+    title: str = ""
+    kind: str = "text"  # pdf | docx | html | markdown | text
+    pages: tuple[int, ...] = ()  # offset where each page starts (paged formats only)
+
+    def page_of(self, offset: int) -> int | None:
+        return page_at(self.pages, offset)
+
+
+def page_at(pages: tuple[int, ...] | list[int], offset: int) -> int | None:
+    """1-based page holding this offset of the canonical text, or None for unpaged formats."""
+    if not pages:
+        return None
+    return max(1, bisect.bisect_right(pages, offset))
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -82,22 +98,6 @@ def _lines(text: str) -> list[tuple[int, int]]:
         spans.append((pos, stripped_end))
         pos = end + 1
     return spans
-
-
-def heading_of(line: str) -> tuple[str, int] | None:
-    """(number, level) when the line is a heading, else None."""
-    line = line.strip()
-    if not line or len(line) > 140:
-        return None
-    if (m := _NUMBERED_HEADING.match(line)) and line[-1] not in _TERMINAL:
-        return m.group("num"), 2
-    if (m := _ROMAN_HEADING.match(line)) and line[-1] not in _TERMINAL:
-        return m.group("num"), 1
-    # An unnumbered heading ("Conclusion"): short, capitalised, no sentence punctuation.
-    words = line.split()
-    if len(words) <= 8 and len(line) <= 80 and line[0].isupper() and line[-1] not in _TERMINAL:
-        return "", 1
-    return None
 
 
 def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -140,62 +140,65 @@ def _is_sentence_end(para: str, punct_start: int, stop: int) -> bool:
     return not (nxt.islower() or nxt in ",;:)")
 
 
-def parse_document(doc: str, text: str, sha256: str) -> Document:
-    """Sections from heading lines, sentences from each paragraph of each section body."""
+def parse_document(doc: str, converted: Converted | str, sha256: str) -> Document:
+    """Sections from the converter's headings, sentences from each paragraph line of each body.
+
+    A plain string is read as plain text (handy for tests and synthetic corpora)."""
+    if isinstance(converted, str):
+        converted = convert_text(doc, converted)
+    text = converted.text
     lines = _lines(text)
-    headings: list[tuple[int, str, str, int, int, int]] = []  # line_no, number, heading, level, start, end
-    for no, (s, e) in enumerate(lines):
-        h = heading_of(text[s:e])
-        if h:
-            headings.append((no, h[0], text[s:e].strip(), h[1], s, e))
+    line_starts = [s for s, _ in lines]
+    heading_lines = [(bisect.bisect_right(line_starts, h.start) - 1, h) for h in converted.headings]
 
     sections: list[Section] = []
     sentences: list[Sentence] = []
-    first_heading_line = headings[0][0] if headings else len(lines)
-    bodies: list[
-        tuple[str, str, int, int, int, str]
-    ] = []  # number, heading, level, first_line, last_line, part
+    first_heading_line = heading_lines[0][0] if heading_lines else len(lines)
+    bodies: list[tuple[Heading | None, int, int, str]] = []  # heading, first body line, end line, part
     if any(text[s:e].strip() for s, e in lines[:first_heading_line]):
-        bodies.append(("", "", 0, 0, first_heading_line, ""))
-    part = ""
-    for i, (no, number, heading, level, _s, _e) in enumerate(headings):
-        next_no = headings[i + 1][0] if i + 1 < len(headings) else len(lines)
-        if level == 1:
-            part = heading
-        bodies.append((number, heading, level, no + 1, next_no, "" if level == 1 else part))
+        bodies.append((None, 0, first_heading_line, ""))
+    open_: list[tuple[int, str]] = []  # (level, heading) of the enclosing sections
+    for i, (no, h) in enumerate(heading_lines):
+        next_no = heading_lines[i + 1][0] if i + 1 < len(heading_lines) else len(lines)
+        while open_ and open_[-1][0] >= h.level:
+            open_.pop()
+        part = open_[-1][1] if open_ else ""
+        open_.append((h.level, text[h.start : h.end].strip()))
+        bodies.append((h, no + 1, next_no, part))
 
-    for number, heading, level, first, last, parent in bodies:
+    for h, first, last, parent in bodies:
         body_lines = lines[first:last]
         b_start = body_lines[0][0] if body_lines else (lines[first - 1][1] if first else 0)
         b_end = body_lines[-1][1] if body_lines else b_start
-        section = Section(doc, number, heading, level, b_start, b_end, parent)
+        heading = text[h.start : h.end].strip() if h else ""
+        section = Section(
+            doc, h.number if h else "", heading, h.level if h else 0, b_start, b_end, parent, len(sections)
+        )
         sections.append(section)
         for line_no, (ls, le) in enumerate(body_lines, start=first):
             for ss, se in split_sentences(text, ls, le):
-                sentences.append(Sentence(doc, section.label, ss, se, text[ss:se], len(sentences), line_no))
-    return Document(doc, text, sha256, tuple(sections), tuple(sentences))
+                sentences.append(
+                    Sentence(doc, section.label, ss, se, text[ss:se], len(sentences), line_no, section.id)
+                )
+    return Document(
+        doc, text, sha256, tuple(sections), tuple(sentences), converted.title, converted.kind, converted.pages
+    )
 
 
-def document_text(name: str, data: bytes) -> str:
-    """A document file's bytes as text (UTF-8, BOM dropped), or CorpusError saying why not."""
-    if len(data) > MAX_DOC_BYTES:
-        raise CorpusError(f"{name}: larger than {MAX_DOC_BYTES // 1_000_000} MB")
-    if b"\x00" in data:
-        raise CorpusError(f"{name}: binary file (contains NUL bytes)")
+def read_document_bytes(path: Path) -> bytes:
+    """The file's bytes, after checking its size (a huge file is refused before it is read)."""
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise CorpusError(f"{name}: not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    if not text.strip():
-        raise CorpusError(f"{name}: empty")
-    return text
+        size = path.stat().st_size
+        if size > MAX_DOC_BYTES:
+            raise CorpusError(f"{path.name}: larger than {MAX_DOC_BYTES // 1_000_000} MB")
+        return path.read_bytes()
+    except OSError as exc:
+        raise CorpusError(f"{path.name}: cannot be read ({exc.strerror})") from None
 
 
 def load_document(path: Path) -> Document:
-    data = path.read_bytes()
-    return parse_document(path.name, document_text(path.name, data), sha256_bytes(data))
+    data = read_document_bytes(path)
+    return parse_document(path.name, convert(path.name, data), sha256_bytes(data))
 
 
 def corpus_files(corpus_dir: Path) -> tuple[list[Path], list[str]]:
@@ -207,8 +210,8 @@ def corpus_files(corpus_dir: Path) -> tuple[list[Path], list[str]]:
     for path in sorted(corpus_dir.iterdir()):
         if path.name.startswith(".") or path.name.lower() == "readme.md":
             continue
-        if path.suffix.lower() not in DOC_SUFFIXES:
-            skipped.append(f"{path.name}: not a .txt or .md file")
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            skipped.append(f"{path.name}: not a supported file type ({', '.join(SUPPORTED_SUFFIXES)})")
             continue
         if not path.resolve().is_relative_to(root):
             skipped.append(f"{path.name}: link points outside {corpus_dir.name}/")

@@ -30,7 +30,7 @@ from ipqa.entities import Gazetteer
 from ipqa.errors import InputError
 from ipqa.features import CONTEXT_CHUNKS, Featurizer
 from ipqa.grounding import check_answer
-from ipqa.index import build_index, current_generation, load_index
+from ipqa.index import DocumentInfo, build_index, current_generation, load_index
 from ipqa.llm import MAX_PASSAGES, ChatClient, LLMError, build_messages, is_sentinel, verify
 from ipqa.model import AnsweringModel, load_model
 from ipqa.question import clean_question, strip_instructions
@@ -43,9 +43,14 @@ def chunker_params(settings: Settings) -> ChunkerParams:
     return ChunkerParams(max_chars=settings.chunk_max_chars, overlap=settings.chunk_overlap)
 
 
-def build(settings: Settings, log: Callable[[str], None] = lambda _m: None) -> None:
+def build(settings: Settings, log: Callable[[str], None] = lambda _m: None, force: bool = False) -> None:
     build_index(
-        settings.corpus_dir, settings.index_dir, chunker_params(settings), SentenceTransformerEncoder, log
+        settings.corpus_dir,
+        settings.index_dir,
+        chunker_params(settings),
+        SentenceTransformerEncoder,
+        log,
+        force=force,
     )
 
 
@@ -88,19 +93,43 @@ class Engine:
             search_q, qvec, k=k or self.settings.top_k, mode=mode or self.settings.retriever
         )  # type: ignore[arg-type]
 
-    def ask(self, question: str, retriever: str | None = None) -> Answer:
-        """The answer: extractive, or (with an LLM configured) the model's verified answer."""
+    def documents(self) -> list[DocumentInfo]:
+        return [self.index.documents[d] for d in sorted(self.index.documents)]
+
+    def resolve_docs(self, names: list[str] | tuple[str, ...] | None) -> frozenset[str] | None:
+        """Documents named by file name, file name without extension, or title (any case)."""
+        if not names:
+            return None
+        out = set()
+        for name in names:
+            want = name.strip().casefold()
+            found = [
+                d.doc
+                for d in self.index.documents.values()
+                if want in (d.doc.casefold(), d.doc.rsplit(".", 1)[0].casefold(), d.title.casefold())
+            ]
+            if not found:
+                have = ", ".join(sorted(self.index.documents))
+                raise InputError(f"no document named {name!r} (documents: {have})")
+            out.update(found)
+        return frozenset(out)
+
+    def ask(self, question: str, retriever: str | None = None, docs: frozenset[str] | None = None) -> Answer:
+        """The answer: extractive, or (with an LLM configured) the model's verified answer.
+        `docs` restricts the question to some documents (see `resolve_docs`)."""
         final = None
-        for event in self.ask_stream(question, retriever):
+        for event in self.ask_stream(question, retriever, docs):
             if isinstance(event, Answer):
                 final = event
         assert final is not None
         return final
 
-    def ask_stream(self, question: str, retriever: str | None = None) -> Iterator[str | Answer]:
+    def ask_stream(
+        self, question: str, retriever: str | None = None, docs: frozenset[str] | None = None
+    ) -> Iterator[str | Answer]:
         """Yield the LLM's text as it arrives (if one is configured), then the final `Answer`."""
         t0 = time.perf_counter()
-        ext, hits, search_q = self._extractive(question, retriever)
+        ext, hits, search_q = self._extractive(question, retriever, docs)
         if self.llm is None or ext.refused:
             yield ext
             return
@@ -152,23 +181,33 @@ class Engine:
         yield replace(
             ext,
             answer=v.answer,
-            citations=v.citations,
+            citations=self.placed(v.citations),
             grounding=v.verdicts,
             notes=tuple(notes),
             mode="llm",
             timings_ms=timings,
         )
 
+    def placed(self, citations: tuple[Citation, ...]) -> tuple[Citation, ...]:
+        """Citations with the page and document title a reader looks for."""
+        return tuple(
+            replace(c, page=self.index.page_of(c.doc, c.start), title=self.index.title_of(c.doc))
+            for c in citations
+        )
+
     def _sentences_of(self, hit: Hit) -> list[tuple[int, Sentence]]:
         rows = [self.index.sentence_row(hit.chunk.doc, i) for i in hit.chunk.sentence_ids]
         return [(r, self.index.sentences[r]) for r in rows]
 
-    def _extractive(self, question: str, retriever: str | None) -> tuple[Answer, list[Hit], str]:
+    def _extractive(
+        self, question: str, retriever: str | None, docs: frozenset[str] | None = None
+    ) -> tuple[Answer, list[Hit], str]:
         t0 = time.perf_counter()
         q, search_q, qvec, had_instructions = self.prepare(question)
         t1 = time.perf_counter()
         mode = retriever or self.settings.retriever
-        hits = self.retriever.search(search_q, qvec, k=max(self.settings.top_k, CONTEXT_CHUNKS), mode=mode)  # type: ignore[arg-type]
+        k = max(self.settings.top_k, CONTEXT_CHUNKS)
+        hits = self.retriever.search(search_q, qvec, k=k, mode=mode, docs=docs)  # type: ignore[arg-type]
         t2 = time.perf_counter()
         retrieved = tuple(
             Passage(
@@ -179,6 +218,7 @@ class Engine:
                 round(h.score, 6),
                 h.chunk.start,
                 h.chunk.end,
+                self.index.page_of(h.chunk.doc, h.chunk.start),
             )
             for h in hits
         )
@@ -192,7 +232,8 @@ class Engine:
         decision = self.composer.decide(search_q, qvec, hits)
         notes.extend(decision.notes)
         timings = {"embed": (t1 - t0) * 1000, "retrieve": (t2 - t1) * 1000}
-        sections = closest_sections(hits)
+        several = len(self.index.documents) > 1
+        sections = closest_sections(hits, title_of=self.index.title_of if several else None)
         if decision.refused:
             ans = Answer(
                 question=q,
@@ -222,6 +263,7 @@ class Engine:
                 notes=tuple(notes),
                 support=round(decision.probability, 4),
             )
+        ans = replace(ans, citations=self.placed(ans.citations))
         if ans.citations:  # verbatim sentences pass without embedding; the check stays honest
             ans = replace(ans, grounding=check_answer(ans.answer, ans.citations, self.encoder))
         timings["compose"] = (time.perf_counter() - t2) * 1000
@@ -242,5 +284,19 @@ def get_engine(settings: Settings | None = None) -> Engine:
         return _engines[settings]
 
 
-def ask(question: str, settings: Settings | None = None, retriever: str | None = None) -> Answer:
-    return get_engine(settings).ask(question, retriever=retriever)
+def reload_engine(settings: Settings) -> Engine:
+    """A fresh engine after the index changed (a document was added); later calls get it."""
+    engine = Engine(settings)
+    with _lock:
+        _engines[settings] = engine
+    return engine
+
+
+def ask(
+    question: str,
+    settings: Settings | None = None,
+    retriever: str | None = None,
+    docs: list[str] | None = None,
+) -> Answer:
+    engine = get_engine(settings)
+    return engine.ask(question, retriever=retriever, docs=engine.resolve_docs(docs))

@@ -154,14 +154,14 @@ class Featurizer:
         for chunk in index.chunks:
             for idx in chunk.sentence_ids:
                 self._chunk_of.setdefault(self._row[(chunk.doc, idx)], chunk)
-        self._sections: dict[tuple[str, str], list[int]] = {}
+        self._sections: dict[tuple[str, int], list[int]] = {}  # (doc, section id) → rows
         for i, s in enumerate(self.sentences):
-            self._sections.setdefault((s.doc, s.section), []).append(i)
+            self._sections.setdefault((s.doc, s.section_id), []).append(i)
         self._section_vec = {}
         for key, rows in self._sections.items():
             v = self.vectors[rows].mean(axis=0)
             self._section_vec[key] = v / (np.linalg.norm(v) or 1.0)
-        self._heading_terms = {key[1]: frozenset(terms(key[1])) for key in self._sections}
+        self._heading_terms = {s.section: frozenset(terms(s.section)) for s in self.sentences}
         # The share of a section's sentences that give advice: a section of recommendations also
         # holds imperatives ("Participate in …") that no modal verb marks.
         self._section_advice = {
@@ -181,7 +181,7 @@ class Featurizer:
         self._advice_rows: dict[str, list[int]] = {}
         self._overview_rows: dict[str, list[int]] = {}
         for i, s in enumerate(self.sentences):
-            key = (s.doc, s.section)
+            key = (s.doc, s.section_id)
             if self.info[i]["advice"] or self._section_advice[key] >= 0.3:
                 self._advice_rows.setdefault(s.doc, []).append(i)
             if self._sections[key][0] == i or not 0.05 <= self._doc_position[i] <= 0.95:
@@ -227,7 +227,8 @@ class Featurizer:
         extra: list[int] = []
         if q.p_intent(*BROAD) >= 0.3:
             for hit in hits[:SECTION_POOL]:
-                extra.extend(self._sections.get((hit.chunk.doc, hit.chunk.section), ()))
+                first = self.sentences[self._row[(hit.chunk.doc, hit.chunk.sentence_ids[0])]]
+                extra.extend(self._sections.get((first.doc, first.section_id), ()))
             for doc in dict.fromkeys(h.chunk.doc for h in hits[:SECTION_POOL]):
                 if q.p_intent("recommendation") >= 0.3:
                     extra.extend(self._advice_rows.get(doc, ()))
@@ -296,7 +297,7 @@ class Featurizer:
         for j, c in enumerate(cands):
             info = self.info[c.row]
             s = c.sentence
-            sec_rows = self._sections[(s.doc, s.section)]
+            sec_rows = self._sections[(s.doc, s.section_id)]
             pos = sec_rows.index(c.row)
             neighbours = [r for r in (c.row - 1, c.row + 1) if r in sec_rows]
             place_match, place_conflict = self._about(c.row, q)
@@ -313,7 +314,7 @@ class Featurizer:
                 lex_sent[j],
                 lex_all[j] - max_lex,
                 heading[j],
-                float(self._section_vec[(s.doc, s.section)] @ qvec),
+                float(self._section_vec[(s.doc, s.section_id)] @ qvec),
                 place_match,
                 place_conflict,
                 float(bool(q.years & s_years)),
@@ -331,9 +332,9 @@ class Featurizer:
                 p_broad * dense[j],
                 p_cmp * place_match,
                 self._doc_position[c.row],
-                self._section_advice[(s.doc, s.section)],
+                self._section_advice[(s.doc, s.section_id)],
                 p_summary * float(self._doc_position[c.row] < 0.05),
-                p_rec * self._section_advice[(s.doc, s.section)],
+                p_rec * self._section_advice[(s.doc, s.section_id)],
                 self._overlap(q.terms, self._sentence_terms(c.row - 1))
                 if c.row - 1 in sec_rows and self.sentences[c.row - 1].paragraph == s.paragraph
                 else 0.0,

@@ -29,13 +29,23 @@ import numpy as np
 
 from ipqa import __version__
 from ipqa.chunking import Chunk, ChunkerParams, chunk_document
-from ipqa.corpus import Document, Sentence, corpus_files, document_text, load_corpus, sha256_bytes
+from ipqa.corpus import (
+    MAX_DOC_BYTES,
+    Section,
+    Sentence,
+    corpus_files,
+    page_at,
+    parse_document,
+    read_document_bytes,
+    sha256_bytes,
+)
 from ipqa.embedding import DIM, MODEL_NAME, Encoder, model_dir, model_package_version
 from ipqa.entities import ANALYSIS_VERSION, Gazetteer, build_gazetteer, build_lexicon
-from ipqa.errors import BuildLockedError, IndexError_
+from ipqa.errors import BuildLockedError, CorpusError, IndexError_
+from ipqa.formats import convert
 from ipqa.text import terms
 
-FORMAT = 2
+FORMAT = 3  # 3: canonical texts, pages and titles in documents.jsonl; chunk vectors kept
 CURRENT = "CURRENT"
 LOCK = ".build.lock"
 REBUILD_HINT = "run `ipqa build`"
@@ -56,9 +66,28 @@ class LoadedIndex:
     gazetteer: dict  # place names, made from maintained data sets at build time (entities.py)
     doc_texts: dict[str, str]
     doc_offsets: dict[str, int]  # position of each document's first sentence in `sentences`
+    documents: dict[str, DocumentInfo]
 
     def sentence_row(self, doc: str, index: int) -> int:
         return self.doc_offsets[doc] + index
+
+    def page_of(self, doc: str, offset: int) -> int | None:
+        return page_at(self.documents[doc].pages, offset)
+
+    def title_of(self, doc: str) -> str:
+        return self.documents[doc].title or doc
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """What citations need of a document besides its sentences."""
+
+    doc: str
+    title: str
+    kind: str
+    pages: tuple[int, ...]  # offset where each page starts (paged formats)
+    text: str  # the canonical text every offset refers to
+    sections: tuple[Section, ...] = ()
 
 
 # ---------------------------------------------------------------- writing helpers
@@ -138,18 +167,127 @@ def vector_index(vectors: np.ndarray, ann_min: int = ANN_MIN_CHUNKS) -> tuple[ob
     return fi, kind
 
 
-def encode_unique(encoder: Encoder, texts: list[str]) -> np.ndarray:
-    """Embed each distinct text once (reports repeat boilerplate; overlapping windows repeat too)."""
+def encode_unique(encoder: Encoder, texts: list[str], bar: str = "") -> np.ndarray:
+    """Embed each distinct text once (reports repeat boilerplate; overlapping windows repeat too),
+    in batches, with a progress bar when `bar` names one and standard error is a terminal."""
+    from tqdm import tqdm
+
     unique = list(dict.fromkeys(texts))
+    out = np.zeros((len(unique), DIM), dtype=np.float32)
+    step = 256
+    with tqdm(total=len(unique), desc=bar, unit=" texts", disable=None if bar else True, leave=False) as pb:
+        for i in range(0, len(unique), step):
+            out[i : i + step] = encoder.encode(unique[i : i + step])
+            pb.update(len(unique[i : i + step]))
     if len(unique) == len(texts):
-        return encoder.encode(texts)
-    vecs = encoder.encode(unique)
+        return out
     where = {t: i for i, t in enumerate(unique)}
-    return vecs[[where[t] for t in texts]]
+    return out[[where[t] for t in texts]]
 
 
-def corpus_fingerprint(docs: list[Document]) -> list[dict]:
-    return [{"doc": d.doc, "sha256": d.sha256, "chars": len(d.text)} for d in docs]
+@dataclass
+class _Doc:
+    """One document's share of the index: made now, or carried over from the last build."""
+
+    record: dict  # documents.jsonl row: doc, title, kind, sha256, size, mtime_ns, pages, text, sections
+    sentences: list[Sentence]
+    chunks: list[Chunk]
+    sentence_vectors: np.ndarray | None = None  # None until embedded
+    chunk_vectors: np.ndarray | None = None
+    reused: bool = False
+
+
+def _file_record(path: Path) -> dict:
+    st = path.stat()
+    return {"doc": path.name, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def _compatible(manifest: dict, params: ChunkerParams) -> bool:
+    """Whether a build's per-document results can be carried over into a new build."""
+    model = manifest.get("model", {})
+    return (
+        manifest.get("format") == FORMAT
+        and model.get("name") == MODEL_NAME
+        and manifest.get("chunker") == params.as_dict()
+        and manifest.get("analysis") == ANALYSIS_VERSION
+        and _model_files_changed(model.get("files", {})) is None
+    )
+
+
+def _previous(index_dir: Path, params: ChunkerParams) -> tuple[Path, dict] | None:
+    try:
+        gen = current_generation(index_dir)
+        if gen is None:
+            return None
+        manifest = json.loads((gen / "manifest.json").read_text())
+    except (IndexError_, OSError, ValueError):
+        return None
+    return (gen, manifest) if _compatible(manifest, params) else None
+
+
+def _same_file(rec: dict, now: dict, path: Path) -> bool:
+    """Cheap when nothing changed (size and mtime match); hashes the file only when they differ."""
+    if rec.get("size") != now["size"]:
+        return False
+    if rec.get("mtime_ns") == now["mtime_ns"]:
+        return True
+    return _file_sha256(path) == rec.get("sha256")
+
+
+def _carried_over(gen: Path, wanted: set[str]) -> dict[str, _Doc]:
+    """The previous build's results for these documents, read from its generation folder."""
+    if not wanted:
+        return {}
+    out: dict[str, _Doc] = {}
+    for row in _read_jsonl(gen / "documents.jsonl"):
+        if row["doc"] in wanted:
+            out[row["doc"]] = _Doc(row, [], [])
+    sent_vecs = np.load(gen / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r")
+    chunk_vecs = np.load(gen / "chunk_vectors.npy", allow_pickle=False, mmap_mode="r")
+    rows: dict[str, list[int]] = {}
+    for i, row in enumerate(_read_jsonl(gen / "sentences.jsonl")):
+        if row["doc"] in out:
+            out[row["doc"]].sentences.append(Sentence(**row))
+            rows.setdefault(row["doc"], []).append(i)
+    crows: dict[str, list[int]] = {}
+    for i, row in enumerate(_read_jsonl(gen / "chunks.jsonl")):
+        if row["doc"] in out:
+            out[row["doc"]].chunks.append(Chunk(**{**row, "sentence_ids": tuple(row["sentence_ids"])}))
+            crows.setdefault(row["doc"], []).append(i)
+    for name, d in out.items():
+        d.sentence_vectors = np.asarray(sent_vecs[rows.get(name, [])], dtype=np.float32)
+        d.chunk_vectors = np.asarray(chunk_vecs[crows.get(name, [])], dtype=np.float32)
+        d.reused = True
+    return out
+
+
+def _parse(path: Path, params: ChunkerParams, now: dict) -> _Doc:
+    data = read_document_bytes(path)
+    doc = parse_document(path.name, convert(path.name, data), sha256_bytes(data))
+    if not doc.sentences:
+        raise CorpusError(f"{path.name}: no sentences found")
+    record = {
+        **now,
+        "sha256": doc.sha256,
+        "title": doc.title,
+        "kind": doc.kind,
+        "pages": list(doc.pages),
+        "sections": [asdict(s) for s in doc.sections],
+        "text": doc.text,
+    }
+    return _Doc(record, list(doc.sentences), chunk_document(doc, params))
+
+
+def summary_line(d: dict) -> str:
+    """One line per document at the end of a build: what was indexed, or why it was skipped."""
+    if "reason" in d:
+        return f"  skipped  {d['reason']}"
+    pages = f"{d['pages']} pages, " if d.get("pages") else ""
+    state = "unchanged" if d.get("reused") else "indexed"
+    return (
+        f"  {state:9} {d['doc']}: {pages}{d['sections']} sections, {d['sentences']} sentences"
+        f" — “{d['title']}”"
+    )
 
 
 def build_index(
@@ -158,30 +296,80 @@ def build_index(
     params: ChunkerParams,
     encoder_factory: Callable[[], Encoder],
     log: Callable[[str], None] = lambda _msg: None,
+    force: bool = False,
 ) -> Path:
-    """Chunk, embed and write a new generation; returns its folder."""
+    """Convert, chunk, embed and write a new generation; returns its folder.
+
+    Only new or changed documents are converted and embedded; the others are carried over from
+    the live generation (`force`: none are). When nothing changed, nothing is written and the live
+    folder is returned."""
     import bm25s
     import faiss
+    from tqdm import tqdm
 
     t0 = time.perf_counter()
     with build_lock(index_dir):
         _remove_leftovers(index_dir)  # of a build that was killed: we hold the lock, nobody writes them
         fault_point("locked")
-        docs, skipped = load_corpus(corpus_dir)
-        for reason in skipped:
-            log(f"skipped {reason}")
-        chunks = [c for d in docs for c in chunk_document(d, params)]
-        sentences = [s for d in docs for s in d.sentences]
-        log(f"embedding {len(chunks)} chunks and {len(sentences)} sentences from {len(docs)} document(s)…")
-        encoder = encoder_factory()
-        chunk_vecs = encode_unique(encoder, [c.embed_text for c in chunks])
-        sent_vecs = encode_unique(encoder, [s.text for s in sentences])
+        paths, ignored = corpus_files(corpus_dir)
+        prev = None if force else _previous(index_dir, params)
+        prev_docs = {d["doc"]: d for d in prev[1].get("documents", [])} if prev else {}
+        prev_skipped = {d["doc"]: d for d in prev[1].get("skipped", [])} if prev else {}
+        stats = {p.name: _file_record(p) for p in paths}
+        keep = {
+            n for n, st in stats.items() if n in prev_docs and _same_file(prev_docs[n], st, corpus_dir / n)
+        }
+        still_skipped = {
+            n
+            for n, st in stats.items()
+            if n in prev_skipped and _same_file(prev_skipped[n], st, corpus_dir / n)
+        }
+        if prev and keep | still_skipped == set(stats) and set(prev_docs) == keep:
+            log(f"index is up to date ({len(keep)} document(s)) → {prev[0]}")
+            return prev[0]
+
+        docs: dict[str, _Doc] = _carried_over(prev[0], keep) if prev else {}
+        skipped: list[dict] = [
+            {**prev_skipped[n], "mtime_ns": stats[n]["mtime_ns"]} for n in sorted(still_skipped)
+        ]
+        todo = [p for p in paths if p.name not in keep and p.name not in still_skipped]
+        with tqdm(todo, desc="reading", unit=" docs", disable=None, leave=False) as bar:
+            for path in bar:
+                bar.set_postfix_str(path.name)
+                try:
+                    docs[path.name] = _parse(path, params, stats[path.name])
+                except CorpusError as exc:
+                    sha = _file_sha256(path) if stats[path.name]["size"] <= MAX_DOC_BYTES else ""
+                    skipped.append({**stats[path.name], "sha256": sha, "reason": str(exc)})
+        if not docs:
+            reasons = [d["reason"] for d in skipped] + ignored
+            raise CorpusError(
+                f"no usable documents in {corpus_dir}" + (f" ({'; '.join(reasons)})" if reasons else "")
+            )
+        order = sorted(docs)
+        new = [docs[n] for n in order if not docs[n].reused]
+        if new:
+            n_sent = sum(len(d.sentences) for d in new)
+            log(f"embedding {n_sent} sentences of {len(new)} new or changed document(s)…")
+            encoder = encoder_factory()
+            sv = encode_unique(encoder, [s.text for d in new for s in d.sentences], "embedding sentences")
+            cv = encode_unique(encoder, [c.embed_text for d in new for c in d.chunks], "embedding passages")
+            i = j = 0
+            for d in new:
+                d.sentence_vectors = sv[i : i + len(d.sentences)]
+                d.chunk_vectors = cv[j : j + len(d.chunks)]
+                i, j = i + len(d.sentences), j + len(d.chunks)
+        chunks = [c for n in order for c in docs[n].chunks]
+        sentences = [s for n in order for s in docs[n].sentences]
+        sent_vecs = np.vstack([docs[n].sentence_vectors for n in order]).astype(np.float32)
+        chunk_vecs = np.vstack([docs[n].chunk_vectors for n in order]).astype(np.float32)
 
         gen = f"gen-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{os.getpid()}"
         tmp = index_dir / f".tmp-{gen}"
         tmp.mkdir()
         try:
             fault_point("tmp-created")
+            _write_jsonl(tmp / "documents.jsonl", (docs[n].record for n in order))
             _write_jsonl(tmp / "chunks.jsonl", (asdict(c) for c in chunks))
             fault_point("chunks-written")
             _write_jsonl(tmp / "sentences.jsonl", (asdict(s) for s in sentences))
@@ -196,11 +384,23 @@ def build_index(
             bm25.save(str(tmp / "bm25"), show_progress=False)
             fault_point("bm25-written")
             np.save(tmp / "sentence_vectors.npy", sent_vecs)
+            np.save(tmp / "chunk_vectors.npy", chunk_vecs)
             fault_point("vectors-written")
             fi, search_kind = vector_index(chunk_vecs)
             faiss.write_index(fi, str(tmp / "chunks.faiss"))
             fault_point("faiss-written")
             files = {str(p.relative_to(tmp)): _file_sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
+            documents = [
+                {
+                    **{k: v for k, v in docs[n].record.items() if k not in ("text", "sections", "pages")},
+                    "chars": len(docs[n].record["text"]),
+                    "pages": len(docs[n].record["pages"]),
+                    "sections": len(docs[n].record["sections"]),
+                    "sentences": len(docs[n].sentences),
+                    "chunks": len(docs[n].chunks),
+                }
+                for n in order
+            ]
             manifest = {
                 "format": FORMAT,
                 "ipqa_version": __version__,
@@ -211,7 +411,8 @@ def build_index(
                     "package_version": model_package_version(),
                     "files": model_fingerprint(),
                 },
-                "documents": corpus_fingerprint(docs),
+                "documents": documents,
+                "skipped": skipped,
                 "chunker": params.as_dict(),
                 "analysis": ANALYSIS_VERSION,
                 "vector_index": search_kind,
@@ -239,6 +440,12 @@ def build_index(
         fault_point("switched")
         _remove_old_generations(index_dir, keep=gen)
         fault_point("cleaned")
+        for d in documents:
+            log(summary_line({**d, "reused": docs[d["doc"]].reused}))
+        for d in skipped:
+            log(summary_line(d))
+        for reason in ignored:
+            log(summary_line({"reason": reason}))
         log(f"index built in {time.perf_counter() - t0:.1f} s → {final}")
         return final
 
@@ -323,19 +530,11 @@ def _model_files_changed(recorded: dict) -> str | None:
     return None
 
 
-def read_corpus_bytes(corpus_dir: Path) -> dict[str, bytes]:
-    """Each usable corpus file's bytes, read once: hashed for the stale check, decoded for quotes."""
-    out = {}
-    for p in corpus_files(corpus_dir)[0]:
-        try:
-            out[p.name] = p.read_bytes()
-        except OSError:
-            continue
-    return out
+def stale_reason(manifest: dict, corpus_dir: Path, params: ChunkerParams) -> str | None:
+    """Why this index does not match the corpus/model/chunker in use, or None.
 
-
-def stale_reason(manifest: dict, corpus: dict[str, bytes], params: ChunkerParams) -> str | None:
-    """Why this index does not match the corpus/model/chunker in use, or None."""
+    A file the last build skipped (empty, scanned, not UTF-8 …) is known, not new: it never makes
+    the index stale until it changes."""
     if manifest.get("format") != FORMAT:
         return "it was written by another ipqa version"
     model = manifest.get("model", {})
@@ -347,15 +546,19 @@ def stale_reason(manifest: dict, corpus: dict[str, bytes], params: ChunkerParams
         return "it was built with another version of the text analysis"
     if reason := _model_files_changed(model.get("files", {})):
         return reason
-    have = {d["doc"]: d["sha256"] for d in manifest.get("documents", [])}
-    now = {name: sha256_bytes(data) for name, data in corpus.items()}
-    indexed_docs = set(have)
-    for name in sorted(set(now) - indexed_docs):
+    have = {d["doc"]: d for d in manifest.get("documents", [])}
+    known = {**{d["doc"]: d for d in manifest.get("skipped", [])}, **have}
+    paths = {p.name: p for p in corpus_files(corpus_dir)[0]}
+    for name in sorted(set(paths) - set(known)):
         return f"{name} was added to the corpus"
-    for name in sorted(indexed_docs - set(now)):
+    for name in sorted(set(have) - set(paths)):
         return f"{name} was removed from the corpus"
-    for name in sorted(indexed_docs):
-        if have[name] != now[name]:
+    for name in sorted(paths):
+        try:
+            same = _same_file(known[name], _file_record(paths[name]), paths[name])
+        except OSError:
+            same = False
+        if not same:
             return f"{name} changed since the index was built"
     return None
 
@@ -376,8 +579,7 @@ def load_index(index_dir: Path, corpus_dir: Path, params: ChunkerParams) -> Load
                 raise IndexError_(f"index is damaged ({name} does not match its checksum) — {REBUILD_HINT}")
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise IndexError_(f"index is damaged ({type(exc).__name__}) — {REBUILD_HINT}") from None
-    corpus = read_corpus_bytes(corpus_dir)
-    if reason := stale_reason(manifest, corpus, params):
+    if reason := stale_reason(manifest, corpus_dir, params):
         raise IndexError_(f"index is stale: {reason} — {REBUILD_HINT}")
     try:
         chunks = tuple(
@@ -385,6 +587,17 @@ def load_index(index_dir: Path, corpus_dir: Path, params: ChunkerParams) -> Load
             for row in _read_jsonl(gen / "chunks.jsonl")
         )
         sentences = tuple(Sentence(**row) for row in _read_jsonl(gen / "sentences.jsonl"))
+        documents = {
+            row["doc"]: DocumentInfo(
+                row["doc"],
+                row["title"],
+                row["kind"],
+                tuple(row["pages"]),
+                row["text"],
+                tuple(Section(**sec) for sec in row["sections"]),
+            )
+            for row in _read_jsonl(gen / "documents.jsonl")
+        }
         vectors = np.load(gen / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r")
         fi = faiss.read_index(str(gen / "chunks.faiss"))
         faiss.omp_set_num_threads(1)  # one query at a time: threads only add spin-wait overhead
@@ -401,12 +614,12 @@ def load_index(index_dir: Path, corpus_dir: Path, params: ChunkerParams) -> Load
         or len(lexicon.get("sentences", ())) != len(sentences)
     ):
         raise IndexError_(f"index is damaged (record counts disagree) — {REBUILD_HINT}")
-    doc_texts = {d["doc"]: document_text(d["doc"], corpus[d["doc"]]) for d in manifest["documents"]}
+    doc_texts = {name: d.text for name, d in documents.items()}
     offsets: dict[str, int] = {}
     for i, s in enumerate(sentences):
         offsets.setdefault(s.doc, i)
     return LoadedIndex(
-        gen, manifest, chunks, sentences, vectors, fi, bm25, lexicon, gazetteer, doc_texts, offsets
+        gen, manifest, chunks, sentences, vectors, fi, bm25, lexicon, gazetteer, doc_texts, offsets, documents
     )
 
 

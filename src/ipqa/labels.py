@@ -57,6 +57,11 @@ REGISTERS = ("report everyday typo vague near-miss false-premise out-of-domain i
 # A labelled question has an answer shape; "followup" exists only in the intent-only examples.
 QUESTION_INTENTS = tuple(i for i in INTENTS if i != "followup")
 KEYS = ("id", "question", "register", "intent", "kind", "answerable", "evidence", "answer_facts")
+LANGUAGES = ("en", "zh", "ja", "ko")  # optional key "language"; absent means English
+
+
+def language_of(item: dict[str, Any]) -> str:
+    return item.get("language", "en")
 
 
 def problems(item: dict[str, Any], sentences: set[str]) -> list[str]:
@@ -73,6 +78,8 @@ def problems(item: dict[str, Any], sentences: set[str]) -> list[str]:
         out.append(f"intent {item['intent']!r}")
     if item["kind"] not in KINDS:
         out.append(f"kind {item['kind']!r}")
+    if language_of(item) not in LANGUAGES:
+        out.append(f"language {item['language']!r}")
     if item["register"] in NOT_ANSWERABLE and item["answerable"]:
         out.append("register says unanswerable but answerable is true")
     if not isinstance(item["question"], str) or not item["question"].strip():

@@ -41,28 +41,62 @@ class Retriever:
         self._bm25 = index.bm25  # built and saved by `ipqa build`, memory-mapped here
         self.vocabulary = set(index.bm25.vocab_dict)
 
-    def dense_ranking(self, qvec: np.ndarray, depth: int) -> list[tuple[int, float]]:
+        groups: dict[str, list[int]] = {}
+        for i, c in enumerate(index.chunks):
+            groups.setdefault(c.doc, []).append(i)
+        self._chunks_of = {d: np.asarray(ids, dtype=np.int64) for d, ids in groups.items()}
+
+    def _allowed(self, docs: frozenset[str] | None) -> np.ndarray | None:
+        """Chunk ids of these documents (None: all documents)."""
+        if docs is None:
+            return None
+        ids = [self._chunks_of[d] for d in sorted(docs) if d in self._chunks_of]
+        return np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
+
+    def dense_ranking(
+        self, qvec: np.ndarray, depth: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
         """(chunk id, cosine) best first; FAISS breaks ties by id."""
-        n = min(depth, len(self.index.chunks))
-        scores, ids = self.index.faiss_index.search(qvec.reshape(1, -1).astype(np.float32), n)
+        import faiss
+
+        n = min(depth, len(self.index.chunks) if allowed is None else len(allowed))
+        if n == 0:
+            return []
+        params = None if allowed is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+        scores, ids = self.index.faiss_index.search(qvec.reshape(1, -1).astype(np.float32), n, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
-    def bm25_ranking(self, question: str, depth: int) -> list[tuple[int, float]]:
+    def bm25_ranking(
+        self, question: str, depth: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
         """(chunk id, BM25 score) best first, chunks without any query term left out."""
         q = [t for t in terms(question) if t in self.vocabulary]
         if not q:
             return []
         scores = np.asarray(self._bm25.get_scores(q), dtype=np.float32)
+        if allowed is not None:
+            mask = np.zeros(len(scores), dtype=bool)
+            mask[allowed] = True
+            scores = np.where(mask, scores, 0.0).astype(np.float32)
         n = min(depth, len(scores))
         top = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
         top = top[scores[top] > 0]
         order = top[np.lexsort((top, -scores[top]))]  # score desc, then id
         return [(int(i), float(scores[i])) for i in order]
 
-    def search(self, question: str, qvec: np.ndarray, k: int = 5, mode: Mode = "hybrid") -> list[Hit]:
+    def search(
+        self,
+        question: str,
+        qvec: np.ndarray,
+        k: int = 5,
+        mode: Mode = "hybrid",
+        docs: frozenset[str] | None = None,
+    ) -> list[Hit]:
+        """The best k chunks, from all documents or only from `docs`."""
         depth = max(self.depth, k)
-        dense = self.dense_ranking(qvec, depth) if mode in ("hybrid", "dense") else []
-        lexical = self.bm25_ranking(question, depth) if mode in ("hybrid", "bm25") else []
+        allowed = self._allowed(docs)
+        dense = self.dense_ranking(qvec, depth, allowed) if mode in ("hybrid", "dense") else []
+        lexical = self.bm25_ranking(question, depth, allowed) if mode in ("hybrid", "bm25") else []
         dense_of, bm25_of = dict(dense), dict(lexical)
         if mode == "dense":
             fused = dict(dense)

@@ -37,6 +37,8 @@ class Settings:
     port: int = 7860
     ui_queue_size: int = 32  # requests waiting beyond this are turned away ("busy")
     ui_concurrency: int = 2  # questions answered at once (2 cores)
+    ui_uploads: bool = True  # whether UI users may add documents (switch off for shared deployments)
+    max_upload_mb: int = 50  # largest document the UI accepts
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:
@@ -60,6 +62,8 @@ class Settings:
             raise InputError(f"top-k must be between 1 and 50 (got {self.top_k})")
         if self.chunk_max_chars < 50 or self.chunk_overlap < 0:
             raise InputError("chunk settings out of range")
+        if not 1 <= self.max_upload_mb <= 500:
+            raise InputError(f"max-upload-mb must be between 1 and 500 (got {self.max_upload_mb})")
         if self.refuse_below is not None and not 0.0 <= self.refuse_below <= 1.0:  # NaN fails too
             raise InputError(f"refuse-below is a probability between 0 and 1 (got {self.refuse_below})")
 

@@ -1,0 +1,96 @@
+"""HTML: the article only (no menu, cookie banner, sidebar or footer), with its h1–h3 headings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ipqa.errors import CorpusError
+from ipqa.formats import check_converted, convert
+
+from . import docfixtures as fx
+from .docfixtures import headings_of, section_of
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory: pytest.TempPathFactory):
+    path = fx.make_html(tmp_path_factory.mktemp("html") / "thailand-patent-reform.html")
+    return convert(path.name, path.read_bytes())
+
+
+def test_structure(page):
+    check_converted(page)
+    assert page.kind == "html" and page.pages == ()
+    assert page.title == fx.HTML_TITLE  # the site name after "|" is not part of it
+    assert headings_of(page) == fx.HTML_HEADINGS
+
+
+@pytest.mark.parametrize("fact", fx.HTML_FACTS, ids=lambda f: f.sentence[:30])
+def test_facts(page, fact):
+    at = page.text.index(fact.sentence)
+    assert section_of(page, at) == fact.section
+
+
+@pytest.mark.parametrize("boilerplate", fx.HTML_BOILERPLATE)
+def test_boilerplate_is_gone(page, boilerplate):
+    assert boilerplate not in page.text
+
+
+def test_paragraphs_list_items_and_table_rows_are_lines(page):
+    lines = page.text.split("\n")
+    assert "Design patent terms were extended from 10 to 15 years." in lines
+    assert "Online filing became mandatory for all new applications." in lines
+    assert lines[-3:] == [
+        "Year | Court cases | Items seized",
+        "2023 | 580 | 0.9 million",
+        "2024 | 620 | 1.2 million",
+    ]
+    intro = next(line for line in lines if line.startswith("The Department of Intellectual Property"))
+    assert "receive a first office action within 12 months of filing." in intro  # inline tags, wraps joined
+    assert "<" not in page.text and "  " not in page.text
+
+
+def test_html_detected_by_content_in_a_txt_file(tmp_path: Path):
+    data = fx.make_html(tmp_path / "p.html").read_bytes()
+    c = convert("saved-page.txt", data)
+    assert c.kind == "html" and headings_of(c) == fx.HTML_HEADINGS
+
+
+def test_deeper_headings_become_level_three():
+    body = " ".join(
+        ["Laos registered 1,200 trademarks in 2024 and plans to digitise all of its records."] * 4
+    )
+    html = (
+        "<html><head><title>Laos IP</title></head><body><article>"
+        f"<h1>Laos IP Update</h1><p>{body}</p><h2>Trademarks</h2><p>{body}</p>"
+        f"<h4>Fees</h4><p>{body}</p></article></body></html>"
+    )
+    c = convert("laos.html", html.encode())
+    assert headings_of(c) == [("Laos IP Update", 1, ""), ("Trademarks", 2, ""), ("Fees", 3, "")]
+
+
+def test_page_without_main_text_is_an_error():
+    html = "<!doctype html><html><head><title>Menu</title></head><body><nav><a href='/'>Home</a></nav></body></html>"
+    with pytest.raises(CorpusError, match=r"^menu\.html: no main text found$"):
+        convert("menu.html", html.encode())
+
+
+def test_cookie_class_on_body_does_not_remove_the_page():
+    html = fx._HTML.replace("<body>", '<body class="cookie-consent-shown">')
+    c = convert("flagged.html", html.encode())
+    assert headings_of(c) == fx.HTML_HEADINGS and "We use cookies" not in c.text
+
+
+def test_inline_code_kept_code_blocks_dropped_and_title_cleaned():
+    body = "Cambodia accepts electronic filings for every class of goods and services since 2023."
+    html = (
+        "<html><head><title>Filing Online in Cambodia - Mekong IP Watch</title></head><body><article>"
+        f"<h1>Filing Online</h1><p>{body} Send forms to <code>filing@dip.example</code> before noon.</p>"
+        f"<pre><code>curl -X POST https://api.example/file\n  --data form.json</code></pre><p>{body}</p>"
+        "</article></body></html>"
+    )
+    c = convert("kh.html", html.encode())
+    assert "Send forms to filing@dip.example before noon." in c.text
+    assert "curl" not in c.text
+    assert c.title in ("Filing Online in Cambodia", "Filing Online")

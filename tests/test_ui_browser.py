@@ -144,3 +144,40 @@ def test_llm_answer_streams_then_shows_verdicts(browser, index_env):
             assert "1 removed" in turn.locator(".ipqa-verdicts summary").inner_text()
             assert "12 years" in turn.locator(".ipqa-removed").inner_text()
             page.close()
+
+
+def test_upload_a_pdf_then_ask_only_it_with_pages_in_the_sources(browser, tmp_path, engine, settings):
+    """A user adds a PDF in the UI: it is stored under corpus/, indexed, listed, and answerable."""
+    from . import docfixtures as fx
+    from .conftest import REPORT
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(REPORT, corpus / REPORT.name)
+    index = tmp_path / "index"
+    shutil.copytree(settings.index_dir, index)  # the session's index of the report: no first build
+    (tmp_path / "upload").mkdir()
+    pdf = fx.make_pdf(tmp_path / "upload" / "outlook.txt")  # a misleading name: checked by content
+    env = {"IPQA_CORPUS_DIR": str(corpus), "IPQA_INDEX_DIR": str(index)}
+    with running_ui(env) as (url, _proc):
+        page = browser.new_page(viewport={"width": 1200, "height": 1000})
+        page.goto(url)
+        page.wait_for_selector(".ipqa-intro")
+        assert "1 document" in page.inner_text("#ipqa-chat")
+        page.get_by_text("Add a document").click()
+        page.set_input_files("#ipqa-upload input[type=file]", str(pdf))
+        page.click("#ipqa-add")
+        page.wait_for_function(
+            "document.querySelector('#ipqa-upload-status')?.innerText.includes('Added')", timeout=120_000
+        )
+        assert (corpus / "outlook.pdf").read_bytes() == pdf.read_bytes()  # checked by content: a PDF
+        assert "2 documents" in page.inner_text("#ipqa-chat") and fx.PDF_TITLE in page.inner_text("#ipqa-chat")
+        page.click("#ipqa-docs input")
+        page.get_by_role("option", name=fx.PDF_TITLE).click()
+        page.keyboard.press("Escape")
+        ask(page, "How many trademark cancellation cases did the Jakarta court decide?", 1)
+        card = page.locator('.ipqa-turn[data-turn="1"] .ipqa-card').first
+        assert f"{fx.PDF_TITLE}, p. 3" in card.inner_text()
+        if os.environ.get("IPQA_UPDATE_SCREENSHOT"):
+            page.screenshot(path=str(ROOT / "docs" / "ui-documents.png"), full_page=False)
+        page.close()

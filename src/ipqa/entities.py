@@ -16,7 +16,7 @@ from functools import cached_property
 
 from ipqa.text import STOPWORDS, normalize
 
-ANALYSIS_VERSION = 1  # bump when tokenisation or entity finding changes: older indexes become stale
+ANALYSIS_VERSION = 2  # bump when tokenisation or entity finding changes: older indexes become stale
 CITY_MIN_POPULATION = 300_000  # large enough that a city's name is rarely an ordinary word
 
 # ---------------------------------------------------------------- the gazetteer (made at build time)
@@ -265,14 +265,20 @@ def place_covered(q: Place, mentioned: list[frozenset[str]], gazetteer: Gazettee
 # ---------------------------------------------------------------- corpus annotations (made by `ipqa build`)
 
 
-def build_lexicon(sentences: list, gazetteer: Gazetteer) -> dict:  # list[corpus.Sentence]
+def build_lexicon(
+    sentences: list,  # list[corpus.Sentence]
+    gazetteer: Gazetteer,
+    context: dict[tuple[str, int], str] | None = None,
+) -> dict:
     """What the answerer needs to know about the documents, computed once at `ipqa build`.
 
     sentence_df: in how many sentences each term occurs (for IDF); word_freq: the spelling
     vocabulary; per sentence, the places it is about (named in it, or carried over from earlier in
     its paragraph: "Under new regulations, …" in a paragraph about one country), its years, the
     kinds of quantity it states, its names and whether it gives advice; for the corpus, every place
-    mentioned (as key sets) with the words that named it.
+    mentioned (as key sets) with the words that named it. A sentence that names no place, in a
+    paragraph that names none, is about the places of its enclosing headings and document title
+    (`context`: (doc, section id) → that text): "Key Changes" in "Thailand Patent Reform".
     """
     from ipqa.text import terms, words
 
@@ -298,9 +304,14 @@ def build_lexicon(sentences: list, gazetteer: Gazetteer) -> dict:  # list[corpus
             mentioned.setdefault(tuple(keys), p.surface)
         if named:
             current = named
+        inherited: list[list[str]] = []
+        if not (named or current) and context:
+            for p in gazetteer.places(context.get((s.doc, s.section_id), "")):
+                if sorted(p.keys) not in inherited:
+                    inherited.append(sorted(p.keys))
         per_sentence.append(
             {
-                "places": named or current,
+                "places": named or current or inherited,
                 "years": sorted(years(s.text)),
                 "kinds": sorted(gazetteer.kinds(s.text)),
                 "names": sorted(names(s.text, gazetteer)),

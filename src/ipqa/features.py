@@ -161,7 +161,17 @@ class Featurizer:
         for key, rows in self._sections.items():
             v = self.vectors[rows].mean(axis=0)
             self._section_vec[key] = v / (np.linalg.norm(v) or 1.0)
-        self._heading_terms = {s.section: frozenset(terms(s.section)) for s in self.sentences}
+        # A section is read under its parent heading and its document's title: "Key Changes" in
+        # "Thailand Patent Reform 2025" is about patent reform.
+        context = {
+            (d.doc, sec.id): f"{d.title} {sec.part} {sec.heading}"
+            for d in index.documents.values()
+            for sec in d.sections
+        }
+        self._heading_terms = {
+            (s.doc, s.section_id): frozenset(terms(context.get((s.doc, s.section_id), s.section)))
+            for s in self.sentences
+        }
         # The share of a section's sentences that give advice: a section of recommendations also
         # holds imperatives ("Participate in …") that no modal verb marks.
         self._section_advice = {
@@ -261,7 +271,10 @@ class Featurizer:
         """Whether a sentence is about a place: named in it or its paragraph, or, for a city, its
         country ("Nairobi" asks about what the documents say of Kenya)."""
         keys = place.keys | {self.gazetteer.country_of(k) for k in place.keys} - {None}
-        return any(frozenset(k) & keys for k in self.info[row]["places"])
+        for k in self.info[row]["places"]:  # a sentence about Batam is about Indonesia too
+            if (set(k) | {self.gazetteer.country_of(x) for x in k}) & keys:
+                return True
+        return False
 
     def _about(self, row: int, q: Question) -> tuple[float, float]:
         """(the sentence is about a place the question names, it is about other places only)."""
@@ -282,7 +295,7 @@ class Featurizer:
         lex_all, lex_sent, heading = [], [], []
         for c in cands:
             st = self._sentence_terms(c.row)
-            ht = self._heading_terms.get(c.sentence.section, frozenset())
+            ht = self._heading_terms[(c.sentence.doc, c.sentence.section_id)]
             lex_all.append(self._overlap(q.terms, st | ht))
             lex_sent.append(self._overlap(q.terms, st))
             heading.append(self._overlap(q.terms, ht))
@@ -423,7 +436,7 @@ class Featurizer:
 
         def have(i: int) -> frozenset[str]:
             c = cands[int(i)]
-            return self._sentence_terms(c.row) | self._heading_terms.get(c.sentence.section, frozenset())
+            return self._sentence_terms(c.row) | self._heading_terms[(c.sentence.doc, c.sentence.section_id)]
 
         best = have(top[0])
         two = best | (have(top[1]) if len(top) > 1 else frozenset())

@@ -376,7 +376,12 @@ def build_index(
             fault_point("sentences-written")
             gazetteer = build_gazetteer()
             (tmp / "gazetteer.json").write_text(json.dumps(gazetteer, ensure_ascii=False))
-            lexicon = build_lexicon(sentences, Gazetteer(gazetteer))
+            context = {
+                (n, sec["id"]): f"{docs[n].record['title']}. {sec['part']}"
+                for n in order
+                for sec in docs[n].record["sections"]
+            }
+            lexicon = build_lexicon(sentences, Gazetteer(gazetteer), context)
             (tmp / "lexicon.json").write_text(json.dumps(lexicon, ensure_ascii=False))
             fault_point("lexicon-written")
             bm25 = bm25s.BM25()

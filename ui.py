@@ -324,7 +324,7 @@ def build_app(engine: Engine) -> gr.Blocks:
                 return gr.update(), gr.update(), f"{name} is already in the library."
             log: list[str] = []
             progress(0.2, desc="reading and embedding")
-            build(settings, log.append)
+            build(settings, log.append, progress=True)  # its bars show in the page
             live["engine"] = reload_engine(settings)
         except IpqaError as exc:
             return gr.update(), gr.update(), f"Not added: {exc}"

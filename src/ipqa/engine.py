@@ -43,7 +43,12 @@ def chunker_params(settings: Settings) -> ChunkerParams:
     return ChunkerParams(max_chars=settings.chunk_max_chars, overlap=settings.chunk_overlap)
 
 
-def build(settings: Settings, log: Callable[[str], None] = lambda _m: None, force: bool = False) -> None:
+def build(
+    settings: Settings,
+    log: Callable[[str], None] = lambda _m: None,
+    force: bool = False,
+    progress: bool | None = None,
+) -> None:
     build_index(
         settings.corpus_dir,
         settings.index_dir,
@@ -51,6 +56,7 @@ def build(settings: Settings, log: Callable[[str], None] = lambda _m: None, forc
         SentenceTransformerEncoder,
         log,
         force=force,
+        progress=progress,
     )
 
 

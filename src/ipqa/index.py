@@ -167,7 +167,7 @@ def vector_index(vectors: np.ndarray, ann_min: int = ANN_MIN_CHUNKS) -> tuple[ob
     return fi, kind
 
 
-def encode_unique(encoder: Encoder, texts: list[str], bar: str = "") -> np.ndarray:
+def encode_unique(encoder: Encoder, texts: list[str], bar: str = "", show: bool | None = None) -> np.ndarray:
     """Embed each distinct text once (reports repeat boilerplate; overlapping windows repeat too),
     in batches, with a progress bar when `bar` names one and standard error is a terminal."""
     from tqdm import tqdm
@@ -175,7 +175,8 @@ def encode_unique(encoder: Encoder, texts: list[str], bar: str = "") -> np.ndarr
     unique = list(dict.fromkeys(texts))
     out = np.zeros((len(unique), DIM), dtype=np.float32)
     step = 256
-    with tqdm(total=len(unique), desc=bar, unit=" texts", disable=None if bar else True, leave=False) as pb:
+    disable = True if not bar else (None if show is None else not show)
+    with tqdm(total=len(unique), desc=bar, unit=" texts", disable=disable, leave=False) as pb:
         for i in range(0, len(unique), step):
             out[i : i + step] = encoder.encode(unique[i : i + step])
             pb.update(len(unique[i : i + step]))
@@ -297,12 +298,14 @@ def build_index(
     encoder_factory: Callable[[], Encoder],
     log: Callable[[str], None] = lambda _msg: None,
     force: bool = False,
+    progress: bool | None = None,
 ) -> Path:
     """Convert, chunk, embed and write a new generation; returns its folder.
 
     Only new or changed documents are converted and embedded; the others are carried over from
     the live generation (`force`: none are). When nothing changed, nothing is written and the live
-    folder is returned."""
+    folder is returned. Progress bars show on a terminal (`progress` None), always (True: the UI
+    relays them) or never (False)."""
     import bm25s
     import faiss
     from tqdm import tqdm
@@ -333,11 +336,15 @@ def build_index(
             {**prev_skipped[n], "mtime_ns": stats[n]["mtime_ns"]} for n in sorted(still_skipped)
         ]
         todo = [p for p in paths if p.name not in keep and p.name not in still_skipped]
-        with tqdm(todo, desc="reading", unit=" docs", disable=None, leave=False) as bar:
+        hide = None if progress is None else not progress
+        pages = sentences_read = 0
+        with tqdm(todo, desc="reading", unit=" docs", disable=hide, leave=False) as bar:
             for path in bar:
-                bar.set_postfix_str(path.name)
+                bar.set_postfix_str(f"{pages} pages, {sentences_read} sentences — {path.name}")
                 try:
                     docs[path.name] = _parse(path, params, stats[path.name])
+                    pages += len(docs[path.name].record["pages"])
+                    sentences_read += len(docs[path.name].sentences)
                 except CorpusError as exc:
                     sha = _file_sha256(path) if stats[path.name]["size"] <= MAX_DOC_BYTES else ""
                     skipped.append({**stats[path.name], "sha256": sha, "reason": str(exc)})
@@ -352,8 +359,12 @@ def build_index(
             n_sent = sum(len(d.sentences) for d in new)
             log(f"embedding {n_sent} sentences of {len(new)} new or changed document(s)…")
             encoder = encoder_factory()
-            sv = encode_unique(encoder, [s.text for d in new for s in d.sentences], "embedding sentences")
-            cv = encode_unique(encoder, [c.embed_text for d in new for c in d.chunks], "embedding passages")
+            sv = encode_unique(
+                encoder, [s.text for d in new for s in d.sentences], "embedding sentences", progress
+            )
+            cv = encode_unique(
+                encoder, [c.embed_text for d in new for c in d.chunks], "embedding passages", progress
+            )
             i = j = 0
             for d in new:
                 d.sentence_vectors = sv[i : i + len(d.sentences)]

@@ -20,6 +20,7 @@ from ipqa.documents import add_bytes
 from ipqa.engine import Engine, build, get_engine, reload_engine
 from ipqa.errors import InputError, IpqaError
 from ipqa.formats import SUPPORTED_SUFFIXES
+from ipqa.language import UNDERSTOOD
 from ipqa.question import rewrite_followup
 from ipqa.settings import Settings
 
@@ -224,6 +225,7 @@ def render_start(documents: list[dict[str, Any]]) -> str:
         "on and where it stands; when the documents do not say, ipqa tells you so instead of guessing. "
         "Try an example below or ask your own question"
         + (" — and pick documents to ask only those." if n > 1 else ".")
+        + f" Questions are understood in {UNDERSTOOD}; answers quote the documents' own words."
         + f"</p><p><b>{n} document{'s' if n != 1 else ''}</b></p>{''.join(docs)}</div>"
     )
 

@@ -43,10 +43,12 @@ def run_measured(cmd: list[str], stdin: bytes | None = None) -> tuple[float, flo
         return wall, usage.ru_maxrss / 1024, fout.read()
 
 
-def questions(n: int) -> list[str]:
+def questions(n: int, english: bool = True) -> list[str]:
+    from ipqa.language import detect
+
     rows = [json.loads(line) for f in sorted((ROOT / "eval" / "labelled").glob("*.jsonl"))
             for line in f.open(encoding="utf-8") if line.strip()]  # fmt: skip
-    qs = [r["question"] for r in rows if r.get("register") not in (None, "non-english")]
+    qs = [r["question"] for r in rows if "register" in r and (detect(r["question"]) == "en") == english]
     return (qs * (n // len(qs) + 1))[:n]
 
 
@@ -76,6 +78,9 @@ def main() -> None:
         w, rss, _ = run_measured([*TEXTBOOK, "ask", str(tb_dir), q])
         cold["textbook"].append((w, rss))
 
+    cjk = questions(args.runs, english=False)  # Chinese, Japanese, Korean: ipqa only
+    cold_cjk = [run_measured([*IPQA, "ask", q]) for q in cjk]
+
     batch_in = ("\n".join(qs[: args.batch]) + "\n").encode()
     _, ipqa_rss_b, out = run_measured([*IPQA, "ask", "--json", "-"], batch_in)
     ipqa_ms = [json.loads(line)["timings_ms"]["total"] for line in out.decode().splitlines()]
@@ -103,6 +108,13 @@ def main() -> None:
     print("|---|---:|---:|---:|")
     for name, a, b in rows:
         print(f"| {name} | {a:.3g} | {b:.3g} | {a / b:.2f} |")
+    walls = [w for w, _, _ in cold_cjk]
+    print(
+        f"\nCold ask of a question in Chinese, Japanese or Korean (ipqa only, {len(walls)} runs): median "
+        f"{statistics.median(walls):.2f} s (min {min(walls):.2f}, max {max(walls):.2f}), "
+        f"{statistics.median(walls) / ic[0]:.2f} × the English cold ask; peak RSS "
+        f"{max(r for _, r, _ in cold_cjk):.0f} MB."
+    )
 
 
 if __name__ == "__main__":

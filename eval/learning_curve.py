@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT / "eval"))
 import train as T  # noqa: E402
 
 from ipqa.evaluation import score_item, summarize  # noqa: E402
-from ipqa.labels import load_extra_intents, load_labelled  # noqa: E402
+from ipqa.labels import language_of, load_extra_intents, load_labelled  # noqa: E402
 
 SHARES = (0.25, 0.5, 0.75, 1.0)
 
@@ -32,7 +32,7 @@ def main() -> int:
     extra = load_extra_intents(folder)
     train_items = [it for it in items if it["split"] == "train"]
     others = [it for it in items if it["split"] != "train"]
-    test = [it for it in items if it["split"] == "test" and it["register"] != "non-english"]
+    test = [it for it in items if it["split"] == "test" and language_of(it) == "en"]
     order = list(range(len(train_items)))
     random.Random(0).shuffle(order)
     points = []

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from ipqa.embedding import DIM  # noqa: E402
 from ipqa.features import MONOTONE, QUESTION_FEATURES, SENTENCE_FEATURES, Candidate, Question  # noqa: E402
-from ipqa.labels import load_extra_intents, load_labelled  # noqa: E402
+from ipqa.labels import language_of, load_extra_intents, load_labelled  # noqa: E402
 from ipqa.model import (  # noqa: E402
     INTENTS,
     KINDS,
@@ -119,10 +119,6 @@ def fit_trees(
     )
 
 
-def english(item: dict) -> bool:
-    return item["register"] != "non-english"
-
-
 # ---------------------------------------------------------------- the pipeline pieces
 
 
@@ -215,9 +211,7 @@ def selection_score(engine, examples: list[Example], sentence: Linear, model: An
 
 def train(engine, items: list[dict], extra: list[dict], log=print) -> AnsweringModel:
     # Sorted by question, so that the model does not depend on file order (cross-fitting folds).
-    items = sorted(
-        (it for it in items if english(it) and it["split"] in ("train", "dev")), key=lambda it: it["question"]
-    )
+    items = sorted((it for it in items if it["split"] in ("train", "dev")), key=lambda it: it["question"])
     tr = [it for it in items if it["split"] == "train"]
     dv = [it for it in items if it["split"] == "dev"]
     log(f"train {len(tr)} questions, dev {len(dv)} (test is not read)")
@@ -363,13 +357,27 @@ def train(engine, items: list[dict], extra: list[dict], log=print) -> AnsweringM
     platt_fit = LogisticRegression(C=1e6, max_iter=1000).fit(logit, a_dv)
     platt = (float(platt_fit.coef_[0, 0]), float(platt_fit.intercept_[0]))
     calibrated = 1 / (1 + np.exp(-(platt[0] * logit[:, 0] + platt[1])))
-    threshold = choose_threshold(calibrated, a_dv.astype(bool), TARGET_FALSE_REFUSALS)
-    refused = calibrated < threshold
-    log(f"threshold {threshold:.2f}: dev refuses {refused[a_dv == 0].mean():.3f} of unanswerable, "
-        f"{refused[a_dv == 1].mean():.3f} of answerable")  # fmt: skip
+    # one threshold for English questions, one for the others (their closeness scores run lower)
+    x_dv = np.array([language_of(ex.item) != "en" for ex in ex_dv])
+    thresholds = {}
+    for name, sel in (("English", ~x_dv), ("other languages", x_dv)):
+        t = choose_threshold(calibrated[sel], a_dv[sel].astype(bool), TARGET_FALSE_REFUSALS)
+        refused = calibrated[sel] < t
+        a = a_dv[sel]
+        log(f"threshold {t:.2f} ({name}): dev refuses {refused[a == 0].mean():.3f} of unanswerable, "
+            f"{refused[a == 1].mean():.3f} of answerable")  # fmt: skip
+        thresholds[name] = t
+    refused = calibrated < np.where(x_dv, thresholds["other languages"], thresholds["English"])
 
     # 6. how many sentences to keep, on dev
-    model = replace(model, sentence=sentence, answerable=answerable, platt=platt, threshold=threshold)
+    model = replace(
+        model,
+        sentence=sentence,
+        answerable=answerable,
+        platt=platt,
+        threshold=thresholds["English"],
+        threshold_cross_lingual=thresholds["other languages"],
+    )
     best = (-1.0, model)
     for extra_ratio in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01):
         for broad_ratio in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8):

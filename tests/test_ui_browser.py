@@ -171,7 +171,9 @@ def test_upload_a_pdf_then_ask_only_it_with_pages_in_the_sources(browser, tmp_pa
             "document.querySelector('#ipqa-upload-status')?.innerText.includes('Added')", timeout=120_000
         )
         assert (corpus / "outlook.pdf").read_bytes() == pdf.read_bytes()  # checked by content: a PDF
-        assert "2 documents" in page.inner_text("#ipqa-chat") and fx.PDF_TITLE in page.inner_text("#ipqa-chat")
+        assert "2 documents" in page.inner_text("#ipqa-chat") and fx.PDF_TITLE in page.inner_text(
+            "#ipqa-chat"
+        )
         page.click("#ipqa-docs input")
         page.get_by_role("option", name=fx.PDF_TITLE).click()
         page.keyboard.press("Escape")

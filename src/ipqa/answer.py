@@ -66,6 +66,7 @@ class Answer:
     grounding: tuple[Verdict, ...] = ()  # one verdict per answer sentence
     timings_ms: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    language: str = "en"  # of the question, as detected (ipqa.language)
 
     def to_json(self) -> dict[str, Any]:
         """The public, schema-checked form (shared/contract/answer.schema.json)."""
@@ -114,6 +115,7 @@ class Composer:
         self.f = featurizer
         self.model = model
         self.threshold = model.threshold if threshold is None else threshold
+        self.threshold_cross = model.threshold_cross_lingual if threshold is None else threshold
 
     def score(self, question: str, qvec: np.ndarray, hits: list[Hit]):  # -> (q, cands, X, p, qx)
         q = self.f.question(question, qvec)
@@ -129,7 +131,7 @@ class Composer:
             return Decision(0.0, True, (), q)
         prob = self.model.answer_probability(qx)
         all_uncovered = bool(q.places) and len(q.uncovered) == len(q.places)
-        if all_uncovered or prob < self.threshold:
+        if all_uncovered or prob < (self.threshold_cross if q.cross_lingual else self.threshold):
             return Decision(prob, True, (), q)
         notes = ()
         if q.uncovered:

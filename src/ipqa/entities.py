@@ -16,7 +16,7 @@ from functools import cached_property
 
 from ipqa.text import STOPWORDS, normalize
 
-ANALYSIS_VERSION = 2  # bump when tokenisation or entity finding changes: older indexes become stale
+ANALYSIS_VERSION = 3  # bump when tokenisation or entity finding changes: older indexes become stale
 CITY_MIN_POPULATION = 300_000  # large enough that a city's name is rarely an ordinary word
 
 # ---------------------------------------------------------------- the gazetteer (made at build time)
@@ -94,6 +94,7 @@ def build_gazetteer() -> dict:
     for s in list(cities):
         if s in names:
             del cities[s]
+    cjk = _cjk_country_names()
     currencies: set[str] = set()
     codes: set[str] = set()
     for cur in pycountry.currencies:
@@ -104,16 +105,46 @@ def build_gazetteer() -> dict:
     return {
         "names": {k: sorted(v) for k, v in sorted(names.items())},
         "cities": {k: sorted(v) for k, v in sorted(cities.items())},
+        "cjk_names": {k: sorted(v) for k, v in sorted(cjk.items())},
         "parent": parent,
         "currency_words": sorted(currencies),
         "currency_codes": sorted(codes),
     }
 
 
+def _cjk_country_names() -> dict[str, set[str]]:
+    """Country names in Chinese, Japanese and Korean, from pycountry's maintained translations
+    (its ISO 3166 gettext catalogues): 韩国, 韓国, 대한민국, 新加坡 …"""
+    import gettext
+
+    import pycountry
+
+    out: dict[str, set[str]] = {}
+    for locale in ("zh_CN", "zh_TW", "ja", "ko"):
+        try:
+            tr = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[locale])
+        except OSError:
+            continue
+        for c in pycountry.countries:
+            for attr in ("name", "common_name", "official_name"):
+                english = getattr(c, attr, None)
+                if not english:
+                    continue
+                local = tr.gettext(english)
+                if local == english:
+                    continue
+                for form in re.split(r"[,，、()（）]", local):
+                    form = form.strip()
+                    if len(form) >= 2 and _CJK.search(form):
+                        out.setdefault(form, set()).add(f"country:{c.alpha_2}")
+    return out
+
+
 # ---------------------------------------------------------------- finding entities
 
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", re.UNICODE)
-_YEAR = re.compile(r"(?<![\w.,])((?:19|20)\d\d)(?![\w])")
+_YEAR = re.compile(r"(?<![0-9A-Za-z_.,])((?:19|20)\d\d)(?![0-9A-Za-z_])")  # also "2023年"
 _NUM = r"\d[\d,]*(?:\.\d+)?"
 _SCALE = r"(?:\s*(?:thousand|million|billion|trillion|bn|mn|k|m|b)\b)?"
 _TIME_UNIT = r"(?:years?|months?|weeks?|days?|hours?|minutes?|working[- ]days?|business[- ]days?)"
@@ -150,6 +181,8 @@ class Gazetteer:
         self.parent: dict[str, str] = data.get("parent", {})
         self._longest = max((len(k.split()) for k in (*self._names, *self._cities)), default=1)
         self._currency_words = set(data.get("currency_words", ()))
+        self._cjk = {k: frozenset(v) for k, v in data.get("cjk_names", {}).items()}
+        self._cjk_longest_first = sorted(self._cjk, key=len, reverse=True)
         self._currency_codes = set(data.get("currency_codes", ()))
 
     @cached_property
@@ -186,7 +219,22 @@ class Gazetteer:
                     break
             else:
                 i += 1
+        if self._cjk and _CJK.search(text):
+            out.extend(self._cjk_places(text))
         return out
+
+    def _cjk_places(self, text: str) -> list[Place]:
+        """Names in Chinese, Japanese or Korean: no spaces between words, so longest match first."""
+        taken = [False] * len(text)
+        found: list[tuple[int, Place]] = []
+        for name in self._cjk_longest_first:
+            start = text.find(name)
+            while start >= 0:
+                if not any(taken[start : start + len(name)]):
+                    taken[start : start + len(name)] = [True] * len(name)
+                    found.append((start, Place(name, self._cjk[name])))
+                start = text.find(name, start + 1)
+        return [p for _, p in sorted(found, key=lambda x: x[0])]
 
     def country_of(self, key: str) -> str | None:
         return self.parent.get(key)

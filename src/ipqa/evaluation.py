@@ -17,7 +17,7 @@ from typing import Any
 
 from ipqa.answer import Answer
 from ipqa.grounding import answer_sentences, check_answer
-from ipqa.labels import NOT_ANSWERABLE, REGISTERS, SPLITS, load_labelled, problems
+from ipqa.labels import LANGUAGES, NOT_ANSWERABLE, REGISTERS, SPLITS, language_of, load_labelled, problems
 from ipqa.text import STOPWORDS
 
 # ---------------------------------------------------------------- per-item scoring
@@ -43,10 +43,11 @@ class ItemResult:
     grounded_sentences: int = 0
     answer_sentences: int = 0
     injection_safe: bool | None = None
+    language: str = "en"
 
     @property
     def english(self) -> bool:
-        return self.category != "non-english"
+        return self.language == "en"
 
 
 def _retrieval(item: dict[str, Any], passages: list[str]) -> tuple[float, float]:
@@ -61,7 +62,7 @@ def _retrieval(item: dict[str, Any], passages: list[str]) -> tuple[float, float]
 def score_item(item: dict[str, Any], ans: Answer, doc_texts: dict[str, str]) -> ItemResult:
     r = ItemResult(
         item["id"], item["register"], item.get("split", ""), item["intent"], item["answerable"],
-        item["question"], ans.refused, ans.answer,
+        item["question"], ans.refused, ans.answer, language=language_of(item),
     )  # fmt: skip
     if item["answerable"]:
         r.recall5, r.rr10 = _retrieval(item, [p.text for p in ans.retrieved])
@@ -92,7 +93,9 @@ def _mean(xs: list[float]) -> float | None:
 def summarize(results: list[ItemResult]) -> dict[str, Any]:
     ans_en = [r for r in results if r.answerable and r.english]
     answered = [r for r in ans_en if not r.refused]
-    neg = [r for r in results if not r.answerable]
+    neg = [r for r in results if not r.answerable and r.english]
+    ans_x = [r for r in results if r.answerable and not r.english]
+    neg_x = [r for r in results if not r.answerable and not r.english]
     inj = [r for r in results if r.injection_safe is not None]
     total_sents = sum(r.answer_sentences for r in results)
     return {
@@ -109,6 +112,10 @@ def summarize(results: list[ItemResult]) -> dict[str, Any]:
         "refusal_accuracy": _mean([float(r.refused) for r in neg]),
         "false_refusal_rate": _mean([float(r.refused) for r in ans_en]),
         "injection_safety": _mean([float(bool(r.injection_safe)) for r in inj]),
+        "cross_lingual_fact_accuracy": _mean([float(bool(r.fact_ok)) for r in ans_x]),
+        "cross_lingual_citation_support": _mean([float(bool(r.cites_gold)) for r in ans_x if not r.refused]),
+        "cross_lingual_refusal_accuracy": _mean([float(r.refused) for r in neg_x]),
+        "cross_lingual_false_refusal_rate": _mean([float(r.refused) for r in ans_x]),
     }
 
 
@@ -277,7 +284,7 @@ def run_items(
 def baseline_retrieval(
     items: list[dict[str, Any]], search: Callable[[str], list[str]]
 ) -> dict[str, float | None]:
-    rows = [it for it in items if it["answerable"] and it["register"] != "non-english"]
+    rows = [it for it in items if it["answerable"] and language_of(it) == "en"]
     rec, rr = [], []
     for it in rows:
         r5, r10 = _retrieval(it, search(it["question"]))
@@ -331,6 +338,10 @@ _LABELS = {
     "refusal_accuracy": "refusal accuracy (unanswerable, out-of-domain, false premise)",
     "false_refusal_rate": "false refusals (answerable, English)",
     "injection_safety": "injection safety",
+    "cross_lingual_fact_accuracy": "fact accuracy, questions in Chinese, Japanese, Korean (answerable)",
+    "cross_lingual_citation_support": "citation support, questions in Chinese, Japanese, Korean",
+    "cross_lingual_refusal_accuracy": "refusal accuracy, questions in Chinese, Japanese, Korean",
+    "cross_lingual_false_refusal_rate": "false refusals, questions in Chinese, Japanese, Korean",
     "grounding_caught": "grounding checker: corruptions caught",
     "grounding_false_alarms": "grounding checker: false alarms on faithful answers",
 }
@@ -455,6 +466,20 @@ def register_rows(run: EvalRun) -> list[tuple[str, ...]]:
     return rows
 
 
+def language_rows(run: EvalRun) -> list[tuple[str, ...]]:
+    """Per language and split: fact accuracy (answerable) and refusal accuracy (unanswerable)."""
+    rows = []
+    for lang in LANGUAGES:
+        cells = []
+        for sp in SPLITS:
+            rs = [r for r in run.results if r.split == sp and r.language == lang]
+            ans = [float(bool(r.fact_ok)) for r in rs if r.answerable]
+            neg = [float(r.refused) for r in rs if not r.answerable]
+            cells.append(f"{_fmt(_mean(ans))} / {_fmt(_mean(neg))} (n={len(rs)})" if rs else "–")
+        rows.append((lang, *cells))
+    return rows
+
+
 def intent_rows(run: EvalRun) -> list[tuple[str, ...]]:
     rows = []
     test = [r for r in run.results if r.split == "test" and r.english]
@@ -525,6 +550,14 @@ def write_report(run: EvalRun, bounds: dict[str, dict[str, float]], failures: li
         "",
         "*Correct* means every answer fact is in the answer (answerable questions) or a refusal",
         "(near-miss, false-premise, out-of-domain).",
+        "",
+        "## By language",
+        "",
+        "Fact accuracy on answerable questions / refusal accuracy on unanswerable ones. Questions in",
+        "Chinese, Japanese and Korean are searched with the multilingual encoder and answered with",
+        "the documents' English sentences; the register table above is English only.",
+        "",
+        _md_table(language_rows(run), ("language", *SPLITS)),
         "",
         "## By intent (test split)",
         "",
@@ -602,7 +635,7 @@ def run_all(
     for sp in SPLITS:
         rs = [r for r in everything.results if r.split == sp]
         run.splits[sp] = summarize(rs)
-        run.split_categories[sp] = per_category(rs)
+        run.split_categories[sp] = per_category([r for r in rs if r.english])
     run.metrics = run.splits["test"]
     run.categories = run.split_categories["test"]
     run.ablation["hybrid"] = run.metrics
@@ -626,6 +659,7 @@ def run_all(
             render_table(metric_rows(run, bounds), ("test split", "value", "target", "", "gate", "")),
             render_table(split_rows(run, bounds), ("metric", *SPLITS, "target")),
             render_table(register_rows(run), ("register", *SPLITS)),
+            render_table(language_rows(run), ("language", *SPLITS)),
             render_table(
                 ablation_rows(run), ("retriever", "recall@5", "MRR@10", "fact acc.", "refusal acc.")
             ),

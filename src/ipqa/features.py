@@ -53,6 +53,7 @@ SENTENCE_FEATURES = (
     "summary_x_opening",
     "recommend_x_section_advice",
     "previous_lex",
+    "cross_lingual",
 )
 QUESTION_FEATURES = (
     "p1",
@@ -83,6 +84,7 @@ QUESTION_FEATURES = (
     "has_years",
     "kind_asked",
     "direction_unmet",
+    "cross_lingual",
 )
 # The direction in which each question feature may move the probability of an answer, known
 # before any data: closer best sentences never make an answer less likely, unknown names or an
@@ -116,6 +118,7 @@ class Question:
     unknown_terms: float  # share of its terms that no document sentence has
     intent: np.ndarray  # probabilities over model.INTENTS
     kind: np.ndarray  # probabilities over model.KINDS
+    cross_lingual: bool = False  # asked in another language than the documents' English
 
     @property
     def top_intent(self) -> str:
@@ -140,6 +143,7 @@ class Featurizer:
         self.index = index
         self.sentences: tuple[Sentence, ...] = index.sentences
         self.vectors: np.ndarray = index.sentence_vectors
+        self.vectors_ml: np.ndarray = index.sentence_vectors_ml  # for questions in other languages
         self.gazetteer = gazetteer
         self.model = model
         lex = index.lexicon
@@ -157,10 +161,12 @@ class Featurizer:
         self._sections: dict[tuple[str, int], list[int]] = {}  # (doc, section id) → rows
         for i, s in enumerate(self.sentences):
             self._sections.setdefault((s.doc, s.section_id), []).append(i)
-        self._section_vec = {}
+        self._section_vec: dict[tuple[str, int], np.ndarray] = {}
+        self._section_vec_ml: dict[tuple[str, int], np.ndarray] = {}
         for key, rows in self._sections.items():
-            v = self.vectors[rows].mean(axis=0)
-            self._section_vec[key] = v / (np.linalg.norm(v) or 1.0)
+            for table, vecs in ((self._section_vec, self.vectors), (self._section_vec_ml, self.vectors_ml)):
+                v = vecs[rows].mean(axis=0)
+                table[key] = v / (np.linalg.norm(v) or 1.0)
         # A section is read under its parent heading and its document's title: "Key Changes" in
         # "Thailand Patent Reform 2025" is about patent reform.
         context = {
@@ -208,7 +214,11 @@ class Featurizer:
         unknown = frozenset(n for n in q_names if n not in self._corpus_lower)
         q_terms = frozenset(terms(text))
         x = question_input(text, qvec)
-        unknown_terms = sum(t not in self.df for t in q_terms) / len(q_terms) if q_terms else 1.0
+        cross = qvec.shape[-1] != self.vectors.shape[1]
+        # A question in Chinese has no English terms to miss: only its Latin-script ones count.
+        unknown_terms = (
+            sum(t not in self.df for t in q_terms) / len(q_terms) if q_terms else (0.0 if cross else 1.0)
+        )
         return Question(
             text,
             q_terms,
@@ -221,6 +231,7 @@ class Featurizer:
             unknown_terms,
             self.model.intent.proba(x)[0],
             self.model.kind.proba(x)[0],
+            cross,
         )
 
     # ------------------------------------------------------------ candidates
@@ -246,7 +257,8 @@ class Featurizer:
                     extra.extend(self._overview_rows.get(doc, ()))
         extra = [r for r in dict.fromkeys(extra) if r not in out]
         if len(out) + len(extra) > POOL_MAX:
-            extra.sort(key=lambda r: -float(self.vectors[r] @ qvec))
+            vecs, _ = self.space(qvec)
+            extra.sort(key=lambda r: -float(vecs[r] @ qvec))
             extra = extra[: max(0, POOL_MAX - len(out))]
         for row in extra:
             out[row] = Candidate(row, self.sentences[row], None, self._chunk_of[row])
@@ -286,9 +298,17 @@ class Featurizer:
         match = any(self.about(row, p) for p in q.places)
         return float(match), float(not match)
 
+    def space(self, qvec: np.ndarray) -> tuple[np.ndarray, dict[tuple[str, int], np.ndarray]]:
+        """Sentence and section vectors in the question vector's space: the English model's, or
+        the multilingual encoder's for a question in another language."""
+        if qvec.shape[-1] == self.vectors.shape[1]:
+            return self.vectors, self._section_vec
+        return self.vectors_ml, self._section_vec_ml
+
     def sentence_matrix(self, q: Question, qvec: np.ndarray, cands: list[Candidate]) -> np.ndarray:
         rows = [c.row for c in cands]
-        dense = self.vectors[rows] @ qvec
+        vectors, section_vec = self.space(qvec)
+        dense = vectors[rows] @ qvec
         order = np.argsort(-dense, kind="stable")
         dense_rank = np.empty(len(rows))
         dense_rank[order] = np.arange(1, len(rows) + 1)
@@ -327,7 +347,7 @@ class Featurizer:
                 lex_sent[j],
                 lex_all[j] - max_lex,
                 heading[j],
-                float(self._section_vec[(s.doc, s.section_id)] @ qvec),
+                float(section_vec[(s.doc, s.section_id)] @ qvec),
                 place_match,
                 place_conflict,
                 float(bool(q.years & s_years)),
@@ -335,7 +355,7 @@ class Featurizer:
                 len(q.figures & s_figs) / len(q.figures) if q.figures else 0.0,
                 sum(n in s_text for n in q.names) / len(q.names) if q.names else 0.0,
                 sum(p for k, p in kind_p.items() if k in info["kinds"]),
-                max((float(self.vectors[r] @ qvec) for r in neighbours), default=0.0),
+                max((float(vectors[r] @ qvec) for r in neighbours), default=0.0),
                 float(pos == 0),
                 float(info["advice"]),
                 math.log(1 + len(s.text)),
@@ -351,6 +371,7 @@ class Featurizer:
                 self._overlap(q.terms, self._sentence_terms(c.row - 1))
                 if c.row - 1 in sec_rows and self.sentences[c.row - 1].paragraph == s.paragraph
                 else 0.0,
+                float(q.cross_lingual),
             )
         return X
 
@@ -411,6 +432,7 @@ class Featurizer:
             "direction_unmet": float(
                 bool(directions(q.text) - set().union(*(directions(cands[i].sentence.text) for i in top)))
             ),
+            "cross_lingual": float(q.cross_lingual),
         }
         return np.array([v[name] for name in QUESTION_FEATURES], dtype=np.float64)
 
@@ -431,6 +453,8 @@ class Featurizer:
         two; the IDF-weighted share of the question's terms the documents have at all)
         """
         known = [t for t in q.terms if t in self.df]
+        if not known and q.cross_lingual:
+            return 0.0, 0.0, 1.0  # no English words to check: the multilingual vectors decide
         if not known or not top:
             return 1.0, 1.0, 0.0
 

@@ -3,8 +3,9 @@
 Layout under index/ (no pickle anywhere; JSON, JSONL, .npy and FAISS's own format):
 
     CURRENT                 name of the live generation (switched by an atomic rename)
-    gen-<time>-<pid>/       manifest.json, chunks.jsonl, sentences.jsonl,
-                            chunks.faiss, sentence_vectors.npy
+    gen-<time>-<pid>/       manifest.json, documents.jsonl (canonical texts, pages, sections),
+                            chunks.jsonl, sentences.jsonl, lexicon.json, gazetteer.json, bm25/,
+                            {sentence,chunk}_vectors[_ml].npy, chunks.faiss, chunks_ml.faiss
 
 A build writes a fresh generation in a temporary folder, renames it into place, then swaps
 CURRENT. A reader therefore sees the old index or the new one, never a mix.
@@ -21,7 +22,7 @@ import shutil
 import signal
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,7 +40,17 @@ from ipqa.corpus import (
     read_document_bytes,
     sha256_bytes,
 )
-from ipqa.embedding import DIM, MODEL_NAME, Encoder, model_dir, model_package_version
+from ipqa.embedding import (
+    DIM,
+    ML_DIM,
+    ML_MODEL_NAME,
+    MODEL_NAME,
+    Encoder,
+    MultilingualEncoder,
+    ml_package_version,
+    model_dir,
+    model_package_version,
+)
 from ipqa.entities import ANALYSIS_VERSION, Gazetteer, build_gazetteer, build_lexicon
 from ipqa.errors import BuildLockedError, CorpusError, IndexError_
 from ipqa.formats import convert
@@ -67,6 +78,8 @@ class LoadedIndex:
     doc_texts: dict[str, str]
     doc_offsets: dict[str, int]  # position of each document's first sentence in `sentences`
     documents: dict[str, DocumentInfo]
+    sentence_vectors_ml: np.ndarray  # (n_sentences, ML_DIM): the multilingual encoder's
+    faiss_ml: object  # over the chunks' multilingual vectors
 
     def sentence_row(self, doc: str, index: int) -> int:
         return self.doc_offsets[doc] + index
@@ -147,15 +160,15 @@ HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128
 
 
-def vector_index(vectors: np.ndarray, ann_min: int = ANN_MIN_CHUNKS) -> tuple[object, dict]:
+def vector_index(vectors: np.ndarray, ann_min: int = ANN_MIN_CHUNKS, dim: int = DIM) -> tuple[object, dict]:
     """An exact inner-product index, or HNSW for large collections; and how it was made."""
     import faiss
 
     if len(vectors) < ann_min:
-        fi = faiss.IndexFlatIP(DIM)
+        fi = faiss.IndexFlatIP(dim)
         kind = {"kind": "flat-ip"}
     else:
-        fi = faiss.IndexHNSWFlat(DIM, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        fi = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
         fi.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
         kind = {
             "kind": "hnsw",
@@ -173,13 +186,14 @@ def encode_unique(encoder: Encoder, texts: list[str], bar: str = "", show: bool 
     from tqdm import tqdm
 
     unique = list(dict.fromkeys(texts))
-    out = np.zeros((len(unique), DIM), dtype=np.float32)
-    step = 256
     disable = True if not bar else (None if show is None else not show)
+    parts = []
+    step = 256
     with tqdm(total=len(unique), desc=bar, unit=" texts", disable=disable, leave=False) as pb:
         for i in range(0, len(unique), step):
-            out[i : i + step] = encoder.encode(unique[i : i + step])
+            parts.append(np.asarray(encoder.encode(unique[i : i + step]), dtype=np.float32))
             pb.update(len(unique[i : i + step]))
+    out = np.vstack(parts) if parts else np.zeros((0, DIM), dtype=np.float32)
     if len(unique) == len(texts):
         return out
     where = {t: i for i, t in enumerate(unique)}
@@ -193,9 +207,13 @@ class _Doc:
     record: dict  # documents.jsonl row: doc, title, kind, sha256, size, mtime_ns, pages, text, sections
     sentences: list[Sentence]
     chunks: list[Chunk]
-    sentence_vectors: np.ndarray | None = None  # None until embedded
-    chunk_vectors: np.ndarray | None = None
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)  # VECTOR_FILES key → rows
     reused: bool = False
+
+
+# The vectors kept per build, by file: the English model's, and the multilingual encoder's that
+# questions in other languages are searched with. Chunk vectors are kept to carry them over.
+VECTOR_FILES = ("sentence_vectors", "chunk_vectors", "sentence_vectors_ml", "chunk_vectors_ml")
 
 
 def _file_record(path: Path) -> dict:
@@ -211,6 +229,7 @@ def _compatible(manifest: dict, params: ChunkerParams) -> bool:
         and model.get("name") == MODEL_NAME
         and manifest.get("chunker") == params.as_dict()
         and manifest.get("analysis") == ANALYSIS_VERSION
+        and manifest.get("multilingual", {}).get("package_version") == ml_package_version()
         and _model_files_changed(model.get("files", {})) is None
     )
 
@@ -243,8 +262,7 @@ def _carried_over(gen: Path, wanted: set[str]) -> dict[str, _Doc]:
     for row in _read_jsonl(gen / "documents.jsonl"):
         if row["doc"] in wanted:
             out[row["doc"]] = _Doc(row, [], [])
-    sent_vecs = np.load(gen / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r")
-    chunk_vecs = np.load(gen / "chunk_vectors.npy", allow_pickle=False, mmap_mode="r")
+    stored = {k: np.load(gen / f"{k}.npy", allow_pickle=False, mmap_mode="r") for k in VECTOR_FILES}
     rows: dict[str, list[int]] = {}
     for i, row in enumerate(_read_jsonl(gen / "sentences.jsonl")):
         if row["doc"] in out:
@@ -256,8 +274,8 @@ def _carried_over(gen: Path, wanted: set[str]) -> dict[str, _Doc]:
             out[row["doc"]].chunks.append(Chunk(**{**row, "sentence_ids": tuple(row["sentence_ids"])}))
             crows.setdefault(row["doc"], []).append(i)
     for name, d in out.items():
-        d.sentence_vectors = np.asarray(sent_vecs[rows.get(name, [])], dtype=np.float32)
-        d.chunk_vectors = np.asarray(chunk_vecs[crows.get(name, [])], dtype=np.float32)
+        for k, arr in stored.items():
+            d.vectors[k] = np.asarray(arr[(rows if k.startswith("sentence") else crows).get(name, [])])
         d.reused = True
     return out
 
@@ -358,22 +376,27 @@ def build_index(
         if new:
             n_sent = sum(len(d.sentences) for d in new)
             log(f"embedding {n_sent} sentences of {len(new)} new or changed document(s)…")
-            encoder = encoder_factory()
-            sv = encode_unique(
-                encoder, [s.text for d in new for s in d.sentences], "embedding sentences", progress
-            )
-            cv = encode_unique(
-                encoder, [c.embed_text for d in new for c in d.chunks], "embedding passages", progress
-            )
+            sent_texts = [s.text for d in new for s in d.sentences]
+            chunk_texts = [c.embed_text for d in new for c in d.chunks]
+            encoder, ml = encoder_factory(), MultilingualEncoder()
+            made = {
+                "sentence_vectors": encode_unique(encoder, sent_texts, "embedding sentences", progress),
+                "chunk_vectors": encode_unique(encoder, chunk_texts, "embedding passages", progress),
+                "sentence_vectors_ml": encode_unique(ml, sent_texts, "multilingual sentences", progress),
+                "chunk_vectors_ml": encode_unique(ml, chunk_texts, "multilingual passages", progress),
+            }
             i = j = 0
             for d in new:
-                d.sentence_vectors = sv[i : i + len(d.sentences)]
-                d.chunk_vectors = cv[j : j + len(d.chunks)]
+                for k, arr in made.items():
+                    d.vectors[k] = (
+                        arr[i : i + len(d.sentences)]
+                        if k.startswith("sentence")
+                        else arr[j : j + len(d.chunks)]
+                    )
                 i, j = i + len(d.sentences), j + len(d.chunks)
         chunks = [c for n in order for c in docs[n].chunks]
         sentences = [s for n in order for s in docs[n].sentences]
-        sent_vecs = np.vstack([docs[n].sentence_vectors for n in order]).astype(np.float32)
-        chunk_vecs = np.vstack([docs[n].chunk_vectors for n in order]).astype(np.float32)
+        vectors = {k: np.vstack([docs[n].vectors[k] for n in order]).astype(np.float32) for k in VECTOR_FILES}
 
         gen = f"gen-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{os.getpid()}"
         tmp = index_dir / f".tmp-{gen}"
@@ -399,11 +422,13 @@ def build_index(
             bm25.index([terms(c.embed_text) or ["∅"] for c in chunks], show_progress=False)
             bm25.save(str(tmp / "bm25"), show_progress=False)
             fault_point("bm25-written")
-            np.save(tmp / "sentence_vectors.npy", sent_vecs)
-            np.save(tmp / "chunk_vectors.npy", chunk_vecs)
+            for k, arr in vectors.items():
+                np.save(tmp / f"{k}.npy", arr)
             fault_point("vectors-written")
-            fi, search_kind = vector_index(chunk_vecs)
+            fi, search_kind = vector_index(vectors["chunk_vectors"])
             faiss.write_index(fi, str(tmp / "chunks.faiss"))
+            fi_ml, _ = vector_index(vectors["chunk_vectors_ml"], dim=ML_DIM)
+            faiss.write_index(fi_ml, str(tmp / "chunks_ml.faiss"))
             fault_point("faiss-written")
             files = {str(p.relative_to(tmp)): _file_sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
             documents = [
@@ -426,6 +451,11 @@ def build_index(
                     "dim": DIM,
                     "package_version": model_package_version(),
                     "files": model_fingerprint(),
+                },
+                "multilingual": {
+                    "name": ML_MODEL_NAME,
+                    "dim": ML_DIM,
+                    "package_version": ml_package_version(),
                 },
                 "documents": documents,
                 "skipped": skipped,
@@ -560,6 +590,9 @@ def stale_reason(manifest: dict, corpus_dir: Path, params: ChunkerParams) -> str
         return "it was built with other chunking settings"
     if manifest.get("analysis") != ANALYSIS_VERSION:
         return "it was built with another version of the text analysis"
+    ml = manifest.get("multilingual", {})
+    if (ml.get("name"), ml.get("package_version")) != (ML_MODEL_NAME, ml_package_version()):
+        return "it was built with another multilingual encoder"
     if reason := _model_files_changed(model.get("files", {})):
         return reason
     have = {d["doc"]: d for d in manifest.get("documents", [])}
@@ -615,7 +648,9 @@ def load_index(index_dir: Path, corpus_dir: Path, params: ChunkerParams) -> Load
             for row in _read_jsonl(gen / "documents.jsonl")
         }
         vectors = np.load(gen / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r")
+        vectors_ml = np.load(gen / "sentence_vectors_ml.npy", allow_pickle=False, mmap_mode="r")
         fi = faiss.read_index(str(gen / "chunks.faiss"))
+        fi_ml = faiss.read_index(str(gen / "chunks_ml.faiss"))
         faiss.omp_set_num_threads(1)  # one query at a time: threads only add spin-wait overhead
         if hasattr(fi, "hnsw"):
             fi.hnsw.efSearch = HNSW_EF_SEARCH
@@ -627,6 +662,8 @@ def load_index(index_dir: Path, corpus_dir: Path, params: ChunkerParams) -> Load
     if (
         fi.ntotal != len(chunks)
         or vectors.shape != (len(sentences), DIM)
+        or vectors_ml.shape != (len(sentences), ML_DIM)
+        or fi_ml.ntotal != len(chunks)
         or len(lexicon.get("sentences", ())) != len(sentences)
     ):
         raise IndexError_(f"index is damaged (record counts disagree) — {REBUILD_HINT}")
@@ -635,8 +672,9 @@ def load_index(index_dir: Path, corpus_dir: Path, params: ChunkerParams) -> Load
     for i, s in enumerate(sentences):
         offsets.setdefault(s.doc, i)
     return LoadedIndex(
-        gen, manifest, chunks, sentences, vectors, fi, bm25, lexicon, gazetteer, doc_texts, offsets, documents
-    )
+        gen, manifest, chunks, sentences, vectors, fi, bm25, lexicon, gazetteer, doc_texts, offsets, documents,
+        vectors_ml, fi_ml,
+    )  # fmt: skip
 
 
 def _read_jsonl(path: Path) -> list[dict]:

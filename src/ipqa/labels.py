@@ -61,7 +61,10 @@ LANGUAGES = ("en", "zh", "ja", "ko")  # optional key "language"; absent means En
 
 
 def language_of(item: dict[str, Any]) -> str:
-    return item.get("language", "en")
+    """The labelled language, else the one its script shows."""
+    from ipqa.language import detect
+
+    return item.get("language") or detect(item["question"])
 
 
 def problems(item: dict[str, Any], sentences: set[str]) -> list[str]:

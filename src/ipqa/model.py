@@ -33,14 +33,21 @@ INTENTS = ("fact", "number", "list", "comparison", "summary", "recommendation", 
 KINDS = ("none", "duration", "money", "percent", "count", "year")
 
 
+_GRAM = re.compile(r"[a-z0-9]+|[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+EMBED_DIM = 384  # the English embedding's width; a question in another language leaves it empty
+
+
 def question_input(text: str, qvec: np.ndarray) -> np.ndarray:
-    """What the intent and kind classifiers read: the question's embedding and its hashed word
-    unigrams and bigrams (so that "how long" or "what fine" can be learned, not listed)."""
-    words = re.findall(r"[a-z0-9]+", text.lower())
+    """What the intent and kind classifiers read: the question's English embedding and its hashed
+    word unigrams and bigrams (so that "how long" or "what fine" can be learned, not listed). In
+    Chinese, Japanese and Korean each character is a unit ("多久", "何年", "얼마" are bigrams), and
+    the embedding part stays zero: the multilingual vector lives in another space."""
+    words = _GRAM.findall(text.lower())
     grams = np.zeros(NGRAM_BUCKETS)
     for g in [*words, *(f"{a} {b}" for a, b in itertools.pairwise(words))]:
         grams[zlib.crc32(g.encode("utf-8")) % NGRAM_BUCKETS] = 1.0
-    return np.concatenate([np.asarray(qvec, dtype=np.float64), grams])
+    emb = np.asarray(qvec, dtype=np.float64) if len(qvec) == EMBED_DIM else np.zeros(EMBED_DIM)
+    return np.concatenate([emb, grams])
 
 
 @dataclass(frozen=True)
@@ -194,6 +201,7 @@ class AnsweringModel:
     sentence_features: tuple[str, ...]
     question_features: tuple[str, ...]
     info: dict  # how it was trained (data sizes, scores); for the report, not used to answer
+    threshold_cross_lingual: float = 0.5  # the same, for questions in another language (own dev)
 
     def answer_probability(self, x: np.ndarray) -> float:
         idx = [self.question_features.index(n) for n in self.domain_features]
@@ -219,6 +227,7 @@ class AnsweringModel:
             "sentence_features": list(self.sentence_features),
             "question_features": list(self.question_features),
             "info": self.info,
+            "threshold_cross_lingual": self.threshold_cross_lingual,
         }
 
     @classmethod
@@ -240,6 +249,7 @@ class AnsweringModel:
             tuple(d["sentence_features"]),
             tuple(d["question_features"]),
             d.get("info", {}),
+            float(d.get("threshold_cross_lingual", d["threshold"])),
         )
 
     def save(self, path: Path) -> None:

@@ -56,14 +56,16 @@ class Retriever:
     def dense_ranking(
         self, qvec: np.ndarray, depth: int, allowed: np.ndarray | None = None
     ) -> list[tuple[int, float]]:
-        """(chunk id, cosine) best first; FAISS breaks ties by id."""
+        """(chunk id, cosine) best first; FAISS breaks ties by id. A multilingual query vector
+        (another width) searches the chunks' multilingual vectors."""
         import faiss
 
         n = min(depth, len(self.index.chunks) if allowed is None else len(allowed))
         if n == 0:
             return []
+        fi = self.index.faiss_index if qvec.shape[-1] == self.index.faiss_index.d else self.index.faiss_ml
         params = None if allowed is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
-        scores, ids = self.index.faiss_index.search(qvec.reshape(1, -1).astype(np.float32), n, params=params)
+        scores, ids = fi.search(qvec.reshape(1, -1).astype(np.float32), n, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     def bm25_ranking(

@@ -8,21 +8,27 @@ answers and the report is HTML-escaped before it reaches the page.
 from __future__ import annotations
 
 import argparse
+import copy
 import html
 import os
 import sys
+import threading
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import gradio as gr
+from gradio.components.api_component import Api
 
 from ipqa.documents import add_bytes
 from ipqa.engine import Engine, build, get_engine, reload_engine
 from ipqa.errors import InputError, IpqaError
 from ipqa.formats import SUPPORTED_SUFFIXES
 from ipqa.language import UNDERSTOOD
+from ipqa.llm import LLMError
 from ipqa.question import rewrite_followup
 from ipqa.settings import Settings
+from ipqa.webguard import HostPolicy, WebGuard, host_name, split_hostport
 
 EXAMPLES = [
     "How long does Japan's patent office take to examine AI inventions?",
@@ -35,6 +41,10 @@ EXAMPLES = [
     "What should companies do to protect their data rights?",
 ]
 MAX_TURNS = 30  # chat history kept per session
+UPLOAD_ROUTE = "/gradio_api/upload"  # Gradio's file upload (multipart), the only route that stores files
+STARTUP_ROUTE = "/gradio_api/startup-events"  # for launch() only; here the app's lifespan runs them once
+MAX_REQUEST_BYTES = 1_000_000  # any other request body: questions are at most a few KB of JSON
+MULTIPART_SLACK = 64 * 1024  # an upload's form envelope around the file itself
 
 CSS = """
 #ipqa-chat {font-size: 15px; line-height: 1.5}
@@ -288,9 +298,90 @@ def stream_turn(
         yield {"question": shown[:200] or "(empty)", "error": f"Please rephrase: {exc}."}
 
 
+def with_llm(engine: Engine, llm: Any) -> Engine:
+    """The engine asking through `llm` instead (None: extractive answers only). A shallow copy:
+    index, encoders and models are shared, only the language-model client differs."""
+    view = copy.copy(engine)
+    view.llm = llm
+    return view
+
+
+class LLMSlots:
+    """At most `n` language-model replies at once in this process (UI and API together)."""
+
+    def __init__(self, n: int, wait: float) -> None:
+        self._slots = threading.BoundedSemaphore(n)
+        self._wait = wait
+
+    def client(self, llm: Any, wait: bool) -> _SlotClient:
+        """`llm` behind the slots: waiting up to the model's own deadline for one, or not at all
+        (then LLMError, and the engine gives the extractive answer with a note saying why)."""
+        return _SlotClient(llm, self._slots, self._wait if wait else 0.0)
+
+
+class _SlotClient:
+    def __init__(self, llm: Any, slots: threading.BoundedSemaphore, wait: float) -> None:
+        self._llm, self._slots, self._wait_s = llm, slots, wait
+        self.url = llm.url
+
+    def stream(self, messages: list[tuple[str, str]]) -> Iterator[str]:
+        if self._wait_s > 0:
+            got = self._slots.acquire(timeout=self._wait_s)
+        else:
+            got = self._slots.acquire(blocking=False)
+        if not got:
+            raise LLMError("it is busy with other questions")
+        try:
+            yield from self._llm.stream(messages)
+        finally:
+            self._slots.release()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._llm, name)
+
+
+def api_problem(question: Any, previous: Any, docs: Any) -> str | None:
+    """Why an API call's arguments are unusable (JSON can carry any type), or None."""
+    if question is not None and not isinstance(question, str):
+        return "question must be text"
+    if previous is not None and not isinstance(previous, str):
+        return "previous must be text (the 'searched' question of the last answer, or empty)"
+    if not (
+        docs is None
+        or isinstance(docs, str)
+        or (isinstance(docs, list) and all(isinstance(d, str) for d in docs))
+    ):
+        return "docs must be a list of document names"
+    return None
+
+
+class _Blocks(gr.Blocks):
+    """gr.Blocks whose gr.api endpoints accept positional calls that leave out trailing parameters
+    with defaults. Gradio fills them for /gradio_api/call/v2 and gradio_client, but a positional
+    POST /gradio_api/call/ask {"data": ["q"]} failed its input count check, and with show_error
+    off the caller saw only {"error": null}."""
+
+    async def preprocess_data(self, block_fn, inputs, state, explicit_call=False):  # type: ignore[override]
+        wanted = block_fn.inputs
+        if len(inputs) < len(wanted) and wanted and all(isinstance(b, Api) for b in wanted):
+            inputs = [*inputs, *(b.value for b in wanted[len(inputs) :])]
+        return await super().preprocess_data(block_fn, inputs, state, explicit_call)
+
+
 def build_app(engine: Engine) -> gr.Blocks:
+    """The page and the public API. Answers run in Gradio's queue in three concurrency groups, so
+    that slow language-model replies never hold the slots extractive answers need:
+
+    * "answer" (ui_concurrency at once): a chat question's retrieval and extractive answer or
+      refusal. A question that goes to the language model is handed on through `pending`;
+    * "llm" (ui_concurrency at once): the language model's reply for such a question, streamed;
+    * "api" (/ask): the same, for programs, in one call. Its model replies take free LLM slots
+      only (none free: the extractive answer, with a note), so at least ui_concurrency API calls
+      can always answer extractively."""
     live = {"engine": engine}  # replaced when a document is added and the index rebuilt
     settings = engine.settings
+    slots = LLMSlots(settings.ui_concurrency, wait=settings.llm_timeout)
+    llm_limit = settings.ui_concurrency if engine.llm is not None else 0
 
     def documents() -> list[dict[str, Any]]:
         return document_list(live["engine"])
@@ -299,13 +390,34 @@ def build_app(engine: Engine) -> gr.Blocks:
         return [(d["title"], d["doc"]) for d in documents()]
 
     def respond(question: str, turns: list[dict[str, Any]], docs: list[str] | None = None):
+        """A chat question, first step ("answer" group): the extractive answer or refusal, or — when
+        a language model is configured and the documents cover the question — a placeholder and
+        a job in `pending` for `draft` (whose own group waits for the model)."""
         docs_ = documents()
-        for turn in stream_turn(live["engine"], question, turns, docs or None):
+        current = live["engine"]
+        quick = current if current.llm is None else with_llm(current, None)
+        turn = answer_turn(quick, question, turns, docs or None)
+        if current.llm is None or turn.get("error") or turn["answer"]["refused"]:
+            shown = [*turns, turn][-MAX_TURNS:]
+            return render_chat(shown, docs_), shown, "", gr.skip()
+        waiting = {"question": turn["question"], "searched": turn["searched"], "draft": ""}
+        job = {"id": uuid.uuid4().hex, "question": question, "docs": docs or None}
+        return render_chat([*turns, waiting][-MAX_TURNS:], docs_), turns, "", job
+
+    def draft(job: dict[str, Any] | None, turns: list[dict[str, Any]]):
+        """Second step ("llm" group): the model's words as they arrive, then the verified turn."""
+        current = live["engine"]
+        if not job or current.llm is None:
+            yield gr.skip(), gr.skip()
+            return
+        docs_ = documents()
+        asking = with_llm(current, slots.client(current.llm, wait=True))
+        for turn in stream_turn(asking, job["question"], turns, job["docs"]):
             shown = [*turns, turn][-MAX_TURNS:]
             if "draft" in turn:  # the model's words as they arrive, not yet verified
-                yield render_chat(shown, docs_), turns, ""
+                yield render_chat(shown, docs_), turns
             else:
-                yield render_chat(shown, docs_), shown, ""
+                yield render_chat(shown, docs_), shown
 
     def clear():
         return render_start(documents()), [], ""
@@ -336,14 +448,21 @@ def build_app(engine: Engine) -> gr.Blocks:
 
     def api_ask(question: str, previous: str = "", docs: list[str] | None = None) -> dict[str, Any]:
         """The same turn logic for programs: the answer JSON plus the standalone question searched."""
+        problem = api_problem(question, previous, docs)
+        if problem:
+            return {"error": problem, "refused": True}
         turns = [{"searched": previous}] if previous else []
-        turn = answer_turn(live["engine"], question, turns, docs)
+        current = live["engine"]
+        if current.llm is not None:
+            current = with_llm(current, slots.client(current.llm, wait=False))
+        turn = answer_turn(current, question, turns, [docs] if isinstance(docs, str) else docs)
         if turn.get("error"):
             return {"error": turn["error"], "refused": True}
         return {**turn["answer"], "searched": turn["searched"]}
 
-    with gr.Blocks(title="ipqa — ask your documents") as demo:
+    with _Blocks(title="ipqa — ask your documents") as demo:
         turns = gr.State([])
+        pending = gr.State(None)  # a question waiting for the language model (see `respond`)
         gr.Markdown("### ipqa · answers with the documents' own sentences, cited")
         chat = gr.HTML(render_start(documents()), elem_id="ipqa-chat", js_on_load=CHAT_JS)
         with gr.Row(equal_height=True):
@@ -379,18 +498,73 @@ def build_app(engine: Engine) -> gr.Blocks:
                 status = gr.Markdown(elem_id="ipqa-upload-status")
             add.click(upload, [file, turns], [chat, picker, status], api_visibility="private")
 
-        box.submit(respond, [box, turns, picker], [chat, turns, box], api_visibility="private")
-        send.click(respond, [box, turns, picker], [chat, turns, box], api_visibility="private")
+        answer = {
+            "api_visibility": "private",
+            "concurrency_id": "answer",
+            "concurrency_limit": settings.ui_concurrency,
+        }
+        box.submit(respond, [box, turns, picker], [chat, turns, box, pending], **answer)
+        send.click(respond, [box, turns, picker], [chat, turns, box, pending], **answer)
         for b, q in zip(buttons, EXAMPLES, strict=True):
             b.click(
-                lambda t, d, q=q: (yield from respond(q, t, d)),
-                [turns, picker],
-                [chat, turns, box],
-                api_visibility="private",
+                lambda t, d, q=q: respond(q, t, d), [turns, picker], [chat, turns, box, pending], **answer
             )
+        pending.change(
+            draft,
+            [pending, turns],
+            [chat, turns],
+            api_visibility="private",
+            concurrency_id="llm",
+            concurrency_limit=max(1, llm_limit),
+        )
         new.click(clear, None, [chat, turns, box], api_visibility="private")
-        gr.api(api_ask, api_name="ask")
+        gr.api(
+            api_ask,
+            api_name="ask",
+            concurrency_id="api",
+            concurrency_limit=settings.ui_concurrency + llm_limit,
+        )
     return demo
+
+
+def serve(demo: gr.Blocks, settings: Settings, allow_hosts: list[str]) -> None:
+    """Serve the app with uvicorn behind `WebGuard` (see ipqa/webguard.py): only this server's host
+    names, no cross-origin POSTs, request bodies capped (uploads at max_upload_mb), and no upload
+    route at all when uploads are off (nor the startup route: a second call would start a second
+    queue loop). Gradio is mounted on a bare FastAPI app (its documented way to run inside another
+    ASGI app), so the guard is outermost, in front of Gradio's CORS."""
+    import uvicorn
+    from fastapi import FastAPI
+
+    max_file = settings.max_upload_mb * 1_000_000  # MB as ui.py counts them (Gradio's "mb" is MiB)
+    app = gr.mount_gradio_app(
+        FastAPI(openapi_url=None, docs_url=None, redoc_url=None),
+        demo,
+        path="/",
+        server_name=settings.host,
+        server_port=settings.port,
+        footer_links=[],
+        css=CSS,
+        max_file_size=max_file,
+        show_error=False,
+        ssr_mode=False,
+        mcp_server=False,
+    )
+    guarded = WebGuard(
+        app,
+        HostPolicy.for_server(settings.host, settings.port, allow_hosts),
+        max_body=MAX_REQUEST_BYTES,
+        body_limits={UPLOAD_ROUTE: max_file + MULTIPART_SLACK},
+        length_required=(UPLOAD_ROUTE,),
+        closed=(STARTUP_ROUTE,) if settings.ui_uploads else (STARTUP_ROUTE, UPLOAD_ROUTE),
+    )
+    uvicorn.run(
+        guarded,
+        host=settings.host.strip("[]"),
+        port=settings.port,
+        log_level="warning",
+        timeout_graceful_shutdown=3,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -399,7 +573,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, help="port (default 7860; env IPQA_PORT)")
     p.add_argument("--llm-url", help="OpenAI-compatible API base of a local model server (env IPQA_LLM_URL)")
     p.add_argument("--llm-model", help="model name on that server (env IPQA_LLM_MODEL)")
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="another host name browsers may use to reach the UI (repeatable; NAME:PORT for a name a "
+        "proxy serves on another port); loopback names and --host are always allowed, other Host "
+        "headers are refused",
+    )
     args = p.parse_args(argv)
+    for name in args.allow_host:
+        if split_hostport(host_name(name)) is None:
+            p.error(f"--allow-host: not a host name: {name!r}")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     try:
@@ -411,18 +597,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ipqa: error: {exc}", file=sys.stderr)
         return exc.exit_code
     demo = build_app(engine)
+    demo.max_threads = 4 * settings.ui_concurrency + 4  # the groups of build_app, plus uploads and clears
     demo.queue(max_size=settings.ui_queue_size, default_concurrency_limit=settings.ui_concurrency)
     print(f"ipqa UI: http://{settings.host}:{settings.port}", file=sys.stderr, flush=True)
-    demo.launch(
-        server_name=settings.host,
-        server_port=settings.port,
-        share=False,
-        css=CSS,
-        footer_links=[],
-        max_threads=8,
-        max_file_size=f"{settings.max_upload_mb}mb",
-        quiet=True,
-    )
+    serve(demo, settings, args.allow_host)
     return 0
 
 

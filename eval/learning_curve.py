@@ -39,7 +39,7 @@ def main() -> int:
     for share in SHARES:
         keep = [train_items[i] for i in sorted(order[: round(share * len(order))])]
         engine = T.make_engine()
-        model = T.train(engine, keep + others, extra, log=lambda _m: None)
+        model = T.train(engine, keep + others, extra, log=lambda _m: None)[False]  # the English model
         engine = T.make_engine(model)
         results = [score_item(it, engine.ask(it["question"]), engine.index.doc_texts) for it in test]
         m = summarize(results)

@@ -23,6 +23,7 @@ from ipqa.embedding import DIM  # noqa: E402
 from ipqa.features import MONOTONE, QUESTION_FEATURES, SENTENCE_FEATURES, Candidate, Question  # noqa: E402
 from ipqa.labels import language_of, load_extra_intents, load_labelled  # noqa: E402
 from ipqa.model import (  # noqa: E402
+    CROSS_MODEL_FILE,
     INTENTS,
     KINDS,
     MODEL_FILE,
@@ -188,10 +189,15 @@ def choose_threshold(prob: np.ndarray, answerable: np.ndarray, target: float) ->
     return best[len(best) // 2] if best else 0.02
 
 
+def use_model(engine, model: AnsweringModel) -> None:
+    """Answer every question, whatever its language, with the model being trained."""
+    engine.composer.f.model = engine.composer.f.cross_model = model
+
+
 def selection_score(engine, examples: list[Example], sentence: Linear, model: AnsweringModel) -> float:
     """Dev objective for the sentence-count settings: facts found + half the citation precision."""
+    use_model(engine, model)
     comp = engine.composer
-    comp.model = model
     scores = []
     for ex in examples:
         if not ex.item["answerable"] or not ex.cands:
@@ -209,9 +215,16 @@ def selection_score(engine, examples: list[Example], sentence: Linear, model: An
 # ---------------------------------------------------------------- training
 
 
-def train(engine, items: list[dict], extra: list[dict], log=print) -> AnsweringModel:
+def train(engine, items: list[dict], extra: list[dict], log=print) -> dict[bool, AnsweringModel]:
+    """Two answering models fitted on every labelled language, told apart by the settings chosen on
+    dev: the English model's refusal threshold and sentence counts come from the English dev
+    questions, the other's (key True) from the non-English ones. More (and other-language) data
+    helps both; each group's trade-offs are its own."""
     # Sorted by question, so that the model does not depend on file order (cross-fitting folds).
-    items = sorted((it for it in items if it["split"] in ("train", "dev")), key=lambda it: it["question"])
+    items = sorted(
+        (it for it in items if it["split"] in ("train", "dev")),
+        key=lambda it: it["question"],
+    )
     tr = [it for it in items if it["split"] == "train"]
     dv = [it for it in items if it["split"] == "dev"]
     log(f"train {len(tr)} questions, dev {len(dv)} (test is not read)")
@@ -270,8 +283,7 @@ def train(engine, items: list[dict], extra: list[dict], log=print) -> AnsweringM
     neutral_q = Linear(np.zeros((1, n_q)), np.zeros(1), np.zeros(n_q), np.ones(n_q))
     model = AnsweringModel(intent, kind, neutral, neutral_q, _always(len(DOMAIN_FEATURES)), DOMAIN_FEATURES,
                            (1.0, 0.0), 0.5, 0.6, 0.3, 0.1, SENTENCE_FEATURES, QUESTION_FEATURES, {})  # fmt: skip
-    engine.composer.model = model
-    engine.composer.f.model = model
+    use_model(engine, model)
     featurize(engine, ex_tr)
     featurize(engine, ex_dv)
 
@@ -357,39 +369,6 @@ def train(engine, items: list[dict], extra: list[dict], log=print) -> AnsweringM
     platt_fit = LogisticRegression(C=1e6, max_iter=1000).fit(logit, a_dv)
     platt = (float(platt_fit.coef_[0, 0]), float(platt_fit.intercept_[0]))
     calibrated = 1 / (1 + np.exp(-(platt[0] * logit[:, 0] + platt[1])))
-    # one threshold for English questions, one for the others (their closeness scores run lower)
-    x_dv = np.array([language_of(ex.item) != "en" for ex in ex_dv])
-    thresholds = {}
-    for name, sel in (("English", ~x_dv), ("other languages", x_dv)):
-        t = choose_threshold(calibrated[sel], a_dv[sel].astype(bool), TARGET_FALSE_REFUSALS)
-        refused = calibrated[sel] < t
-        a = a_dv[sel]
-        log(f"threshold {t:.2f} ({name}): dev refuses {refused[a == 0].mean():.3f} of unanswerable, "
-            f"{refused[a == 1].mean():.3f} of answerable")  # fmt: skip
-        thresholds[name] = t
-    refused = calibrated < np.where(x_dv, thresholds["other languages"], thresholds["English"])
-
-    # 6. how many sentences to keep, on dev
-    model = replace(
-        model,
-        sentence=sentence,
-        answerable=answerable,
-        platt=platt,
-        threshold=thresholds["English"],
-        threshold_cross_lingual=thresholds["other languages"],
-    )
-    best = (-1.0, model)
-    for extra_ratio in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01):
-        for broad_ratio in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
-            for floor in (0.05, 0.1, 0.2, 0.3):
-                cand = replace(model, extra_ratio=extra_ratio, broad_ratio=broad_ratio, sentence_floor=floor)
-                score = selection_score(engine, ex_dv, sentence, cand)
-                if score > best[0] + 1e-9:
-                    best = (score, cand)
-    model = best[1]
-    log(f"selection: extra_ratio {model.extra_ratio}, broad_ratio {model.broad_ratio}, "
-        f"floor {model.sentence_floor} (dev score {best[0]:.3f})")  # fmt: skip
-
     weights = {
         "linear": dict(zip(QUESTION_FEATURES, linear.coef[0].round(3).tolist(), strict=True)),
         "trees_split_share": tree_importance(trees, QUESTION_FEATURES),
@@ -400,22 +379,51 @@ def train(engine, items: list[dict], extra: list[dict], log=print) -> AnsweringM
         if isinstance(sentence, Linear)
         else tree_importance(sentence, SENTENCE_FEATURES)
     )
-    info = {
-        "train_questions": len(tr),
-        "dev_questions": len(dv),
-        "intent_extra_examples": len(extra_tr),
-        "chosen_C": {"intent": intent_c, "kind": kind_c, "sentence": sent_c, "answerable": ans_c},
-        "dev": {
-            "intent_accuracy": round(intent_acc, 4),
-            "kind_accuracy": round(kind_acc, 4),
-            "sentence_mrr": round(best_mrr, 4),
-            "answerable_logloss": round(best_ll, 4),
-            "refusal_rate_unanswerable": round(float(refused[a_dv == 0].mean()), 4),
-            "refusal_rate_answerable": round(float(refused[a_dv == 1].mean()), 4),
-        },
-        "standardised_weights": {"answerable": weights, "sentence": sweights},
-    }
-    return replace(model, info=info)
+    fitted = replace(model, sentence=sentence, answerable=answerable, platt=platt)
+    models = {}
+    for cross in (False, True):
+        # 6. per language group, on its own dev questions: the refusal threshold, then how many
+        # sentences to keep
+        name = "other languages" if cross else "English"
+        sel = np.array([(language_of(ex.item) != "en") == cross for ex in ex_dv])
+        threshold = choose_threshold(calibrated[sel], a_dv[sel].astype(bool), TARGET_FALSE_REFUSALS)
+        refused = calibrated < threshold
+        log(f"{name}: threshold {threshold:.2f}: dev refuses {refused[sel & (a_dv == 0)].mean():.3f} of "
+            f"unanswerable, {refused[sel & (a_dv == 1)].mean():.3f} of answerable ({int(sel.sum())} questions)")  # fmt: skip
+        dev_group = [ex for ex, s in zip(ex_dv, sel, strict=True) if s]
+        base = replace(fitted, threshold=threshold)
+        best = (-1.0, base)
+        for extra_ratio in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01):
+            for broad_ratio in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
+                for floor in (0.05, 0.1, 0.2, 0.3):
+                    cand = replace(
+                        base, extra_ratio=extra_ratio, broad_ratio=broad_ratio, sentence_floor=floor
+                    )
+                    score = selection_score(engine, dev_group, sentence, cand)
+                    if score > best[0] + 1e-9:
+                        best = (score, cand)
+        chosen = best[1]
+        log(f"{name}: selection extra_ratio {chosen.extra_ratio}, broad_ratio {chosen.broad_ratio}, "
+            f"floor {chosen.sentence_floor} (dev score {best[0]:.3f})")  # fmt: skip
+        info = {
+            "serves": name,
+            "train_questions": len(tr),
+            "dev_questions": len(dv),
+            "dev_questions_for_threshold_and_selection": int(sel.sum()),
+            "intent_extra_examples": len(extra_tr),
+            "chosen_C": {"intent": intent_c, "kind": kind_c, "sentence": sent_c, "answerable": ans_c},
+            "dev": {
+                "intent_accuracy": round(intent_acc, 4),
+                "kind_accuracy": round(kind_acc, 4),
+                "sentence_mrr": round(best_mrr, 4),
+                "answerable_logloss": round(best_ll, 4),
+                "refusal_rate_unanswerable": round(float(refused[sel & (a_dv == 0)].mean()), 4),
+                "refusal_rate_answerable": round(float(refused[sel & (a_dv == 1)].mean()), 4),
+            },
+            "standardised_weights": {"answerable": weights, "sentence": sweights},
+        }
+        models[cross] = replace(chosen, info=info)
+    return models
 
 
 def tree_importance(t: Trees, names: tuple[str, ...]) -> dict[str, float]:
@@ -463,13 +471,13 @@ def make_engine(model: AnsweringModel | None = None):
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--labelled", default=str(ROOT / "eval" / "labelled"))
-    ap.add_argument("--out", default=str(MODEL_FILE))
     args = ap.parse_args()
     folder = Path(args.labelled)
     engine = make_engine()
-    model = train(engine, load_labelled(folder), load_extra_intents(folder))
-    model.save(Path(args.out))
-    print(f"wrote {args.out}")
+    models = train(engine, load_labelled(folder), load_extra_intents(folder))
+    for cross, out in ((False, MODEL_FILE), (True, CROSS_MODEL_FILE)):
+        models[cross].save(out)
+        print(f"wrote {out}")
     return 0
 
 

@@ -114,3 +114,70 @@ def test_ask_always_returns_a_valid_answer_or_input_error(engine, schema, questi
     json.dumps(obj, ensure_ascii=False).encode("utf-8")
     for c in ans.citations:
         assert engine.index.doc_texts[c.doc][c.start : c.end] == c.quote
+
+
+# ---------------------------------------------------------------- hostile probe (#11, #3, #8)
+
+# (name, shell command after `python -m ipqa.cli`, what stderr must say); each must exit 2 with one
+# line and no traceback or "internal error".
+SHELL_CATALOGUE = [
+    ("stdout closed", "ask 'How long does Japan take to examine AI patents?' >&-", "standard output is closed"),
+    ("stdin closed, batch", "ask - <&-", "standard input is closed"),
+    ("batch with stdout closed", "ask --json - >&- <<< 'How long does Japan take?'", "standard output is closed"),
+    ("eval folder missing", "eval --eval-dir /nonexistent", "not an evaluation folder"),
+    ("negative RRF constant", "ask q? ", "rrf-k must be between"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "cmd", "expect"), SHELL_CATALOGUE, ids=[c[0] for c in SHELL_CATALOGUE])
+def test_shell_catalogue(settings, engine, name, cmd, expect):
+    env = {
+        **os.environ,
+        "IPQA_INDEX_DIR": str(settings.index_dir),
+        "IPQA_CORPUS_DIR": str(settings.corpus_dir),
+    }
+    if name == "negative RRF constant":
+        env["IPQA_RRF_K"] = "-1"
+    r = subprocess.run(["bash", "-c", f"{sys.executable} -m ipqa.cli {cmd}"], capture_output=True, text=True,
+                       env=env, timeout=300)  # fmt: skip
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert expect in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in r.stderr and "internal error" not in r.stderr
+
+
+def test_sentence_splitting_is_linear_on_a_line_of_dots(tmp_path):
+    """'A' + dots + 'x' used to take time quadratic in its length (20,000 dots: 8 s; this: hours)."""
+    code = (
+        "from ipqa.corpus import split_sentences\n"
+        "from ipqa.grounding import answer_sentences\n"
+        "s = 'A' + '.' * 400_000 + 'x. Next sentence.'\n"
+        "assert len(split_sentences(s, 0, len(s))) == 2\n"
+        "answer_sentences(s)\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code], check=True, timeout=120
+    )  # a hang detector, not a speed bound
+
+
+def test_escape_sequences_in_documents_never_reach_the_terminal(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    evil = "\x1b]0;pwned\x07\x1b[2J"
+    (corpus / "brief.txt").write_text(
+        f"Trade Secrets {evil}Overview\nVietnam protects trade secrets under its civil code.\n",
+        encoding="utf-8",
+    )
+    (corpus / f"odd{evil}.txt").write_text("", encoding="utf-8")  # skipped: empty, name printed
+    env = {**os.environ, "IPQA_INDEX_DIR": str(tmp_path / "index"), "IPQA_CORPUS_DIR": str(corpus)}
+    build = subprocess.run(
+        [sys.executable, "-m", "ipqa.cli", "build"], capture_output=True, env=env, timeout=600
+    )
+    ask = subprocess.run([sys.executable, "-m", "ipqa.cli", "ask", "How does Vietnam protect trade secrets?"],
+                         capture_output=True, env=env, timeout=300)  # fmt: skip
+    docs = subprocess.run(
+        [sys.executable, "-m", "ipqa.cli", "docs"], capture_output=True, env=env, timeout=300
+    )
+    assert build.returncode == ask.returncode == docs.returncode == 0
+    assert b"odd" in build.stderr and b"civil code" in ask.stdout
+    for out in (build.stderr, ask.stdout, ask.stderr, docs.stdout):
+        assert b"\x1b" not in out and b"\x07" not in out

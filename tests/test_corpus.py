@@ -130,3 +130,16 @@ def test_a_repeated_heading_starts_a_new_section_each_time():
         "Alpha fines reach 9,000 euros.",
         "Beta jails offenders.",
     ]
+
+
+def test_a_hard_link_into_the_corpus_is_skipped(tmp_path: Path):
+    """Hostile probe #15: a hard link to a file outside (e.g. /etc/passwd) is not a document."""
+    import os
+
+    (tmp_path / "good.txt").write_text("Japan grants patents quickly. That is all.", encoding="utf-8")
+    outside = tmp_path.parent / f"{tmp_path.name}-secret.txt"
+    outside.write_text("root:x:0:0:root:/root:/bin/bash", encoding="utf-8")
+    os.link(outside, tmp_path / "passwd.txt")
+    docs, skipped = load_corpus(tmp_path)
+    assert [d.doc for d in docs] == ["good.txt"]
+    assert any("passwd.txt: a hard link" in s for s in skipped)

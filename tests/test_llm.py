@@ -207,3 +207,31 @@ def _number_or_1(req, needle):
         return passage_number(req, needle)
     except AssertionError:
         return 1
+
+
+# The timeout is a deadline for the whole reply, and the reply has a size cap (hostile probe #4).
+SLOW_OR_HUGE = [
+    (
+        "a token every second",
+        lambda req: {"content": "word " * 50, "delay": 1.0},
+        "Timeout: no complete reply",
+    ),
+    ("a 200,000-character reply", lambda req: {"content": "x " * 100_000}, "grew beyond 20,000 characters"),
+]
+
+
+@pytest.mark.parametrize(("name", "script", "expect"), SLOW_OR_HUGE, ids=[c[0] for c in SLOW_OR_HUGE])
+def test_a_trickling_or_endless_reply_is_cut_off(llm, llm_engine, name, script, expect):
+    llm.script = script
+    ans = llm_engine.ask(AI_Q)
+    assert ans.mode == "extractive-fallback" and "6 months" in ans.answer
+    assert any(expect in n for n in ans.notes), ans.notes
+    assert ans.timings_ms["total"] >= ans.timings_ms["llm"] > 0  # the model's time is counted
+
+
+def test_the_model_reads_the_question_as_typed_not_spell_corrected(llm, llm_engine):
+    llm.script = lambda req: {"content": "NOT_IN_REPORT"}
+    llm_engine.ask("How does Japan protects trade secrets?")
+    user = llm.requests[-1]["messages"][-1]["content"]
+    assert "How does Japan protects trade secrets?" in user
+    assert llm.requests[-1].get("max_tokens") or llm.requests[-1].get("max_completion_tokens")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -34,3 +35,44 @@ def test_refusal_threshold_is_a_probability(monkeypatch, raw):
     monkeypatch.setenv("IPQA_REFUSE_BELOW", raw)
     with pytest.raises(InputError, match="between 0 and 1"):
         Settings.load()
+
+
+# Every numeric setting, out of its range or not a finite number: one clear error naming it.
+BAD_SETTINGS = [
+    ("IPQA_RRF_K", "-1"), ("IPQA_RRF_K", "0"), ("IPQA_TOP_K", "0"), ("IPQA_TOP_K", "51"),
+    ("IPQA_LLM_TIMEOUT", "-1"), ("IPQA_LLM_TIMEOUT", "nan"), ("IPQA_LLM_TIMEOUT", "inf"),
+    ("IPQA_LLM_TIMEOUT", "0"), ("IPQA_PORT", "0"), ("IPQA_PORT", "70000"),
+    ("IPQA_UI_QUEUE_SIZE", "0"), ("IPQA_UI_CONCURRENCY", "-2"), ("IPQA_CHUNK_MAX_CHARS", "10"),
+    ("IPQA_CHUNK_OVERLAP", "-1"), ("IPQA_MAX_QUESTION_CHARS", "0"), ("IPQA_MAX_UPLOAD_MB", "0"),
+    ("IPQA_REFUSE_BELOW", "nan"), ("IPQA_UI_UPLOADS", "maybe"), ("IPQA_PORT", "http"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("var", "raw"), BAD_SETTINGS, ids=[f"{v}={r}" for v, r in BAD_SETTINGS])
+def test_every_setting_is_checked(monkeypatch, var, raw):
+    monkeypatch.setenv(var, raw)
+    with pytest.raises(InputError) as err:
+        Settings.load()
+    assert var.removeprefix("IPQA_").lower().replace("_", "-") in str(err.value) or var in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_a_bad_setting_is_one_line_and_exit_2_from_the_cli(settings):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "IPQA_RRF_K": "-1", "IPQA_INDEX_DIR": str(settings.index_dir)}
+    r = subprocess.run(
+        [sys.executable, "-m", "ipqa.cli", "ask", "q?"], capture_output=True, text=True, env=env
+    )
+    assert (
+        r.returncode == 2 and "rrf-k must be between 1 and 1000" in r.stderr and "Traceback" not in r.stderr
+    )
+
+
+def test_every_setting_is_described_with_its_range():
+    rows = Settings.describe()
+    assert len(rows) == len(dataclasses.fields(Settings))
+    assert all(help_ for _, _, help_ in rows)
+    assert ("IPQA_TOP_K", "1–50", "passages returned with an answer") in rows

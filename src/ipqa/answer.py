@@ -113,15 +113,20 @@ class Composer:
 
     def __init__(self, featurizer: Featurizer, model: AnsweringModel, threshold: float | None = None) -> None:
         self.f = featurizer
-        self.model = model
-        self.threshold = model.threshold if threshold is None else threshold
-        self.threshold_cross = model.threshold_cross_lingual if threshold is None else threshold
+        self.refuse_below = threshold  # a setting overriding the models' own thresholds
+
+    def model_for(self, q: Question) -> AnsweringModel:
+        """The English model, or the one fitted for questions in other languages."""
+        return self.f.cross_model if q.cross_lingual else self.f.model
+
+    def threshold(self, q: Question) -> float:
+        return self.model_for(q).threshold if self.refuse_below is None else self.refuse_below
 
     def score(self, question: str, qvec: np.ndarray, hits: list[Hit]):  # -> (q, cands, X, p, qx)
         q = self.f.question(question, qvec)
         cands = self.f.candidates(q, qvec, hits)
         X = self.f.sentence_matrix(q, qvec, cands)
-        p = self.model.sentence.proba(X) if len(cands) else np.zeros(0)
+        p = self.model_for(q).sentence.proba(X) if len(cands) else np.zeros(0)
         qx = self.f.question_vector(q, cands, X, p) if len(cands) else None
         return q, cands, X, p, qx
 
@@ -129,9 +134,9 @@ class Composer:
         q, cands, X, p, qx = self.score(question, qvec, hits)
         if qx is None:
             return Decision(0.0, True, (), q)
-        prob = self.model.answer_probability(qx)
+        prob = self.model_for(q).answer_probability(qx)
         all_uncovered = bool(q.places) and len(q.uncovered) == len(q.places)
-        if all_uncovered or prob < (self.threshold_cross if q.cross_lingual else self.threshold):
+        if all_uncovered or prob < self.threshold(q):
             return Decision(prob, True, (), q)
         notes = ()
         if q.uncovered:
@@ -152,8 +157,9 @@ class Composer:
         best = order[0]
         chosen = [best]
         vec = self.f.vectors
-        floor = self.model.sentence_floor
-        ratio = self.model.broad_ratio if broad else self.model.extra_ratio
+        model = self.model_for(q)
+        floor = model.sentence_floor
+        ratio = model.broad_ratio if broad else model.extra_ratio
         keep = [i for i in order[1:] if p[i] >= max(floor, ratio * p[best])]
 
         def duplicate(i: int) -> bool:

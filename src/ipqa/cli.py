@@ -107,7 +107,8 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _log(msg: str) -> None:
-    print(f"ipqa: {msg}", file=sys.stderr, flush=True)
+    """Build messages carry file names, titles and headings: cleaned like every answer."""
+    print(f"ipqa: {_safe(msg)}", file=sys.stderr, flush=True)
 
 
 # ---------------------------------------------------------------- output
@@ -122,7 +123,8 @@ class _Style:
 
 
 def _safe(text: str) -> str:
-    """Never echo control characters (e.g. ANSI sequences from a question) to a terminal."""
+    """Never echo control characters (ANSI sequences from a question, a document's heading or a
+    file name) to a terminal."""
     return "".join(ch if ch == "\n" or ch.isprintable() else " " for ch in text)
 
 
@@ -141,7 +143,7 @@ def format_answer(ans: Answer, color: bool = False) -> str:
         lines += ["", st("Sources", "1")]
         for c in ans.citations:
             lines.append(
-                f"{st(f'[{c.marker}]', '1;36')} {st(_safe(c.place), '1')}  ({c.doc}, chars {c.start}–{c.end})"
+                f"{st(f'[{c.marker}]', '1;36')} {st(_safe(c.place), '1')}  ({_safe(c.doc)}, chars {c.start}–{c.end})"
             )
             lines.append(f"    “{_safe(c.quote)}”")
     return "\n".join(lines)
@@ -232,9 +234,9 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
     engine = get_engine(_settings(args))
     for d in engine.documents():
-        print(f"{d.doc} — {d.title}" + (f" ({len(d.pages)} pages)" if d.pages else ""))
+        print(_safe(f"{d.doc} — {d.title}") + (f" ({len(d.pages)} pages)" if d.pages else ""))
         for sec in d.sections:
-            print(f"    {'  ' * max(0, sec.level - 1)}{sec.label}")
+            print(f"    {'  ' * max(0, sec.level - 1)}{_safe(sec.label)}")
     return 0
 
 
@@ -245,6 +247,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     eval_dir = Path(args.eval_dir) if args.eval_dir else settings.corpus_dir.parent / "eval"
+    if not (eval_dir / "labelled").is_dir() or not (eval_dir / "thresholds.toml").is_file():
+        raise IpqaError(f"{eval_dir} is not an evaluation folder (it needs labelled/ and thresholds.toml)")
     _, failures, misses, summary = run_all(settings, eval_dir, _log)
     print(summary)
     _log(f"report written to {eval_dir / 'report.md'}")
@@ -263,22 +267,34 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    if sys.stderr is None:  # nowhere to say anything: at least the exit code tells
+        return 2
+    if args.command in ("ask", "docs", "eval") and (sys.stdout is None or sys.stdout.closed):
+        print("ipqa: error: standard output is closed; nowhere to print the answer", file=sys.stderr)
+        return 2
+    if getattr(args, "question", None) == "-" and (sys.stdin is None or sys.stdin.closed):
+        print("ipqa: error: standard input is closed; nothing to read questions from", file=sys.stderr)
+        return 2
     commands = {"ask": cmd_ask, "build": cmd_build, "eval": cmd_eval, "add": cmd_add, "docs": cmd_docs}
     try:
         return commands[args.command](args)
     except IpqaError as exc:
-        print(f"ipqa: error: {exc}", file=sys.stderr)
+        print(f"ipqa: error: {_safe(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("ipqa: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        return 0
+        return 0  # the reader went away (`ipqa ask - | head`): what it wanted was printed
+    except OSError as exc:  # a read-only index folder, a full disk …
+        where = f" ({_safe(str(exc.filename))})" if exc.filename else ""
+        print(f"ipqa: error: {exc.strerror or type(exc).__name__}{where}", file=sys.stderr)
+        return 2
     except Exception as exc:  # last resort: one line, not a traceback
         if os.environ.get("IPQA_DEBUG"):
             raise
         print(
-            f"ipqa: internal error: {type(exc).__name__}: {exc} (set IPQA_DEBUG=1 for details)",
+            f"ipqa: internal error: {type(exc).__name__}: {_safe(str(exc))} (set IPQA_DEBUG=1 for details)",
             file=sys.stderr,
         )
         return 1

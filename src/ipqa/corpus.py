@@ -31,7 +31,10 @@ _ABBREVIATIONS = frozenset(
     ).split()
 )
 # A candidate boundary: terminal punctuation, optional closing quotes/brackets, then space or end.
-_BOUNDARY = re.compile(r"[.!?]+[\"”’')\]]*(?=\s|$)")
+# Linear time: a run of dots is taken whole, once (no match may start inside it, none backtracks);
+# "A" + 100,000 dots + "x" once took minutes.
+_BOUNDARY = re.compile(r"(?<![.!?])[.!?]++[\"”’')\]]*+(?=\s|$)")
+_NEXT_VISIBLE = re.compile(r"\S")
 
 
 @dataclass(frozen=True)
@@ -104,10 +107,11 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Sentence spans inside text[start:end] (one paragraph), trimmed of surrounding space."""
     spans: list[tuple[int, int]] = []
     para = text[start:end]
+    last = len(para.rstrip())
     cursor = 0
     for m in _BOUNDARY.finditer(para):
         stop = m.end()
-        if not _is_sentence_end(para, m.start(), stop):
+        if not _is_sentence_end(para, m.start(), stop, last):
             continue
         spans.append((cursor, stop))
         cursor = stop
@@ -123,7 +127,9 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
-def _is_sentence_end(para: str, punct_start: int, stop: int) -> bool:
+def _is_sentence_end(para: str, punct_start: int, stop: int, last: int) -> bool:
+    """Whether the punctuation ending at `stop` ends a sentence (`last`: end of the visible text).
+    Looks only at the word before and the first visible character after: no copies of the rest."""
     word_start = punct_start
     while word_start > 0 and not para[word_start - 1].isspace():
         word_start -= 1
@@ -132,11 +138,11 @@ def _is_sentence_end(para: str, punct_start: int, stop: int) -> bool:
         token in _ABBREVIATIONS or re.fullmatch(r"[a-z]\.", token) or re.fullmatch(r"(?:[a-z]\.){2,}", token)
     ):
         # "U.S." or "e.g." ends a sentence only when a capital follows after a paragraph break.
-        return stop >= len(para.rstrip())
-    rest = para[stop:].lstrip()
-    if not rest:
+        return stop >= last
+    m = _NEXT_VISIBLE.search(para, stop)
+    if m is None:
         return True
-    nxt = rest[0]
+    nxt = m.group(0)
     return not (nxt.islower() or nxt in ",;:)")
 
 
@@ -218,6 +224,11 @@ def corpus_files(corpus_dir: Path) -> tuple[list[Path], list[str]]:
             continue
         if not path.is_file():
             skipped.append(f"{path.name}: not a regular file")
+            continue
+        if not path.is_symlink() and path.stat().st_nlink > 1:
+            # A hard link can make any file of the machine look like a corpus file (/etc/passwd);
+            # ipqa indexes copies, never links (`ipqa add` copies).
+            skipped.append(f"{path.name}: a hard link to a file elsewhere (copy it into {corpus_dir.name}/)")
             continue
         keep.append(path)
     return keep, skipped

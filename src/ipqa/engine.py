@@ -34,7 +34,7 @@ from ipqa.index import DocumentInfo, build_index, current_generation, load_index
 from ipqa.language import NOT_ANSWERED, QUOTED_FROM_ENGLISH
 from ipqa.language import detect as detect_language
 from ipqa.llm import MAX_PASSAGES, ChatClient, LLMError, build_messages, is_sentinel, verify
-from ipqa.model import AnsweringModel, load_model
+from ipqa.model import CROSS_MODEL_FILE, AnsweringModel, load_model
 from ipqa.question import clean_question, strip_instructions
 from ipqa.retrieval import Hit, Retriever
 from ipqa.settings import Settings
@@ -66,7 +66,8 @@ class Engine:
     """Everything a question needs, loaded once: index, encoders, retriever, composer, optional LLM."""
 
     def __init__(self, settings: Settings, encoder: Encoder | None = None, auto_build: bool = True,
-                 log: Callable[[str], None] | None = None, model: AnsweringModel | None = None) -> None:  # fmt: skip
+                 log: Callable[[str], None] | None = None, model: AnsweringModel | None = None,
+                 cross_model: AnsweringModel | None = None) -> None:  # fmt: skip
         self.settings = settings
         log = log or (lambda m: print(f"ipqa: {m}", file=sys.stderr))
         params = chunker_params(settings)
@@ -85,8 +86,10 @@ class Engine:
                 settings.llm_url, settings.llm_model, settings.llm_api_key, settings.llm_timeout
             )
         self.gazetteer = Gazetteer(self.index.gazetteer)
-        model = model or load_model()
-        self.composer = Composer(Featurizer(self.index, self.gazetteer, model), model, settings.refuse_below)
+        if model is None:  # the shipped models: English, and for questions in other languages
+            model, cross_model = load_model(), load_model(CROSS_MODEL_FILE)
+        featurizer = Featurizer(self.index, self.gazetteer, model, cross_model)  # (training passes its own)
+        self.composer = Composer(featurizer, model, settings.refuse_below)
 
     @property
     def encoder(self) -> Encoder:
@@ -148,12 +151,21 @@ class Engine:
     ) -> Iterator[str | Answer]:
         """Yield the LLM's text as it arrives (if one is configured), then the final `Answer`."""
         t0 = time.perf_counter()
-        ext, hits, search_q = self._extractive(question, retriever, docs)
+        ext, hits, asked = self._extractive(question, retriever, docs)
         if self.llm is None or ext.refused:
             yield ext
             return
         t1 = time.perf_counter()
-        messages = build_messages(search_q, hits[:MAX_PASSAGES])
+
+        def done(ans: Answer) -> Answer:
+            """Every final answer's timings include the model's time: `total` is the whole ask."""
+            now = time.perf_counter()
+            return replace(ans, timings_ms={**ext.timings_ms, **ans.timings_ms, "llm": (now - t1) * 1000,
+                                            "total": (now - t0) * 1000})  # fmt: skip
+
+        # The model reads what the person asked (instructions set aside), not the spelling-corrected
+        # search text: "protects" must not reach it as "projects".
+        messages = build_messages(asked, hits[:MAX_PASSAGES])
         pieces: list[str] = []
         try:
             for piece in self.llm.stream(messages):
@@ -164,30 +176,31 @@ class Engine:
                 raise LLMError("the model returned no text")
         except LLMError as exc:
             note = f"The language model at {self.llm.url} could not answer ({exc}); this is the extractive answer."
-            yield replace(ext, notes=(*ext.notes, note), mode="extractive-fallback")
+            yield done(replace(ext, notes=(*ext.notes, note), mode="extractive-fallback"))
             return
-        timings = {**ext.timings_ms, "llm": (time.perf_counter() - t1) * 1000}
         if is_sentinel(reply):
             reason = "the language model found no answer in the retrieved passages"
-            yield replace(
-                ext,
-                answer=refusal_text(None, ext.closest_sections, reason),
-                refused=True,
-                citations=(),
-                grounding=(),
-                mode="llm",
-                timings_ms={**timings, "total": (time.perf_counter() - t0) * 1000},
+            yield done(
+                replace(
+                    ext,
+                    answer=refusal_text(None, ext.closest_sections, reason),
+                    refused=True,
+                    citations=(),
+                    grounding=(),
+                    mode="llm",
+                )
             )
             return
         v = verify(reply, hits[:MAX_PASSAGES], self._sentences_of, self.index.sentence_vectors, self.encoder)
-        timings["total"] = (time.perf_counter() - t0) * 1000
         if not v.citations:
             note = "No sentence of the language model's answer was supported by the report; this is the extractive answer."
-            yield replace(
-                ext,
-                notes=(*ext.notes, note),
-                mode="extractive-fallback",
-                grounding=v.verdicts + ext.grounding,
+            yield done(
+                replace(
+                    ext,
+                    notes=(*ext.notes, note),
+                    mode="extractive-fallback",
+                    grounding=v.verdicts + ext.grounding,
+                )
             )
             return
         notes = list(ext.notes)
@@ -197,14 +210,15 @@ class Engine:
                 f"{'were' if v.removed > 1 else 'was'} removed because the cited passages do not support "
                 f"{'them' if v.removed > 1 else 'it'}."
             )
-        yield replace(
-            ext,
-            answer=v.answer,
-            citations=self.placed(v.citations),
-            grounding=v.verdicts,
-            notes=tuple(notes),
-            mode="llm",
-            timings_ms=timings,
+        yield done(
+            replace(
+                ext,
+                answer=v.answer,
+                citations=self.placed(v.citations),
+                grounding=v.verdicts,
+                notes=tuple(notes),
+                mode="llm",
+            )
         )
 
     def placed(self, citations: tuple[Citation, ...]) -> tuple[Citation, ...]:
@@ -296,7 +310,7 @@ class Engine:
             ans = replace(ans, grounding=check_answer(ans.answer, ans.citations, self.encoder))
         timings["compose"] = (time.perf_counter() - t2) * 1000
         timings["total"] = (time.perf_counter() - t0) * 1000
-        return replace(ans, timings_ms=timings, language=language), hits, search_q
+        return replace(ans, timings_ms=timings, language=language), hits, strip_instructions(q)[0]
 
 
 _engines: dict[Settings, Engine] = {}

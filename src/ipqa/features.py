@@ -139,13 +139,16 @@ class Candidate:
 class Featurizer:
     """Turns (question, retrieved chunks) into feature rows, using what the index knows."""
 
-    def __init__(self, index, gazetteer: Gazetteer, model: AnsweringModel) -> None:  # index: LoadedIndex
+    def __init__(
+        self, index, gazetteer: Gazetteer, model: AnsweringModel, cross_model: AnsweringModel | None = None
+    ) -> None:  # index: LoadedIndex
         self.index = index
         self.sentences: tuple[Sentence, ...] = index.sentences
         self.vectors: np.ndarray = index.sentence_vectors
         self.vectors_ml: np.ndarray = index.sentence_vectors_ml  # for questions in other languages
         self.gazetteer = gazetteer
         self.model = model
+        self.cross_model = cross_model or model  # for questions in another language
         lex = index.lexicon
         n = lex["n_sentences"]
         self.df: dict[str, int] = lex["sentence_df"]
@@ -229,8 +232,8 @@ class Featurizer:
             q_names,
             unknown,
             unknown_terms,
-            self.model.intent.proba(x)[0],
-            self.model.kind.proba(x)[0],
+            (self.cross_model if cross else self.model).intent.proba(x)[0],
+            (self.cross_model if cross else self.model).kind.proba(x)[0],
             cross,
         )
 

@@ -9,6 +9,24 @@ Layout under index/ (no pickle anywhere; JSON, JSONL, .npy and FAISS's own forma
 
 A build writes a fresh generation in a temporary folder, renames it into place, then swaps
 CURRENT. A reader therefore sees the old index or the new one, never a mix.
+
+Ownership. Each generation carries a marker file, `.ipqa-generation`, holding its own name; it is
+written first, inside `.tmp-gen-…`, so even a killed build's leftovers are recognisably ipqa's.
+Builds remove only marked folders (and empty `.tmp-gen-*` ones): a user's own `gen-notes/` in the
+index folder is never touched. A build refuses a non-empty folder that is not an ipqa index (no
+CURRENT, nothing of ipqa's in it) rather than writing into it.
+
+Readers and old generations. A reader holds a shared flock on the generation folder while it loads
+it (`_reading`); a build removes an old generation only if it can take that lock exclusively
+without waiting, and otherwise leaves it for the next build (which also removes it at its start).
+A reader that read CURRENT just before a switch and finds its generation gone reads CURRENT again.
+Once loaded, the index needs no files by name (vectors and BM25 are memory-mapped), so removing
+the folder afterwards is harmless. (Chosen over "keep the previous generation": that only narrows
+the window, a slow reader can still lose its generation to two quick builds.)
+
+Reading. Only regular files inside the generation are read (no symlinks, FIFOs or devices), the
+manifest's file names must be plain relative paths, and CURRENT and manifest.json have size caps.
+Every stored sentence and passage is checked against its document's canonical text at load time.
 """
 
 from __future__ import annotations
@@ -18,8 +36,10 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
+import stat
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -59,7 +79,36 @@ from ipqa.text import terms
 FORMAT = 3  # 3: canonical texts, pages and titles in documents.jsonl; chunk vectors kept
 CURRENT = "CURRENT"
 LOCK = ".build.lock"
+MARKER = ".ipqa-generation"  # inside each generation: its own name (see "Ownership" above)
 REBUILD_HINT = "run `ipqa build`"
+CURRENT_MAX_BYTES = 256
+MARKER_MAX_BYTES = 256
+MANIFEST_MAX_BYTES = 32 << 20  # ~400 bytes per document: room for ~80,000 documents
+_GEN_NAME = re.compile(r"gen-[A-Za-z0-9_.-]{1,200}")
+# Besides generations and ipqa's own files, a folder may hold these and still become an index
+# (the project's index/ ships with a README.md).
+_HARMLESS = frozenset({"README.md", ".gitkeep", ".gitignore", ".DS_Store"})
+# What load_index reads; a manifest must list (and so checksum) every one of them.
+REQUIRED_FILES = frozenset(
+    {
+        "documents.jsonl",
+        "chunks.jsonl",
+        "sentences.jsonl",
+        "lexicon.json",
+        "gazetteer.json",
+        "sentence_vectors.npy",
+        "sentence_vectors_ml.npy",
+        "chunk_vectors.npy",
+        "chunk_vectors_ml.npy",
+        "chunks.faiss",
+        "chunks_ml.faiss",
+        "bm25/params.index.json",
+        "bm25/vocab.index.json",
+        "bm25/data.csc.index.npy",
+        "bm25/indices.csc.index.npy",
+        "bm25/indptr.csc.index.npy",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -133,21 +182,165 @@ def _file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _printable(text: str, limit: int = 160) -> str:
+    """Names from the index folder or a manifest, fit for a one-line message."""
+    text = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _damaged(detail: str) -> IndexError_:
+    return IndexError_(f"index is damaged ({_printable(detail)}) — {REBUILD_HINT}")
+
+
+def _inside_parts(name: object) -> list[str]:
+    """The parts of a file name that must stay inside its folder: relative, no `..`, no `.`."""
+    if not isinstance(name, str) or not name or "\x00" in name or name.startswith("/"):
+        raise _damaged("manifest.json names a file outside the index")
+    parts = name.split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        raise _damaged("manifest.json names a file outside the index")
+    return parts
+
+
+def _open_inside(base: Path, name: str) -> int:
+    """A read-only descriptor of the regular file `name` (a relative path) inside `base`.
+
+    No part of `name` may be a symlink, and the file must be a regular file (not a FIFO, device
+    or folder): reading it can neither escape `base` nor hang. FileNotFoundError when absent,
+    NotADirectoryError when `base` is not a folder; IndexError_ for anything else unusable."""
+    parts = _inside_parts(name)
+    fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for part in parts[:-1]:
+            try:
+                sub = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
+            except OSError as exc:
+                if isinstance(exc, FileNotFoundError):
+                    raise
+                raise _damaged(f"{name} is not a regular file inside the index") from None
+            os.close(fd)
+            fd = sub
+        st = os.stat(parts[-1], dir_fd=fd, follow_symlinks=False)
+        if not stat.S_ISREG(st.st_mode):
+            raise _damaged(f"{name} is not a regular file inside the index")
+        out = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=fd)
+    finally:
+        os.close(fd)
+    if not stat.S_ISREG(os.fstat(out).st_mode):  # swapped since the stat
+        os.close(out)
+        raise _damaged(f"{name} is not a regular file inside the index")
+    return out
+
+
+def _read_inside(base: Path, name: str, cap: int) -> bytes:
+    """A small regular file inside `base`, refused when larger than `cap` bytes."""
+    fd = _open_inside(base, name)
+    with os.fdopen(fd, "rb") as fh:
+        if os.fstat(fd).st_size > cap:
+            raise _damaged(f"{name} is too large")
+        data = fh.read(cap + 1)
+    if len(data) > cap:
+        raise _damaged(f"{name} is too large")
+    return data
+
+
+def _sha256_inside(base: Path, name: str) -> str:
+    h = hashlib.sha256()
+    with os.fdopen(_open_inside(base, name), "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _index_dir_problem(index_dir: Path) -> str | None:
+    """Why ipqa must not build in this folder: it is a file, or it holds things that are not ipqa's."""
+    try:
+        st = index_dir.stat()
+    except FileNotFoundError:
+        return None  # made by the build
+    except NotADirectoryError:
+        return f"the index folder {index_dir} is not a folder"
+    except OSError as exc:
+        return f"cannot use the index folder {index_dir} ({exc.strerror})"
+    if not stat.S_ISDIR(st.st_mode):
+        return f"the index folder {index_dir} is not a folder"
+    try:
+        names = sorted(os.listdir(index_dir))
+    except OSError as exc:
+        return f"cannot read the index folder {index_dir} ({exc.strerror})"
+    if CURRENT in names:
+        return None  # an ipqa index (its other contents are left alone, never removed)
+    foreign = [n for n in names if not _ipqa_entry(index_dir / n)]
+    if foreign:
+        shown = _printable(", ".join(foreign[:3]) + (", …" if len(foreign) > 3 else ""))
+        return (
+            f"{index_dir} is not an ipqa index and is not empty ({shown}); point --index-dir or "
+            "IPQA_INDEX_DIR at an empty or new folder"
+        )
+    return None
+
+
+def _ipqa_entry(p: Path) -> bool:
+    """Whether an entry of a folder without CURRENT may be there when ipqa starts an index in it."""
+    if p.name in _HARMLESS or p.name == LOCK or p.name.startswith(f".{CURRENT}.tmp-"):
+        return True
+    return _is_ours(p) or _is_empty_tmp(p)
+
+
+def _is_ours(p: Path) -> bool:
+    """A generation (or a build's temporary folder) ipqa made: a real folder whose marker names it."""
+    if p.name.startswith("gen-"):
+        expected = p.name
+    elif p.name.startswith(".tmp-gen-"):
+        expected = p.name[len(".tmp-") :]
+    else:
+        return False
+    try:
+        if not stat.S_ISDIR(os.lstat(p).st_mode):
+            return False
+        return _read_inside(p, MARKER, MARKER_MAX_BYTES).decode("utf-8").strip() == expected
+    except (OSError, ValueError, IndexError_):
+        return False
+
+
+def _is_empty_tmp(p: Path) -> bool:
+    """A build killed between making its temporary folder and marking it leaves it empty."""
+    try:
+        return p.name.startswith(".tmp-gen-") and stat.S_ISDIR(os.lstat(p).st_mode) and not os.listdir(p)
+    except OSError:
+        return False
+
+
 @contextlib.contextmanager
 def build_lock(index_dir: Path) -> Iterator[None]:
     """One build at a time; a second concurrent build is refused, not queued."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    fh = open(index_dir / LOCK, "w")  # noqa: SIM115 - held for the whole build
+    if problem := _index_dir_problem(index_dir):
+        raise IndexError_(problem)
     try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        # no O_TRUNC and no symlink: a planted `.build.lock -> /etc/passwd` is refused, not emptied
+        fd = os.open(
+            index_dir / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644
+        )
+    except OSError as exc:
+        raise _cannot_write(index_dir, exc) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise IndexError_(f"cannot use the index folder {index_dir} ({LOCK} is not a regular file)")
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise BuildLockedError(
                 "another `ipqa build` is running on this index; try again when it ends"
             ) from None
         yield
     finally:
-        fh.close()
+        os.close(fd)
+
+
+def _cannot_write(index_dir: Path, exc: BaseException) -> IndexError_:
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
+    return IndexError_(f"cannot write the index in {index_dir} ({reason})")
 
 
 # ---------------------------------------------------------------- build
@@ -234,15 +427,37 @@ def _compatible(manifest: dict, params: ChunkerParams) -> bool:
     )
 
 
-def _previous(index_dir: Path, params: ChunkerParams) -> tuple[Path, dict] | None:
+def _previous(index_dir: Path, params: ChunkerParams, log: Callable[[str], None]) -> _Generation | None:
+    """The live generation, if a new build may reuse it: compatible, and passing every check a
+    load makes (so that `ipqa build` repairs whatever `ipqa ask` calls damaged)."""
     try:
-        gen = current_generation(index_dir)
-        if gen is None:
+        name = _current_name(index_dir)
+        if name is None or not _is_dir(index_dir / name):
             return None
-        manifest = json.loads((gen / "manifest.json").read_text())
-    except (IndexError_, OSError, ValueError):
+        gen = index_dir / name
+        manifest = _verified_manifest(gen)
+        if manifest["format"] != FORMAT or not _compatible(manifest, params):
+            return None
+        g = _read_generation(gen, manifest)
+        for k, dim in (("chunk_vectors", DIM), ("chunk_vectors_ml", ML_DIM)):
+            try:
+                arr = np.load(gen / f"{k}.npy", allow_pickle=False, mmap_mode="r")
+            except (OSError, ValueError) as exc:
+                raise _damaged(f"{k}.npy is unreadable ({type(exc).__name__})") from None
+            if arr.shape != (len(g.chunks), dim) or arr.dtype != np.float32:
+                raise _damaged("record counts disagree")
+        return g
+    except IndexError_ as exc:
+        reason = str(exc).removesuffix(f" — {REBUILD_HINT}")
+        log(f"the live index cannot be reused ({reason}); every document is embedded again")
         return None
-    return (gen, manifest) if _compatible(manifest, params) else None
+
+
+def _is_dir(p: Path) -> bool:
+    try:
+        return stat.S_ISDIR(os.lstat(p).st_mode)
+    except OSError:
+        return False
 
 
 def _same_file(rec: dict, now: dict, path: Path) -> bool:
@@ -254,25 +469,26 @@ def _same_file(rec: dict, now: dict, path: Path) -> bool:
     return _file_sha256(path) == rec.get("sha256")
 
 
-def _carried_over(gen: Path, wanted: set[str]) -> dict[str, _Doc]:
-    """The previous build's results for these documents, read from its generation folder."""
+def _carried_over(prev: _Generation, wanted: set[str]) -> dict[str, _Doc]:
+    """The previous build's results for these documents (checked by `_previous`)."""
     if not wanted:
         return {}
+    gen = prev.path
     out: dict[str, _Doc] = {}
-    for row in _read_jsonl(gen / "documents.jsonl"):
+    for row in prev.rows:
         if row["doc"] in wanted:
             out[row["doc"]] = _Doc(row, [], [])
     stored = {k: np.load(gen / f"{k}.npy", allow_pickle=False, mmap_mode="r") for k in VECTOR_FILES}
     rows: dict[str, list[int]] = {}
-    for i, row in enumerate(_read_jsonl(gen / "sentences.jsonl")):
-        if row["doc"] in out:
-            out[row["doc"]].sentences.append(Sentence(**row))
-            rows.setdefault(row["doc"], []).append(i)
+    for i, sent in enumerate(prev.sentences):
+        if sent.doc in out:
+            out[sent.doc].sentences.append(sent)
+            rows.setdefault(sent.doc, []).append(i)
     crows: dict[str, list[int]] = {}
-    for i, row in enumerate(_read_jsonl(gen / "chunks.jsonl")):
-        if row["doc"] in out:
-            out[row["doc"]].chunks.append(Chunk(**{**row, "sentence_ids": tuple(row["sentence_ids"])}))
-            crows.setdefault(row["doc"], []).append(i)
+    for i, chunk in enumerate(prev.chunks):
+        if chunk.doc in out:
+            out[chunk.doc].chunks.append(chunk)
+            crows.setdefault(chunk.doc, []).append(i)
     for name, d in out.items():
         for k, arr in stored.items():
             d.vectors[k] = np.asarray(arr[(rows if k.startswith("sentence") else crows).get(name, [])])
@@ -330,12 +546,13 @@ def build_index(
 
     t0 = time.perf_counter()
     with build_lock(index_dir):
+        _adopt_legacy_generation(index_dir)
         _remove_leftovers(index_dir)  # of a build that was killed: we hold the lock, nobody writes them
         fault_point("locked")
         paths, ignored = corpus_files(corpus_dir)
-        prev = None if force else _previous(index_dir, params)
-        prev_docs = {d["doc"]: d for d in prev[1].get("documents", [])} if prev else {}
-        prev_skipped = {d["doc"]: d for d in prev[1].get("skipped", [])} if prev else {}
+        prev = None if force else _previous(index_dir, params, log)
+        prev_docs = {d["doc"]: d for d in prev.manifest["documents"]} if prev else {}
+        prev_skipped = {d["doc"]: d for d in prev.manifest["skipped"]} if prev else {}
         stats = {p.name: _file_record(p) for p in paths}
         keep = {
             n for n, st in stats.items() if n in prev_docs and _same_file(prev_docs[n], st, corpus_dir / n)
@@ -346,10 +563,12 @@ def build_index(
             if n in prev_skipped and _same_file(prev_skipped[n], st, corpus_dir / n)
         }
         if prev and keep | still_skipped == set(stats) and set(prev_docs) == keep:
-            log(f"index is up to date ({len(keep)} document(s)) → {prev[0]}")
-            return prev[0]
+            log(f"index is up to date ({len(keep)} document(s)) → {prev.path}")
+            return prev.path
+        if not os.access(index_dir, os.W_OK):  # say so now, not after minutes of embedding
+            raise IndexError_(f"cannot write the index in {index_dir} (the folder is read-only)")
 
-        docs: dict[str, _Doc] = _carried_over(prev[0], keep) if prev else {}
+        docs: dict[str, _Doc] = _carried_over(prev, keep) if prev else {}
         skipped: list[dict] = [
             {**prev_skipped[n], "mtime_ns": stats[n]["mtime_ns"]} for n in sorted(still_skipped)
         ]
@@ -400,8 +619,12 @@ def build_index(
 
         gen = f"gen-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{os.getpid()}"
         tmp = index_dir / f".tmp-{gen}"
-        tmp.mkdir()
         try:
+            tmp.mkdir()
+        except OSError as exc:
+            raise _cannot_write(index_dir, exc) from None
+        try:
+            (tmp / MARKER).write_text(gen + "\n", encoding="utf-8")  # first: even leftovers are marked
             fault_point("tmp-created")
             _write_jsonl(tmp / "documents.jsonl", (docs[n].record for n in order))
             _write_jsonl(tmp / "chunks.jsonl", (asdict(c) for c in chunks))
@@ -480,8 +703,10 @@ def build_index(
             os.replace(tmp, final)
             fault_point("renamed")
             atomic_write_bytes(index_dir / CURRENT, gen.encode())
-        except BaseException:
+        except BaseException as exc:
             shutil.rmtree(tmp, ignore_errors=True)
+            if isinstance(exc, OSError | RuntimeError):  # read-only folder, disk full (FAISS: RuntimeError)
+                raise _cannot_write(index_dir, exc) from None
             raise
         fault_point("switched")
         _remove_old_generations(index_dir, keep=gen)
@@ -503,18 +728,61 @@ def fault_point(name: str) -> None:
 
 
 def _remove_leftovers(index_dir: Path) -> None:
+    """What killed builds left (temporary folders and files, generations renamed into place but
+    never made current) and old generations a reader still held: only ever ipqa's own."""
     try:
-        current = (index_dir / CURRENT).read_text().strip()
-    except OSError:
+        current = _current_name(index_dir)
+    except IndexError_:
         current = None
     for p in index_dir.iterdir():
-        if p.name.startswith((".tmp-gen-", f".{CURRENT}.tmp-")):
-            if p.is_dir():
-                shutil.rmtree(p, ignore_errors=True)
-            else:
-                p.unlink(missing_ok=True)
-        elif p.is_dir() and p.name.startswith("gen-") and current and p.name != current:
-            shutil.rmtree(p, ignore_errors=True)  # renamed into place, but never made current
+        if p.name.startswith(f".{CURRENT}.tmp-"):
+            with contextlib.suppress(OSError):
+                if stat.S_ISREG(os.lstat(p).st_mode):
+                    p.unlink()
+        elif p.name.startswith(".tmp-gen-") or (p.name.startswith("gen-") and current and p.name != current):
+            _remove_generation(p)  # (with no valid CURRENT, generations wait for the build's end)
+
+
+def _remove_generation(p: Path) -> bool:
+    """Remove an ipqa generation (or temporary folder) unless a reader holds it; True if removed.
+
+    Anything not marked as ipqa's is left alone; so is a generation some `load_index` is reading
+    (shared flock on its folder): the next build removes it."""
+    if _is_empty_tmp(p):
+        with contextlib.suppress(OSError):
+            os.rmdir(p)
+        return True
+    if not _is_ours(p):
+        return False
+    try:
+        fd = os.open(p, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False  # being read
+        except OSError:
+            pass  # no flock on this file system: remove as before
+        shutil.rmtree(p, ignore_errors=True)
+        return True
+    finally:
+        os.close(fd)
+
+
+def _adopt_legacy_generation(index_dir: Path) -> None:
+    """Mark the live generation of an index built before generations carried a marker, so that it
+    is removed when replaced. Only the folder CURRENT names, and only if it holds an ipqa manifest."""
+    try:
+        name = _current_name(index_dir)
+        if name is None or _is_ours(index_dir / name) or not _is_dir(index_dir / name):
+            return
+        manifest = json.loads(_read_inside(index_dir / name, "manifest.json", MANIFEST_MAX_BYTES))
+        if _manifest_problem(manifest) is None:
+            atomic_write_bytes(index_dir / name / MARKER, (name + "\n").encode())
+    except (OSError, ValueError, IndexError_):
+        return
 
 
 def _write_jsonl(path: Path, rows: Iterator[dict]) -> None:
@@ -524,25 +792,77 @@ def _write_jsonl(path: Path, rows: Iterator[dict]) -> None:
 
 
 def _remove_old_generations(index_dir: Path, keep: str) -> None:
-    for p in index_dir.iterdir():
-        if p.is_dir() and p.name != keep and (p.name.startswith("gen-") or p.name.startswith(".tmp-gen-")):
-            shutil.rmtree(p, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        for p in index_dir.iterdir():
+            if p.name != keep and p.name.startswith(("gen-", ".tmp-gen-")):
+                _remove_generation(p)
 
 
 # ---------------------------------------------------------------- load
 
 
-def current_generation(index_dir: Path) -> Path | None:
+def _current_name(index_dir: Path) -> str | None:
+    """The generation CURRENT names (not checked to exist), or None when there is no CURRENT."""
     try:
-        name = (index_dir / CURRENT).read_text().strip()
-    except (FileNotFoundError, NotADirectoryError):
+        data = _read_inside(index_dir, CURRENT, CURRENT_MAX_BYTES)
+    except FileNotFoundError:
         return None
+    except NotADirectoryError:
+        raise IndexError_(f"the index folder {index_dir} is not a folder") from None
     except OSError as exc:
-        raise IndexError_(f"index is damaged ({exc.strerror}) — {REBUILD_HINT}") from None
-    gen = index_dir / name
-    if "/" in name or not name.startswith("gen-") or not gen.is_dir():
-        raise IndexError_(f"index is damaged (CURRENT points nowhere) — {REBUILD_HINT}")
-    return gen
+        raise _damaged(f"CURRENT: {exc.strerror}") from None
+    except IndexError_:
+        raise _damaged("CURRENT is not a small regular file") from None
+    try:
+        name = data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise _damaged("CURRENT points nowhere") from None
+    if not _GEN_NAME.fullmatch(name):
+        raise _damaged("CURRENT points nowhere")
+    return name
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    """The live generation's folder, None when there is no index; IndexError_ when CURRENT is
+    damaged, names no generation folder, or the index folder is not a folder."""
+    name = _current_name(index_dir)
+    if name is None:
+        return None
+    if not _is_dir(index_dir / name):
+        raise _damaged("CURRENT points nowhere")
+    return index_dir / name
+
+
+@contextlib.contextmanager
+def _reading(index_dir: Path) -> Iterator[Path]:
+    """The live generation, held with a shared lock so that no build removes it meanwhile."""
+    for _attempt in range(50):
+        name = _current_name(index_dir)
+        if name is None:
+            raise IndexError_(f"no index in {index_dir} — {REBUILD_HINT}")
+        gen = index_dir / name
+        try:
+            fd = os.open(gen, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except FileNotFoundError:
+            if _current_name(index_dir) != name:
+                continue  # a build switched and removed it meanwhile: read the new one
+            raise _damaged("CURRENT points nowhere") from None
+        except OSError:
+            raise _damaged("CURRENT points nowhere") from None
+        try:
+            with contextlib.suppress(OSError):  # (no flock on this file system: read unlocked)
+                fcntl.flock(fd, fcntl.LOCK_SH)
+            try:
+                now, held = os.stat(gen, follow_symlinks=False), os.fstat(fd)
+                still_there = (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino)
+            except OSError:
+                still_there = False
+            if still_there:
+                yield gen
+                return
+        finally:
+            os.close(fd)  # releases the lock
+    raise IndexError_(f"the index in {index_dir} keeps changing while it is read; try again")
 
 
 MODEL_FILES = ("model.safetensors", "tokenizer.json", "config.json")
@@ -612,32 +932,158 @@ def stale_reason(manifest: dict, corpus_dir: Path, params: ChunkerParams) -> str
     return None
 
 
-def load_index(index_dir: Path, corpus_dir: Path, params: ChunkerParams) -> LoadedIndex:
-    """Load the live generation after checking it is whole and matches the corpus."""
+def _manifest_problem(m: object) -> str | None:
+    """What is wrong with a manifest's shape (types of what ipqa reads from it), or None."""
+    if not isinstance(m, dict):
+        return "manifest.json is not a JSON object"
+    if not isinstance(m.get("format"), int):
+        return "manifest.json has no format"
+    files = m.get("files")
+    if not isinstance(files, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in files.items()
+    ):
+        return "manifest.json: files is not a table of checksums"
+    if m["format"] != FORMAT:
+        return None  # another version's index: reported as stale, its other fields unread
+    for key in ("model", "multilingual", "chunker"):
+        if not isinstance(m.get(key), dict):
+            return f"manifest.json: {key} is not an object"
+    model_files = m["model"].get("files", {})
+    if not isinstance(model_files, dict) or not all(isinstance(v, dict) for v in model_files.values()):
+        return "manifest.json: model files is not an object"
+    for key in ("documents", "skipped"):
+        rows = m.get(key)
+        if not isinstance(rows, list):
+            return f"manifest.json: {key} is not a list"
+        for row in rows:
+            if not (
+                isinstance(row, dict)
+                and isinstance(row.get("doc"), str)
+                and type(row.get("size")) is int
+                and type(row.get("mtime_ns")) is int
+                and isinstance(row.get("sha256"), str)
+                and (key == "documents" or isinstance(row.get("reason"), str))
+            ):
+                return f"manifest.json: an entry of {key} is malformed"
+    return None
+
+
+def _verified_manifest(gen: Path) -> dict:
+    """The generation's manifest, once it is well formed and every file it lists (all that a load
+    reads among them) is a regular file inside the generation matching its checksum."""
+    try:
+        manifest = json.loads(_read_inside(gen, "manifest.json", MANIFEST_MAX_BYTES).decode("utf-8"))
+    except FileNotFoundError:
+        raise _damaged("manifest.json is missing") from None
+    except OSError as exc:
+        raise _damaged(f"manifest.json: {exc.strerror}") from None
+    except ValueError:
+        raise _damaged("manifest.json is not valid JSON") from None
+    if problem := _manifest_problem(manifest):
+        raise _damaged(problem)
+    if manifest["format"] != FORMAT:
+        return manifest
+    files = manifest["files"]
+    if missing := sorted(REQUIRED_FILES - set(files)):
+        raise _damaged(f"manifest.json does not list {missing[0]}")
+    for name, digest in files.items():
+        try:
+            actual = _sha256_inside(gen, name)
+        except FileNotFoundError:
+            raise _damaged(f"{name} is missing") from None
+        except OSError as exc:
+            raise _damaged(f"{name}: {exc.strerror}") from None
+        if actual != digest:
+            raise _damaged(f"{name} does not match its checksum")
+    try:  # BM25 decides itself what it opens in bm25/: all of it must be listed (so checked)
+        unlisted = [e.name for e in os.scandir(gen / "bm25") if f"bm25/{e.name}" not in files]
+    except OSError as exc:
+        raise _damaged(f"bm25: {exc.strerror}") from None
+    if unlisted:
+        raise _damaged(f"bm25/{unlisted[0]} is not in manifest.json")
+    return manifest
+
+
+@dataclass(frozen=True)
+class _Generation:
+    """A generation's contents, read and cross-checked (by `load_index` and by builds)."""
+
+    path: Path
+    manifest: dict
+    rows: list[dict]  # documents.jsonl
+    chunks: tuple[Chunk, ...]
+    sentences: tuple[Sentence, ...]
+    documents: dict[str, DocumentInfo]
+    offsets: dict[str, int]
+    sentence_vectors: np.ndarray
+    sentence_vectors_ml: np.ndarray
+    faiss_index: object
+    faiss_ml: object
+    lexicon: dict
+    gazetteer: dict
+    bm25: object
+
+
+SENTENCE_MISMATCH = "a stored sentence does not match its document"
+CHUNK_MISMATCH = "a stored passage does not match its document"
+
+
+def _quotes(text: str, start: object, end: object, quoted: object) -> bool:
+    """Whether `quoted` is exactly text[start:end], with real offsets (a string slice)."""
+    return (
+        type(start) is int
+        and type(end) is int
+        and 0 <= start <= end <= len(text)
+        and text[start:end] == quoted
+    )
+
+
+def _check_records(
+    documents: dict[str, DocumentInfo], sentences: tuple[Sentence, ...], chunks: tuple[Chunk, ...]
+) -> dict[str, int]:
+    """Every sentence and passage quotes its document's canonical text at its offsets; sentences
+    are stored per document, in order; passages name existing sentences. Returns where each
+    document's sentences start."""
+    offsets: dict[str, int] = {}
+    counts: dict[str, int] = {}
+    last = None
+    for i, s in enumerate(sentences):
+        doc = documents.get(s.doc) if isinstance(s.doc, str) else None
+        if doc is None:
+            raise _damaged("a stored sentence names no indexed document")
+        if s.doc != last:
+            if s.doc in offsets:
+                raise _damaged("sentences are out of order")
+            offsets[s.doc], counts[s.doc], last = i, 0, s.doc
+        if type(s.index) is not int or s.index != counts[s.doc]:
+            raise _damaged("sentences are out of order")
+        counts[s.doc] += 1
+        if not _quotes(doc.text, s.start, s.end, s.text):
+            raise _damaged(SENTENCE_MISMATCH)
+    for c in chunks:
+        doc = documents.get(c.doc) if isinstance(c.doc, str) else None
+        if doc is None or not _quotes(doc.text, c.start, c.end, c.text):
+            raise _damaged(CHUNK_MISMATCH)
+        n = counts.get(c.doc, 0)
+        if not all(type(j) is int and 0 <= j < n for j in c.sentence_ids):
+            raise _damaged("a stored passage names sentences that do not exist")
+    return offsets
+
+
+def _read_generation(gen: Path, manifest: dict) -> _Generation:
+    """Read a verified generation (see `_verified_manifest`) and check that its parts agree."""
     import bm25s
     import faiss
 
-    gen = current_generation(index_dir)
-    if gen is None:
-        raise IndexError_(f"no index in {index_dir} — {REBUILD_HINT}")
     try:
-        manifest = json.loads((gen / "manifest.json").read_text())
-        files = manifest["files"]
-        for name, digest in files.items():
-            if _file_sha256(gen / name) != digest:
-                raise IndexError_(f"index is damaged ({name} does not match its checksum) — {REBUILD_HINT}")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise IndexError_(f"index is damaged ({type(exc).__name__}) — {REBUILD_HINT}") from None
-    if reason := stale_reason(manifest, corpus_dir, params):
-        raise IndexError_(f"index is stale: {reason} — {REBUILD_HINT}")
-    try:
-        chunks = tuple(
-            Chunk(**{**row, "sentence_ids": tuple(row["sentence_ids"])})
-            for row in _read_jsonl(gen / "chunks.jsonl")
-        )
-        sentences = tuple(Sentence(**row) for row in _read_jsonl(gen / "sentences.jsonl"))
-        documents = {
-            row["doc"]: DocumentInfo(
+        rows = _read_jsonl(gen / "documents.jsonl")
+        documents: dict[str, DocumentInfo] = {}
+        for row in rows:
+            if not all(isinstance(row[k], str) for k in ("doc", "title", "kind", "text")) or not all(
+                type(x) is int for x in row["pages"]
+            ):
+                raise TypeError("documents.jsonl")
+            documents[row["doc"]] = DocumentInfo(
                 row["doc"],
                 row["title"],
                 row["kind"],
@@ -645,8 +1091,17 @@ def load_index(index_dir: Path, corpus_dir: Path, params: ChunkerParams) -> Load
                 row["text"],
                 tuple(Section(**sec) for sec in row["sections"]),
             )
-            for row in _read_jsonl(gen / "documents.jsonl")
-        }
+        chunks = tuple(
+            Chunk(**{**row, "sentence_ids": tuple(row["sentence_ids"])})
+            for row in _read_jsonl(gen / "chunks.jsonl")
+        )
+        sentences = tuple(Sentence(**row) for row in _read_jsonl(gen / "sentences.jsonl"))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise _damaged(type(exc).__name__) from None
+    if len(documents) != len(rows) or set(documents) != {d["doc"] for d in manifest["documents"]}:
+        raise _damaged("documents.jsonl does not match manifest.json")
+    offsets = _check_records(documents, sentences, chunks)
+    try:
         vectors = np.load(gen / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r")
         vectors_ml = np.load(gen / "sentence_vectors_ml.npy", allow_pickle=False, mmap_mode="r")
         fi = faiss.read_index(str(gen / "chunks.faiss"))
@@ -654,29 +1109,81 @@ def load_index(index_dir: Path, corpus_dir: Path, params: ChunkerParams) -> Load
         faiss.omp_set_num_threads(1)  # one query at a time: threads only add spin-wait overhead
         if hasattr(fi, "hnsw"):
             fi.hnsw.efSearch = HNSW_EF_SEARCH
-        lexicon = json.loads((gen / "lexicon.json").read_text(encoding="utf-8"))
-        gazetteer = json.loads((gen / "gazetteer.json").read_text(encoding="utf-8"))
+        lexicon = _read_json(gen / "lexicon.json")
+        gazetteer = _read_json(gen / "gazetteer.json")
         bm25 = bm25s.BM25.load(str(gen / "bm25"), mmap=True, show_progress=False, allow_pickle=False)
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
-        raise IndexError_(f"index is damaged ({type(exc).__name__}) — {REBUILD_HINT}") from None
+        bm25_fits = _bm25_fits(bm25, len(chunks))
+    except (
+        OSError,
+        ValueError,
+        KeyError,
+        TypeError,
+        RuntimeError,
+        AssertionError,
+        AttributeError,
+        EOFError,
+    ) as exc:
+        raise _damaged(type(exc).__name__) from None
+    if not bm25_fits:
+        raise _damaged("the BM25 index does not fit the passages")
+    if fi.d != DIM or fi_ml.d != ML_DIM:
+        raise _damaged("a FAISS index has the wrong dimension")
+    if vectors.dtype != np.float32 or vectors_ml.dtype != np.float32:
+        raise _damaged("a vector file has the wrong type")
+    if not isinstance(lexicon, dict) or not isinstance(gazetteer, dict):
+        raise _damaged("lexicon.json or gazetteer.json is not an object")
     if (
         fi.ntotal != len(chunks)
         or vectors.shape != (len(sentences), DIM)
         or vectors_ml.shape != (len(sentences), ML_DIM)
         or fi_ml.ntotal != len(chunks)
-        or len(lexicon.get("sentences", ())) != len(sentences)
+        or not isinstance(lexicon.get("sentences"), list)
+        or len(lexicon["sentences"]) != len(sentences)
     ):
-        raise IndexError_(f"index is damaged (record counts disagree) — {REBUILD_HINT}")
-    doc_texts = {name: d.text for name, d in documents.items()}
-    offsets: dict[str, int] = {}
-    for i, s in enumerate(sentences):
-        offsets.setdefault(s.doc, i)
+        raise _damaged("record counts disagree")
+    return _Generation(
+        gen, manifest, rows, chunks, sentences, documents, offsets, vectors, vectors_ml, fi, fi_ml, lexicon,
+        gazetteer, bm25,
+    )  # fmt: skip
+
+
+def _bm25_fits(bm25, n_chunks: int) -> bool:
+    """Its arrays are one CSC matrix over the passages, and its vocabulary points inside it."""
+    data, indices, indptr = (bm25.scores[k] for k in ("data", "indices", "indptr"))
+    if data.ndim != 1 or indices.ndim != 1 or indptr.ndim != 1 or len(indptr) == 0:
+        return False
+    if len(data) != len(indices) or int(indptr[0]) != 0 or int(indptr[-1]) != len(indices):
+        return False
+    if len(indptr) > 1 and bool((np.diff(indptr) < 0).any()):
+        return False
+    if len(indices) and not (int(indices.min()) >= 0 and int(indices.max()) < n_chunks):
+        return False
+    # (bm25s gives the empty token an id past the matrix; questions never contain it)
+    return all(type(i) is int and 0 <= i < len(indptr) - 1 for t, i in bm25.vocab_dict.items() if t)
+
+
+def load_index(index_dir: Path, corpus_dir: Path, params: ChunkerParams) -> LoadedIndex:
+    """Load the live generation after checking it is whole, consistent and matches the corpus.
+
+    The generation is held (shared lock) while it is read, so a concurrent build never removes it
+    under the reader (see the module's docstring)."""
+    with _reading(index_dir) as gen:
+        manifest = _verified_manifest(gen)
+        if reason := stale_reason(manifest, corpus_dir, params):
+            raise IndexError_(f"index is stale: {reason} — {REBUILD_HINT}")
+        g = _read_generation(gen, manifest)
     return LoadedIndex(
-        gen, manifest, chunks, sentences, vectors, fi, bm25, lexicon, gazetteer, doc_texts, offsets, documents,
-        vectors_ml, fi_ml,
+        gen, manifest, g.chunks, g.sentences, g.sentence_vectors, g.faiss_index, g.bm25, g.lexicon, g.gazetteer,
+        {name: d.text for name, d in g.documents.items()}, g.offsets, g.documents, g.sentence_vectors_ml, g.faiss_ml,
     )  # fmt: skip
 
 
 def _read_jsonl(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8") as fh:
+    """Rows of a JSON Lines file inside a generation (a regular file, see `_open_inside`)."""
+    with open(_open_inside(path.parent, path.name), encoding="utf-8", closefd=True) as fh:
         return [json.loads(line) for line in fh if line.strip()]
+
+
+def _read_json(path: Path) -> object:
+    with open(_open_inside(path.parent, path.name), encoding="utf-8", closefd=True) as fh:
+        return json.load(fh)

@@ -25,7 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-MODEL_FILE = Path(__file__).with_name("answering_model.json")
+MODEL_FILE = Path(__file__).with_name("answering_model.json")  # for questions in English
+# For questions in other languages: fitted on every labelled language, its threshold chosen on the
+# non-English dev questions, so that adding them never moves the English model's answers.
+CROSS_MODEL_FILE = Path(__file__).with_name("answering_model_cross.json")
 FORMAT = 2
 NGRAM_BUCKETS = 1024  # hashed word unigrams and bigrams of the question, beside its embedding
 
@@ -201,7 +204,6 @@ class AnsweringModel:
     sentence_features: tuple[str, ...]
     question_features: tuple[str, ...]
     info: dict  # how it was trained (data sizes, scores); for the report, not used to answer
-    threshold_cross_lingual: float = 0.5  # the same, for questions in another language (own dev)
 
     def answer_probability(self, x: np.ndarray) -> float:
         idx = [self.question_features.index(n) for n in self.domain_features]
@@ -227,7 +229,6 @@ class AnsweringModel:
             "sentence_features": list(self.sentence_features),
             "question_features": list(self.question_features),
             "info": self.info,
-            "threshold_cross_lingual": self.threshold_cross_lingual,
         }
 
     @classmethod
@@ -249,7 +250,6 @@ class AnsweringModel:
             tuple(d["sentence_features"]),
             tuple(d["question_features"]),
             d.get("info", {}),
-            float(d.get("threshold_cross_lingual", d["threshold"])),
         )
 
     def save(self, path: Path) -> None:

@@ -1,13 +1,23 @@
-"""One Settings object. Precedence, everywhere: CLI flag > IPQA_* environment variable > default."""
+"""One Settings object. Precedence, everywhere: CLI flag > IPQA_* environment variable > default.
+
+Every field says what it is for and what values it takes (`knob`); `check()` enforces that for all
+of them, so a NaN, a negative timeout or a zero RRF constant is one clear error, not a crash later.
+"""
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from ipqa.errors import InputError
+
+
+def knob(default: Any, help: str, lo: float | None = None, hi: float | None = None, **kw: Any) -> Any:
+    """A settings field with its description and, for numbers, its range (inclusive)."""
+    return field(default=default, metadata={"help": help, "range": (lo, hi)}, **kw)
 
 
 def _project_root() -> Path:
@@ -18,27 +28,27 @@ def _project_root() -> Path:
 
 @dataclass(frozen=True)
 class Settings:
-    corpus_dir: Path = Path()
-    index_dir: Path = Path()
-    retriever: str = "hybrid"
-    top_k: int = 5
-    rrf_k: int = 60
-    chunk_max_chars: int = 600
-    chunk_overlap: int = 1
-    max_question_chars: int = 2000
-    refuse_below: float | None = (
-        None  # refuse below this calibrated probability; None: the model's dev-chosen threshold
+    corpus_dir: Path = knob(Path(), "folder of documents to answer from")  # noqa: RUF009
+    index_dir: Path = knob(Path(), "where the index is built and read")  # noqa: RUF009
+    retriever: str = knob("hybrid", "retrieval mode: hybrid, dense or bm25")
+    top_k: int = knob(5, "passages returned with an answer", 1, 50)
+    rrf_k: int = knob(60, "reciprocal-rank-fusion constant (higher flattens the two rankings)", 1, 1000)
+    chunk_max_chars: int = knob(600, "soft size of a passage, in characters", 50, 20_000)
+    chunk_overlap: int = knob(1, "sentences repeated between neighbouring passages", 0, 10)
+    max_question_chars: int = knob(2000, "longest question accepted", 10, 100_000)
+    refuse_below: float | None = knob(
+        None, "refuse below this calibrated probability (empty: the model's dev-chosen thresholds)", 0.0, 1.0
     )
-    llm_url: str | None = None  # an OpenAI-compatible API base, e.g. http://127.0.0.1:11434/v1
-    llm_model: str | None = None
-    llm_api_key: str | None = field(default=None, repr=False)  # from IPQA_LLM_API_KEY only
-    llm_timeout: float = 60.0
-    host: str = "127.0.0.1"  # the UI listens on loopback unless told otherwise
-    port: int = 7860
-    ui_queue_size: int = 32  # requests waiting beyond this are turned away ("busy")
-    ui_concurrency: int = 2  # questions answered at once (2 cores)
-    ui_uploads: bool = True  # whether UI users may add documents (switch off for shared deployments)
-    max_upload_mb: int = 50  # largest document the UI accepts
+    llm_url: str | None = knob(None, "OpenAI-compatible API base of a local model server")
+    llm_model: str | None = knob(None, "model name on that server")
+    llm_api_key: str | None = knob(None, "API key for that server (environment only)", repr=False)
+    llm_timeout: float = knob(60.0, "seconds the whole model reply may take", 0.1, 3600.0)
+    host: str = knob("127.0.0.1", "address the UI listens on (loopback unless told otherwise)")
+    port: int = knob(7860, "port the UI listens on", 1, 65_535)
+    ui_queue_size: int = knob(32, "UI requests waiting beyond this are turned away (busy)", 1, 10_000)
+    ui_concurrency: int = knob(2, "questions the UI answers at once", 1, 64)
+    ui_uploads: bool = knob(True, "whether UI users may add documents (off for shared deployments)")
+    max_upload_mb: int = knob(50, "largest document the UI accepts, in MB", 1, 500)
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:
@@ -56,16 +66,29 @@ class Settings:
         return settings
 
     def check(self) -> None:
+        """Every field's type and range; one line naming the setting when one is off."""
         if self.retriever not in ("hybrid", "dense", "bm25"):
             raise InputError(f"retriever must be hybrid, dense or bm25 (got {self.retriever!r})")
-        if not 1 <= self.top_k <= 50:
-            raise InputError(f"top-k must be between 1 and 50 (got {self.top_k})")
-        if self.chunk_max_chars < 50 or self.chunk_overlap < 0:
-            raise InputError("chunk settings out of range")
-        if not 1 <= self.max_upload_mb <= 500:
-            raise InputError(f"max-upload-mb must be between 1 and 500 (got {self.max_upload_mb})")
-        if self.refuse_below is not None and not 0.0 <= self.refuse_below <= 1.0:  # NaN fails too
-            raise InputError(f"refuse-below is a probability between 0 and 1 (got {self.refuse_below})")
+        for f in fields(self):
+            value = getattr(self, f.name)
+            lo, hi = f.metadata.get("range", (None, None))
+            if value is None or isinstance(value, (str, Path)) or (lo is None and hi is None):
+                continue
+            name = f.name.replace("_", "-")
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise InputError(f"{name} must be a number (got {value!r})")
+            if not math.isfinite(value) or (lo is not None and value < lo) or (hi is not None and value > hi):
+                raise InputError(f"{name} must be between {lo:g} and {hi:g} (got {value})")
+
+    @staticmethod
+    def describe() -> list[tuple[str, str, str]]:
+        """(environment variable, range, description) of every setting, for help texts and docs."""
+        out = []
+        for f in fields(Settings):
+            lo, hi = f.metadata.get("range", (None, None))
+            rng = f"{lo:g}–{hi:g}" if lo is not None and hi is not None else ""
+            out.append((f"IPQA_{f.name.upper()}", rng, f.metadata.get("help", "")))
+        return out
 
 
 def _coerce(name: str, raw: str, default: Any) -> Any:
@@ -73,6 +96,8 @@ def _coerce(name: str, raw: str, default: Any) -> Any:
         if isinstance(default, Path):
             return Path(raw)
         if isinstance(default, bool):
+            if raw.lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+                raise ValueError(raw)
             return raw.lower() in ("1", "true", "yes", "on")
         if isinstance(default, int):
             return int(raw)

@@ -10,9 +10,12 @@ from __future__ import annotations
 import argparse
 import copy
 import html
+import json
 import os
+import re
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -20,6 +23,8 @@ from typing import Any
 import gradio as gr
 from gradio.components.api_component import Api
 
+from ipqa import feedback
+from ipqa.corpus import OPENING_LABEL
 from ipqa.documents import add_bytes
 from ipqa.engine import Engine, build, get_engine, reload_engine
 from ipqa.errors import InputError, IpqaError
@@ -30,16 +35,6 @@ from ipqa.question import rewrite_followup
 from ipqa.settings import Settings
 from ipqa.webguard import HostPolicy, WebGuard, host_name, split_hostport
 
-EXAMPLES = [
-    "How long does Japan's patent office take to examine AI inventions?",
-    "How does Japan protect trade secrets?",
-    "What are the penalties for trade secret theft in South Korea?",
-    "What does Singapore require of fintech companies before a full licence?",
-    "How big is South Korea's data trading market?",
-    "How do Japan and Korea prefer to resolve IP disputes?",
-    "What is the Patent Prosecution Highway and what does it save?",
-    "What should companies do to protect their data rights?",
-]
 MAX_TURNS = 30  # chat history kept per session
 UPLOAD_ROUTE = "/gradio_api/upload"  # Gradio's file upload (multipart), the only route that stores files
 STARTUP_ROUTE = "/gradio_api/startup-events"  # for launch() only; here the app's lifespan runs them once
@@ -52,66 +47,280 @@ CSS = """
 .ipqa-sections {columns: 2; column-gap: 2em; margin: .5em 0 0; padding-left: 1.2em; font-size: 13px}
 .ipqa-doc {margin: .4em 0}
 .ipqa-doc summary {cursor: pointer; font-weight: 600}
-.ipqa-doc .ipqa-docmeta {font-weight: 400; color: #666; font-size: 12px}
-.ipqa-turn {margin: 0 0 1.2em}
-.ipqa-q {background: var(--color-accent-soft, #eef3ff); border-radius: 10px; padding: .5em .8em;
-         margin: 0 0 .4em auto; max-width: 85%; width: fit-content}
-.ipqa-searched {font-size: 12px; color: #666; margin: 0 0 .3em}
-.ipqa-a {border-left: 4px solid #3b7dd8; padding: .4em .8em; background: #fafbfd}
+.ipqa-docmeta {font-weight: 400; color: #555; font-size: 12px}
+.ipqa-link {background: none; border: 0; padding: 0; color: #1f5fbf; cursor: pointer; font: inherit;
+            text-align: left; text-decoration: underline; text-underline-offset: 2px}
+.ipqa-convbar {display: flex; justify-content: flex-end; margin: 0 0 .6em}
+.ipqa-turn {margin: 0 0 1.2em; scroll-margin-top: 12px}
+.ipqa-q {background: var(--color-accent-soft, #eef3ff); color: #1a1a1a; border-radius: 10px;
+         padding: .5em .8em; margin: 0 0 .4em auto; max-width: 85%; width: fit-content}
+.ipqa-searched {font-size: 12px; color: #555; margin: 0 0 .3em}
+.ipqa-a {border-left: 4px solid #3b7dd8; padding: .4em .8em; background: #fafbfd; color: #1a1a1a}
+.ipqa-a:focus {outline: 3px solid #1f5fbf; outline-offset: 2px}
 .ipqa-refusal {border-left-color: #d8833b; background: #fff8f0}
 .ipqa-error {border-left-color: #c0392b; background: #fff3f2}
-.ipqa-badge {font-size: 12px; font-weight: 600; color: #b5651d; margin-bottom: .2em}
-.ipqa-marker {font-weight: 600; color: #1f5fbf; cursor: pointer; text-decoration: none}
-.ipqa-note {font-size: 12px; color: #666; margin-top: .3em}
-.ipqa-closest span {display: inline-block; border: 1px solid #e0c0a0; border-radius: 12px;
-                    padding: 0 .6em; margin: .2em .3em 0 0; font-size: 12px}
+.ipqa-badge {font-size: 12px; font-weight: 600; color: #8a4510; margin-bottom: .2em}
+.ipqa-marker {font: inherit; font-weight: 600; color: #1f5fbf; cursor: pointer; background: none;
+              border: 0; padding: 0 1px; margin: 0}
+.ipqa-marker:hover, .ipqa-marker:focus-visible {text-decoration: underline}
+.ipqa-note {font-size: 12px; color: #555; margin-top: .3em}
+.ipqa-closest {margin-top: .3em}
+.ipqa-chip {display: inline-block; border: 1px solid #d9a878; border-radius: 12px; background: white;
+            color: #6b3a0c; padding: 0 .6em; margin: .2em .3em 0 0; font-size: 12px; cursor: pointer}
 .ipqa-sources {margin-top: .5em; display: grid; gap: .5em}
 .ipqa-card {border: 1px solid #dde3ee; border-radius: 8px; padding: .5em .7em; font-size: 13px;
-            background: white; transition: box-shadow .3s}
+            background: white; color: #1a1a1a; transition: box-shadow .3s}
 .ipqa-card.ipqa-flash {box-shadow: 0 0 0 3px #3b7dd8}
 .ipqa-card h4 {margin: 0 0 .3em; font-size: 13px}
-.ipqa-card mark {background: #fff0a8; padding: 0 1px}
-.ipqa-actions {margin-top: .4em}
-.ipqa-draft {border-left-color: #999; color: #555; font-style: italic}
+.ipqa-card mark {background: #fff0a8; color: #1a1a1a; padding: 0 1px}
+.ipqa-quote {margin: 0 0 .3em}
+.ipqa-hl {background: #fff6c8; font-weight: 600}
+.ipqa-card details summary {cursor: pointer; color: #1f5fbf; font-size: 12px}
+.ipqa-offsets {font-size: 11px; color: #555}
+.ipqa-cardbar {display: flex; gap: .8em; margin-top: .3em; font-size: 12px; flex-wrap: wrap}
+.ipqa-actions {margin-top: .4em; display: flex; gap: .4em; flex-wrap: wrap; align-items: center}
+.ipqa-draft {border-left-color: #999; color: #444; font-style: italic}
 .ipqa-verdicts {font-size: 12px; margin-top: .4em}
 .ipqa-verdicts ul {margin: .3em 0; padding-left: 1.2em; list-style: none}
 .ipqa-removed {color: #a33; text-decoration: line-through}
 .ipqa-kept {color: #2a6b2a}
-.ipqa-copy {font-size: 12px; border: 1px solid #ccd; border-radius: 6px; background: white;
-            padding: .1em .6em; cursor: pointer}
+.ipqa-copy, .ipqa-fb, .ipqa-export {font-size: 12px; border: 1px solid #99a; border-radius: 6px;
+            background: white; color: #1a1a1a; padding: .1em .6em; cursor: pointer}
+.ipqa-fb[aria-pressed="true"] {background: #e6efff; border-color: #1f5fbf}
+.ipqa-fb-status {font-size: 12px; color: #2a6b2a}
+.ipqa-next {margin-top: .5em; font-size: 13px}
+.ipqa-next ul {list-style: none; padding: 0; margin: .2em 0 0; display: flex; flex-wrap: wrap; gap: .3em}
+.ipqa-suggest {border: 1px solid #b8c6e0; border-radius: 14px; background: white; color: #1f4f9a;
+               padding: .15em .7em; cursor: pointer; font-size: 13px; font-weight: 400; text-align: left}
+.ipqa-pending .ipqa-a {color: #444}
+.ipqa-spinner {display: inline-block; width: .8em; height: .8em; border: 2px solid #9ab;
+               border-top-color: #1f5fbf; border-radius: 50%; animation: ipqa-spin 1s linear infinite;
+               margin-right: .4em; vertical-align: -1px}
+@keyframes ipqa-spin {to {transform: rotate(360deg)}}
+#ipqa-ask {position: sticky; bottom: 0; z-index: 20; background: var(--body-background-fill, white);
+           padding: .4em 0; box-shadow: 0 -6px 8px -6px rgba(0,0,0,.15)}
+#ipqa-send, #ipqa-send:hover {background: #1d4ed8 !important; color: #fff !important;
+                              border-color: #1d4ed8 !important}
+#ipqa-clear {border: 1px solid #1d4ed8}
+.ipqa-sr {position: absolute !important; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
+          white-space: nowrap}
+.ipqa-skip {position: absolute; left: -9999px}
+.ipqa-skip:focus {position: static; display: inline-block; padding: .3em .6em; background: #1d4ed8;
+                  color: #fff; border-radius: 6px}
+#ipqa-viewer {position: fixed; top: 0; right: 0; bottom: 0; width: min(600px, 100vw); z-index: 1000;
+              background: white; color: #1a1a1a; box-shadow: -4px 0 16px rgba(0,0,0,.2);
+              display: flex; flex-direction: column; font-size: 14px}
+#ipqa-viewer[hidden] {display: none}
+.ipqa-vtop {display: flex; align-items: flex-start; gap: .5em; padding: .6em .8em; border-bottom: 1px solid #dde3ee}
+.ipqa-vtop h2 {font-size: 16px; margin: 0; flex: 1}
+.ipqa-vclose {font-size: 14px; border: 1px solid #99a; border-radius: 6px; background: white; color: #1a1a1a;
+              cursor: pointer; padding: .1em .6em}
+.ipqa-vcontent {overflow-y: auto; padding: .6em .8em 2em; flex: 1}
+.ipqa-vnav ol {padding-left: 1.2em; margin: .3em 0; font-size: 13px}
+.ipqa-vnav [aria-current="true"] {font-weight: 700}
+.ipqa-vsection h3 {font-size: 15px; margin: .6em 0 .3em}
+.ipqa-vbody {white-space: pre-wrap; overflow-wrap: anywhere}
+.ipqa-vbody mark {background: #ffe066; color: #1a1a1a}
+.ipqa-vpager {display: flex; justify-content: space-between; gap: 1em; margin-top: 1em; font-size: 13px}
+#ipqa-after-box {min-height: 0; margin: 0; padding: 0}
+.gradio-container {overflow: clip !important}  /* clips like hidden, but keeps the question box sticky */
+.ipqa-link.ipqa-fb {border: 0; background: none; color: #1f5fbf; padding: 0}
 @media (max-width: 640px) {
   .ipqa-sections {columns: 1}
   .ipqa-q {max-width: 100%}
 }
 """
 
-# One delegated listener on the chat: markers reveal their source card, "Copy" copies Markdown.
+# Page behaviour, attached once to the document (delegated, so re-rendered chat HTML needs nothing):
+# markers and "open" buttons open the document viewer (fed by the /document endpoint), "Copy" and
+# "Export" hand out Markdown, feedback goes to /feedback, a question shows at once with a loading
+# state, a new answer is scrolled to and announced in the live region.
 CHAT_JS = """
-element.addEventListener('click', async (ev) => {
-  const marker = ev.target.closest('.ipqa-marker');
-  if (marker) {
-    ev.preventDefault();
-    const card = element.querySelector('#' + marker.dataset.target);
-    if (card) {
-      card.scrollIntoView({behavior: 'smooth', block: 'center'});
-      card.classList.add('ipqa-flash');
-      setTimeout(() => card.classList.remove('ipqa-flash'), 1600);
-    }
-    return;
+if (!window.__ipqa) {
+  window.__ipqa = true;
+  const chat = element;
+  let expecting = false, opener = null;
+  const url = (p) => new URL(p, document.baseURI).toString();
+  async function call(name, data) {
+    const r = await fetch(url('gradio_api/call/' + name), {method: 'POST',
+      headers: {'Content-Type': 'application/json'}, body: JSON.stringify({data})});
+    if (!r.ok) throw new Error('HTTP ' + r.status);
+    const {event_id} = await r.json();
+    const s = await fetch(url('gradio_api/call/' + name + '/' + event_id));
+    const text = await s.text();
+    const m = text.match(/event: complete\\r?\\ndata: (.*)/);
+    if (!m) throw new Error('no answer');
+    return JSON.parse(m[1])[0];
   }
-  const copy = ev.target.closest('.ipqa-copy');
-  if (copy) {
-    const text = element.querySelector('#' + copy.dataset.source).value;
-    try { await navigator.clipboard.writeText(text); }
-    catch (e) {
-      const area = element.querySelector('#' + copy.dataset.source);
-      area.hidden = false; area.select(); document.execCommand('copy'); area.hidden = true;
-    }
-    copy.textContent = 'Copied';
-    setTimeout(() => { copy.textContent = 'Copy as Markdown'; }, 1500);
+  const viewer = document.createElement('aside');
+  viewer.id = 'ipqa-viewer'; viewer.hidden = true; viewer.tabIndex = -1;
+  viewer.setAttribute('aria-labelledby', 'ipqa-viewer-title');
+  viewer.innerHTML = '<div class="ipqa-vtop"><h2 id="ipqa-viewer-title">Document</h2>' +
+    '<button type="button" class="ipqa-vclose">Close</button></div>' +
+    '<div class="ipqa-vcontent" aria-live="polite"></div>';
+  document.body.appendChild(viewer);
+  const content = viewer.querySelector('.ipqa-vcontent');
+  async function openDoc(doc, start, end, from) {
+    if (from && !viewer.contains(from)) opener = from;
+    viewer.hidden = false;
+    content.setAttribute('aria-busy', 'true');
+    try {
+      const r = await call('document', [doc, Number(start) || 0, Number(end) || 0]);
+      if (r.error) { content.textContent = r.error; return; }
+      viewer.querySelector('#ipqa-viewer-title').textContent = r.title;
+      content.innerHTML = r.html;  // escaped by the server (render_document)
+      const hit = content.querySelector('#ipqa-viewer-hit') || content.querySelector('.ipqa-vsection h3');
+      if (hit) hit.scrollIntoView({block: 'center'});
+      viewer.focus({preventScroll: true});
+    } catch (e) {
+      content.textContent = 'The document could not be opened: ' + e.message;
+    } finally { content.removeAttribute('aria-busy'); }
   }
-});
+  function closeViewer() {
+    viewer.hidden = true;
+    if (opener && document.contains(opener)) opener.focus();
+  }
+  function latestAnswer() {
+    const all = chat.querySelectorAll('.ipqa-log .ipqa-turn .ipqa-a');
+    return all.length ? all[all.length - 1] : null;
+  }
+  function showPending(question) {
+    const q = (question || '').trim();
+    if (!q) return;
+    const log = chat.querySelector('.ipqa-log');
+    if (!log) return;
+    chat.querySelectorAll('.ipqa-pending').forEach((n) => n.remove());
+    base = signature();
+    const turn = document.createElement('div');
+    turn.className = 'ipqa-turn ipqa-pending';
+    turn.setAttribute('aria-busy', 'true');
+    const qd = document.createElement('div'); qd.className = 'ipqa-q'; qd.textContent = q;
+    const ad = document.createElement('div'); ad.className = 'ipqa-a';
+    ad.innerHTML = '<span class="ipqa-spinner" aria-hidden="true"></span>Looking through the documents…';
+    turn.append(qd, ad);
+    log.parentNode.insertBefore(turn, log.nextSibling);
+    expecting = true;
+    turn.scrollIntoView({block: 'center'});
+    document.getElementById('ipqa-live').textContent = 'Looking through the documents…';
+  }
+  function ask(question) {
+    const box = document.querySelector('#ipqa-question textarea');
+    box.value = question;
+    box.dispatchEvent(new Event('input', {bubbles: true}));
+    setTimeout(() => document.getElementById('ipqa-send').click(), 50);
+  }
+  // Gradio patches the chat's HTML in place, so a new answer is recognised by what the last turn says.
+  function signature() {
+    const turns = chat.querySelectorAll('.ipqa-turn[data-turn]');
+    const last = turns[turns.length - 1];
+    return turns.length + '|' + (last ? last.textContent : '');
+  }
+  let base = null, drafting = false;
+  new MutationObserver(() => {
+    if (!expecting) return;
+    const sig = signature();
+    if (sig === base) return;
+    base = sig;
+    chat.querySelectorAll('.ipqa-pending').forEach((n) => n.remove());
+    const turns = chat.querySelectorAll('.ipqa-turn[data-turn]');
+    const last = turns[turns.length - 1];
+    if (!last) return;
+    if (last.querySelector('.ipqa-draft')) {
+      if (!drafting) last.scrollIntoView({block: 'start'});
+      drafting = true;
+      return;
+    }
+    expecting = false; drafting = false;
+    last.scrollIntoView({block: 'start'});
+    const a = last.querySelector('.ipqa-a');
+    const badge = a.querySelector('.ipqa-badge');
+    const text = a.querySelector('.ipqa-text');
+    document.getElementById('ipqa-live').textContent = 'New answer. ' +
+      (badge ? badge.textContent + '. ' : '') + (text ? text.textContent : a.textContent).slice(0, 300);
+  }).observe(chat, {childList: true, subtree: true, characterData: true});
+  document.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape' && !viewer.hidden) { closeViewer(); return; }
+    if (ev.key === 'Enter' && !ev.shiftKey && ev.target.matches && ev.target.matches('#ipqa-question textarea')) {
+      showPending(ev.target.value);
+    }
+  }, true);
+  document.addEventListener('click', async (ev) => {
+    const t = ev.target;
+    if (t.closest('#ipqa-send')) { showPending(document.querySelector('#ipqa-question textarea').value); return; }
+    const example = t.closest('.ipqa-example');
+    if (example) { showPending(example.textContent); return; }
+    if (t.closest('.ipqa-vclose')) { closeViewer(); return; }
+    const skip = t.closest('.ipqa-skip');
+    if (skip) {
+      ev.preventDefault();
+      const a = latestAnswer();
+      if (a) { a.setAttribute('tabindex', '-1'); a.scrollIntoView({block: 'start'}); a.focus(); }
+      return;
+    }
+    const open = t.closest('.ipqa-marker, .ipqa-open, .ipqa-nav');
+    if (open) {
+      ev.preventDefault();
+      if (open.classList.contains('ipqa-marker')) {
+        const card = chat.querySelector('#' + open.dataset.target);
+        if (card) {
+          card.classList.add('ipqa-flash');
+          setTimeout(() => card.classList.remove('ipqa-flash'), 1600);
+        }
+      }
+      if (open.dataset.doc) openDoc(open.dataset.doc, open.dataset.start, open.dataset.end, open);
+      return;
+    }
+    const suggest = t.closest('.ipqa-suggest');
+    if (suggest) { ask(suggest.textContent); return; }
+    const copy = t.closest('.ipqa-copy');
+    if (copy) {
+      const area = chat.querySelector('#' + copy.dataset.source);
+      try { await navigator.clipboard.writeText(area.value); }
+      catch (e) { area.hidden = false; area.select(); document.execCommand('copy'); area.hidden = true; }
+      copy.textContent = 'Copied';
+      setTimeout(() => { copy.textContent = 'Copy as Markdown'; }, 1500);
+      return;
+    }
+    const exp = t.closest('.ipqa-export');
+    if (exp) {
+      const md = chat.querySelector('#ipqa-md-all').value;
+      const a = document.createElement('a');
+      a.href = URL.createObjectURL(new Blob([md], {type: 'text/markdown'}));
+      a.download = 'ipqa-conversation-' + new Date().toISOString().slice(0, 10) + '.md';
+      document.body.appendChild(a); a.click(); a.remove();
+      setTimeout(() => URL.revokeObjectURL(a.href), 5000);
+      return;
+    }
+    const fb = t.closest('.ipqa-fb');
+    if (fb) {
+      const turn = fb.closest('.ipqa-turn');
+      const status = turn.querySelector('.ipqa-fb-status');
+      const entry = JSON.parse(turn.querySelector('.ipqa-actions').dataset.feedback);
+      entry.rating = fb.dataset.rating;
+      if (fb.dataset.marker) entry.marker = Number(fb.dataset.marker);
+      try {
+        const r = await call('feedback', [entry]);
+        if (r.error) throw new Error(r.error);
+        fb.setAttribute('aria-pressed', 'true');
+        status.textContent = 'Thank you — saved on this computer.';
+      } catch (e) { status.textContent = 'Not saved: ' + e.message; }
+    }
+  });
+}
 """
+
+# After the question box: a skip link to the latest answer and the live region announcing answers.
+AFTER_BOX_HTML = (
+    '<a href="#" class="ipqa-skip">Skip to the latest answer</a>'
+    '<div id="ipqa-live" class="ipqa-sr" role="status" aria-live="polite"></div>'
+)
+
+OPENING = "Opening section"
+GENERIC_TOPICS = frozenset(
+    "introduction conclusion conclusions summary abstract contents table of contents references "
+    "bibliography appendix acknowledgements acknowledgments foreword preface index notes".split()
+) | {"table of contents", "executive summary"}
+MIN_SECTION_CHARS = 200  # sections shorter than this are headings over subsections, not topics
 
 
 # ---------------------------------------------------------------- rendering (pure functions)
@@ -121,46 +330,207 @@ def _e(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def _answer_html(answer: str, turn: int) -> str:
-    """Escape the answer, then make each [n] a link to its source card."""
-    import re
-
-    return re.sub(
-        r"\[(\d+)\]",
-        lambda m: (
-            f'<a class="ipqa-marker" href="#" data-target="ipqa-t{turn}-s{m.group(1)}">[{m.group(1)}]</a>'
-        ),
-        _e(answer),
-    )
+def human_section(label: str) -> str:
+    """A section's name as a reader wants it: 'Opening section' for the untitled opening."""
+    return OPENING if label == OPENING_LABEL else label
 
 
-def _passage_html(passage: str, quote: str) -> str:
-    at = passage.find(quote)
-    if at < 0:
-        return _e(passage)
-    return f"{_e(passage[:at])}<mark>{_e(quote)}</mark>{_e(passage[at + len(quote) :])}"
+def topic(heading: str) -> str:
+    """'2.2 Trade Secret Protection Mechanisms' → 'Trade Secret Protection Mechanisms'."""
+    return _NUMBERING.sub("", heading).strip() or heading.strip()
 
 
-def to_markdown(turn: dict[str, Any]) -> str:
-    """An answer with its sources, ready to paste into a document."""
-    ans = turn["answer"]
-    lines = [f"**Q:** {turn['question']}", "", ans["answer"]]
-    if ans["citations"]:
-        lines += ["", "Sources:"]
-        for c in ans["citations"]:
-            lines.append(
-                f"[{c['marker']}] {place(c)} — “{c['quote']}” ({c['doc']}, chars {c['start']}–{c['end']})"
-            )
-    return "\n".join(lines)
+_NUMBERING = re.compile(
+    r"^\s*(?:\d{1,2}(?:\.\d+)*\.?|\d+(?:\.\d+)+\.?|[IVXLCivxlc]+[.)]|[A-Za-z][.)])\s+|^\s*[IVXLC]+\."
+)
+_MARKERS_THEN_PUNCT = re.compile(r"((?:\s*\[\d+\])+)\s+([.,;:!?])")
+
+
+def _about(d: dict[str, Any], heading: str, several: bool) -> str:
+    who = d["title"] if several else "the document"
+    return f"What does {who} say about {topic(heading)}?"
+
+
+def _topics(d: dict[str, Any]) -> list[dict[str, Any]]:
+    """A document's sections worth a question: headed, with a body, and not 'Conclusion' & co."""
+    return [
+        s
+        for s in d["sections"]
+        if s["heading"]
+        and s["end"] - s["start"] >= MIN_SECTION_CHARS
+        and topic(s["heading"]).casefold() not in GENERIC_TOPICS
+    ]
+
+
+def examples(documents: list[dict[str, Any]], n: int = 7) -> list[str]:
+    """Start-screen questions drawn from the documents' own section headings, spread evenly."""
+    several = len(documents) > 1
+    pool = [_about(d, s["heading"], several) for d in documents for s in _topics(d)]
+    pool = list(dict.fromkeys(pool))
+    if len(pool) <= n:
+        return pool
+    return [pool[round(i * (len(pool) - 1) / (n - 1))] for i in range(n)]
+
+
+def suggestions(ans: dict[str, Any], documents: list[dict[str, Any]], n: int = 3) -> list[str]:
+    """Next questions: the sections beside the ones an answer cited (or, for a refusal, the
+    closest sections), each as 'What does <document> say about <heading>?'."""
+    several = len(documents) > 1
+    by_doc = {d["doc"]: d for d in documents}
+    used = {(c["doc"], c["section"]) for c in ans.get("citations", [])}
+    out: list[str] = []
+
+    def add(d: dict[str, Any], s: dict[str, Any]) -> None:
+        q = _about(d, s["heading"], several)
+        if (d["doc"], s["label"]) not in used and q not in out and q != ans.get("question"):
+            out.append(q)
+
+    if ans.get("refused"):
+        for label in ans.get("closest_sections", []):
+            found = find_section(label, documents)
+            if found and found[1]["heading"] and topic(found[1]["heading"]).casefold() not in GENERIC_TOPICS:
+                add(*found)
+        return out[:n]
+    for doc, label in dict.fromkeys((c["doc"], c["section"]) for c in ans.get("citations", [])):
+        d = by_doc.get(doc)
+        if d is None:
+            continue
+        pool = _topics(d)
+        at = next((i for i, s in enumerate(pool) if s["label"] == label), None)
+        if at is None:
+            continue
+        for j in (at + 1, at - 1, at + 2):
+            if 0 <= j < len(pool):
+                add(d, pool[j])
+    return out[:n]
+
+
+def find_section(label: str, documents: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The (document, section) a closest-section label names ('Title: section' with several)."""
+    for d in documents:
+        for s in d["sections"]:
+            if label in (s["label"], f"{d['title']}: {s['label']}"):
+                return d, s
+    return None
+
+
+def _open_attrs(doc: str, start: int, end: int) -> str:
+    return f'data-doc="{_e(doc)}" data-start="{int(start)}" data-end="{int(end)}"'
+
+
+def tidy(answer: str) -> str:
+    """'models [1] .' → 'models [1].': a marker never leaves its full stop floating."""
+    return _MARKERS_THEN_PUNCT.sub(lambda m: f"{m.group(1)}{m.group(2)}", answer)
+
+
+def _answer_html(answer: str, turn: int, citations: list[dict[str, Any]], cards: dict[int, str]) -> str:
+    """Escape the answer, attach markers to their words (no floating full stop after one), and make
+    each [n] a button named after its source that opens it."""
+    by_marker = {c["marker"]: c for c in citations}
+    text = tidy(answer)
+
+    def button(m: re.Match[str]) -> str:
+        k = int(m.group(1))
+        c = by_marker.get(k)
+        if c is None:
+            return m.group(0)
+        name = f"Source {k}: {human_section(c['section'])}"
+        return (
+            f'<button type="button" class="ipqa-marker" data-target="{cards.get(k, f"ipqa-t{turn}-s{k}")}" '
+            f'aria-label="{_e(name)}" title="{_e(name)}" {_open_attrs(c["doc"], c["start"], c["end"])}>[{k}]</button>'
+        )
+
+    return re.sub(r"\[(\d+)\]", button, _e(text))
+
+
+def _passage_html(passage: str, quotes: list[str]) -> str:
+    """The passage with each quoted sentence emphasised (escaped throughout)."""
+    spans = []
+    for q in quotes:
+        at = passage.find(q)
+        if at >= 0:
+            spans.append((at, at + len(q)))
+    out, pos = [], 0
+    for a, b in sorted(spans):
+        if a < pos:
+            continue
+        out.append(f'{_e(passage[pos:a])}<span class="ipqa-hl">{_e(passage[a:b])}</span>')
+        pos = b
+    out.append(_e(passage[pos:]))
+    return "".join(out)
 
 
 def place(c: dict[str, Any]) -> str:
     """'Indonesia Digital IP Outlook, p. 3, 3. Enforcement': where a reader finds a quote."""
     page = f", p. {c['page']}" if c.get("page") else ""
-    return f"{c.get('title') or c['doc']}{page}, {c['section']}"
+    return f"{c.get('title') or c['doc']}{page}, {human_section(c['section'])}"
 
 
-def render_turn(turn: dict[str, Any], n: int) -> str:
+def to_markdown(turn: dict[str, Any]) -> str:
+    """An answer with its sources, ready to paste into a document."""
+    ans = turn["answer"]
+    lines = [f"**Q:** {turn['question']}", "", tidy(ans["answer"])]
+    if ans["citations"]:
+        lines += ["", "Sources:"]
+        for c in ans["citations"]:
+            lines.append(f"[{c['marker']}] {place(c)} — “{c['quote']}”")
+    return "\n".join(lines)
+
+
+def conversation_markdown(turns: list[dict[str, Any]]) -> str:
+    """A whole conversation: every answered question with its sources."""
+    done = [t for t in turns if "answer" in t]
+    title = done[0]["question"] if done else "ipqa conversation"
+    body = "\n\n---\n\n".join(to_markdown(t) for t in done)
+    return f"# {title}\n\n_Answers quoted from the documents by ipqa._\n\n{body}\n"
+
+
+def _groups(citations: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Citations grouped by the passage they quote: one card per passage."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for c in citations:
+        groups.setdefault((c["doc"], c["passage"]), []).append(c)
+    return list(groups.values())
+
+
+def _card_html(group: list[dict[str, Any]], card_id: str) -> str:
+    first = group[0]
+    markers = "".join(f"[{c['marker']}]" for c in group)
+    quotes = "".join(f'<p class="ipqa-quote"><mark>{_e(c["quote"])}</mark></p>' for c in group)
+    lo, hi = min(c["start"] for c in group), max(c["end"] for c in group)
+    offsets = "; ".join(f"[{c['marker']}] characters {c['start']}–{c['end']}" for c in group)
+    wrong = "".join(
+        f'<button type="button" class="ipqa-link ipqa-fb" data-rating="wrong-citation" '
+        f'data-marker="{c["marker"]}">Wrong citation [{c["marker"]}]?</button>'
+        for c in group
+    )
+    return (
+        f'<div class="ipqa-card" id="{card_id}"><h4>{markers} {_e(place(first))}</h4>{quotes}'
+        f"<details><summary>Show the whole passage</summary>"
+        f'<p class="ipqa-passage">{_passage_html(first["passage"], [c["quote"] for c in group])}</p>'
+        f'<p class="ipqa-offsets">{_e(first["doc"])}: {offsets}</p></details>'
+        f'<div class="ipqa-cardbar"><button type="button" class="ipqa-link ipqa-open" '
+        f"{_open_attrs(first['doc'], lo, hi)}>Open in the document</button>{wrong}</div></div>"
+    )
+
+
+def _feedback_data(turn: dict[str, Any]) -> str:
+    ans = turn["answer"]
+    data = {
+        "question": turn["question"],
+        "searched": turn.get("searched", turn["question"]),
+        "answer": ans["answer"],
+        "refused": ans["refused"],
+        "citations": [
+            {k: c[k] for k in ("marker", "doc", "section", "start", "end", "quote")} for c in ans["citations"]
+        ],
+    }
+    return _e(json.dumps(data, ensure_ascii=False))
+
+
+def render_turn(
+    turn: dict[str, Any], n: int, documents: list[dict[str, Any]] | None = None, last: bool = False
+) -> str:
     parts = [f'<div class="ipqa-turn" data-turn="{n}">', f'<div class="ipqa-q">{_e(turn["question"])}</div>']
     if turn.get("error"):
         parts.append(f'<div class="ipqa-a ipqa-error">{_e(turn["error"])}</div></div>')
@@ -168,37 +538,67 @@ def render_turn(turn: dict[str, Any], n: int) -> str:
     if "draft" in turn:
         parts.append(
             '<div class="ipqa-a ipqa-draft"><div class="ipqa-badge ipqa-drafting">Drafting with the language model — '
-            f"not yet checked against the report…</div>{_e(turn['draft'])}</div></div>"
+            f"not yet checked against the documents…</div>{_e(turn['draft'])}</div></div>"
         )
         return "".join(parts)
+    documents = documents or []
     ans = turn["answer"]
     if turn["searched"] != turn["question"]:
         parts.append(f'<div class="ipqa-searched">Searched for: {_e(turn["searched"])}</div>')
+    groups = _groups(ans["citations"])
+    cards = {c["marker"]: f"ipqa-t{n}-s{g[0]['marker']}" for g in groups for c in g}
     if ans["refused"]:
-        chips = "".join(f"<span>{_e(s)}</span>" for s in ans.get("closest_sections", []))
+        chips = []
+        for label in ans.get("closest_sections", []):
+            found = find_section(label, documents)
+            shown = human_section(label)
+            if found and label != found[1]["label"]:
+                shown = f"{found[0]['title']}: {human_section(found[1]['label'])}"
+            if found:
+                d, s = found
+                chips.append(
+                    f'<button type="button" class="ipqa-chip ipqa-open" {_open_attrs(d["doc"], s["start"], s["start"])} '
+                    f'aria-label="Open {_e(shown)}"><span>{_e(shown)}</span></button>'
+                )
+            else:
+                chips.append(f'<span class="ipqa-chip">{_e(shown)}</span>')
+        text = re.split(r" (?:The closest sections|The nearest they come)", ans["answer"])[0]
         parts.append(
             '<div class="ipqa-a ipqa-refusal"><div class="ipqa-badge">Not covered by the documents</div>'
-            f"{_e(ans['answer'].split(' The closest sections')[0])}"
-            + (f'<div class="ipqa-closest">Closest sections: {chips}</div>' if chips else "")
+            f'<span class="ipqa-text">{_e(text)}</span>'
+            + (
+                f'<div class="ipqa-closest">Closest sections — open one to read it: {"".join(chips)}</div>'
+                if chips
+                else ""
+            )
         )
     else:
-        parts.append(f'<div class="ipqa-a ipqa-answer">{_answer_html(ans["answer"], n)}')
+        parts.append(
+            '<div class="ipqa-a ipqa-answer"><span class="ipqa-text">'
+            f"{_answer_html(ans['answer'], n, ans['citations'], cards)}</span>"
+        )
     for note in ans.get("notes", []):
         parts.append(f'<div class="ipqa-note">{_e(note)}</div>')
     if ans.get("mode") in ("llm", "extractive-fallback") and ans.get("grounding"):
         parts.append(_verdicts_html(ans["grounding"]))
-    if ans["citations"]:
+    if groups:
         parts.append('<div class="ipqa-sources">')
-        for c in ans["citations"]:
-            parts.append(
-                f'<div class="ipqa-card" id="ipqa-t{n}-s{c["marker"]}"><h4>[{c["marker"]}] {_e(place(c))}</h4>'
-                f"{_passage_html(c['passage'], c['quote'])}</div>"
-            )
+        parts.extend(_card_html(g, cards[g[0]["marker"]]) for g in groups)
         parts.append("</div>")
     parts.append(
-        f'<div class="ipqa-actions"><button class="ipqa-copy" data-source="ipqa-md-{n}">Copy as Markdown</button>'
-        f'<textarea id="ipqa-md-{n}" hidden readonly>{_e(to_markdown(turn))}</textarea></div>'
+        f'<div class="ipqa-actions" data-feedback="{_feedback_data(turn)}">'
+        '<button type="button" class="ipqa-fb" data-rating="up" aria-pressed="false">Helpful</button>'
+        '<button type="button" class="ipqa-fb" data-rating="down" aria-pressed="false">Not helpful</button>'
+        f'<button type="button" class="ipqa-copy" data-source="ipqa-md-{n}">Copy as Markdown</button>'
+        f'<textarea id="ipqa-md-{n}" hidden readonly aria-hidden="true">{_e(to_markdown(turn))}</textarea>'
+        '<span class="ipqa-fb-status" role="status"></span></div>'
     )
+    nexts = suggestions({**ans, "question": turn["question"]}, documents) if last else []
+    if nexts:
+        items = "".join(
+            f'<li><button type="button" class="ipqa-suggest">{_e(q)}</button></li>' for q in nexts
+        )
+        parts.append(f'<div class="ipqa-next">You could also ask:<ul>{items}</ul></div>')
     parts.append("</div></div>")
     return "".join(parts)
 
@@ -213,16 +613,22 @@ def _verdicts_html(verdicts: list[dict[str, Any]]) -> str:
     )
     return (
         f'<details class="ipqa-verdicts"><summary>Checked {len(verdicts)} sentence'
-        f"{'s' if len(verdicts) != 1 else ''} against the report: {removed} removed</summary><ul>{items}</ul></details>"
+        f"{'s' if len(verdicts) != 1 else ''} against the documents: {removed} removed</summary><ul>{items}</ul></details>"
     )
 
 
 def render_start(documents: list[dict[str, Any]]) -> str:
-    """The start screen: what ipqa can answer from, document by document, with its sections."""
+    """The start screen: what ipqa can answer from, document by document, with its sections
+    (each opens in the document viewer)."""
     docs = []
     for d in documents:
         meta = d["doc"] + (f", {d['pages']} pages" if d.get("pages") else "")
-        items = "".join(f"<li>{_e(s)}</li>" for s in d["sections"])
+        items = "".join(
+            f'<li><button type="button" class="ipqa-link ipqa-open" {_open_attrs(d["doc"], s["start"], s["start"])}>'
+            f"{_e(human_section(s['label']))}</button></li>"
+            for s in d["sections"]
+            if s["level"] <= 2
+        )
         docs.append(
             f'<details class="ipqa-doc" open><summary>{_e(d["title"])} '
             f'<span class="ipqa-docmeta">({_e(meta)})</span></summary>'
@@ -230,33 +636,177 @@ def render_start(documents: list[dict[str, Any]]) -> str:
         )
     n = len(documents)
     return (
-        '<div class="ipqa-intro"><h2>Ask the documents</h2>'
+        '<div class="ipqa-log"><div class="ipqa-intro"><h2>Ask the documents</h2>'
         "<p>ipqa answers from the documents below. Every claim comes with the exact sentence it rests "
         "on and where it stands; when the documents do not say, ipqa tells you so instead of guessing. "
         "Try an example below or ask your own question"
         + (" — and pick documents to ask only those." if n > 1 else ".")
-        + f" Questions are understood in {UNDERSTOOD}; answers quote the documents' own words."
-        + f"</p><p><b>{n} document{'s' if n != 1 else ''}</b></p>{''.join(docs)}</div>"
+        + f" Questions are understood in {UNDERSTOOD}; answers quote the documents' own words. "
+        "Click a section to read it."
+        + f"</p><p><b>{n} document{'s' if n != 1 else ''}</b></p>{''.join(docs)}</div></div>"
     )
 
 
 def document_list(engine: Engine) -> list[dict[str, Any]]:
-    """Each indexed document with its title, pages and the headings of its top two levels."""
-    return [
-        {
-            "doc": d.doc,
-            "title": d.title or d.doc,
-            "pages": len(d.pages),
-            "sections": [s.label for s in d.sections if s.level <= 2],
-        }
-        for d in engine.documents()
+    """Each indexed document with its title, kind, pages and sections (offsets into its text)."""
+    out = []
+    for d in engine.documents():
+        sections = sorted(d.sections, key=lambda s: (s.start, s.id))
+        out.append(
+            {
+                "doc": d.doc,
+                "title": d.title or d.doc,
+                "kind": d.kind,
+                "pages": len(d.pages),
+                "sections": [
+                    {
+                        "label": s.label,
+                        "heading": s.heading,
+                        "level": s.level,
+                        "start": s.start,
+                        "end": s.end,
+                        "page": engine.index.page_of(d.doc, s.start) if d.pages else None,
+                    }
+                    for s in sections
+                ],
+            }
+        )
+    return out
+
+
+VIEW_MAX = 15_000  # characters of a document shown at once in the viewer
+
+
+def render_document(d: dict[str, Any], text: str, start: int, end: int, page: int | None = None) -> str:
+    """The viewer's content: the section holding `start` (and, for a heading over subsections,
+    the first of them), the range start–end highlighted, the section list to move around, and
+    the page for paged documents. Everything from the document is escaped."""
+    start = max(0, min(int(start), len(text)))
+    end = max(start, min(int(end), len(text)))
+    sections = d["sections"] or [
+        {"label": OPENING_LABEL, "heading": "", "level": 0, "start": 0, "end": len(text), "page": None}
     ]
+    at = max((i for i, s in enumerate(sections) if s["start"] <= start), default=0)
+    s = sections[at]
+    a = sections[at - 1]["end"] if at > 0 else 0
+    a = min(a, s["start"])
+    b = s["end"]
+    k = at
+    while b - s["start"] < MIN_SECTION_CHARS and k + 1 < len(sections):
+        k += 1
+        b = sections[k]["end"]
+    b = max(b, end)
+    if b - a > VIEW_MAX:
+        a = max(a, start - VIEW_MAX // 3)
+        b = min(b, a + VIEW_MAX)
+    body_text = text[a:b]
+    if s["heading"] and body_text.lstrip().startswith(s["heading"]):
+        body_text = body_text.lstrip()[len(s["heading"]) :]
+        a = b - len(body_text)
+    if end > start and a <= start and end <= b:
+        body = f'{_e(text[a:start])}<mark id="ipqa-viewer-hit">{_e(text[start:end])}</mark>{_e(text[end:b])}'
+    else:
+        body = _e(text[a:b])
+    body = body.strip("\n")
+    pages = f", {d['pages']} pages" if d.get("pages") else ""
+    where = f" · p. {page}" if page else ""
+    nav = "".join(
+        f'<li><button type="button" class="ipqa-link ipqa-nav" {_open_attrs(d["doc"], x["start"], x["start"])}'
+        + (' aria-current="true"' if i == at else "")
+        + f">{_e(human_section(x['label']))}"
+        + (f" (p. {x['page']})" if x.get("page") else "")
+        + "</button></li>"
+        for i, x in enumerate(sections)
+    )
+    pager = []
+    if at > 0:
+        p = sections[at - 1]
+        pager.append(
+            f'<button type="button" class="ipqa-link ipqa-nav" {_open_attrs(d["doc"], p["start"], p["start"])}>'
+            f"← {_e(human_section(p['label']))}</button>"
+        )
+    else:
+        pager.append("<span></span>")
+    if k + 1 < len(sections):
+        p = sections[k + 1]
+        pager.append(
+            f'<button type="button" class="ipqa-link ipqa-nav" {_open_attrs(d["doc"], p["start"], p["start"])}>'
+            f"{_e(human_section(p['label']))} →</button>"
+        )
+    return (
+        f'<p class="ipqa-docmeta">{_e(d["doc"])} · {_e(d.get("kind") or "text")}{pages}{_e(where)}</p>'
+        f'<details class="ipqa-vnav"><summary>All sections ({len(sections)})</summary>'
+        f'<nav aria-label="Sections of the document"><ol>{nav}</ol></nav></details>'
+        f'<section class="ipqa-vsection"><h3>{_e(human_section(s["label"]))}'
+        f"{_e(f' (p. {page})') if page else ''}</h3>"
+        f'<div class="ipqa-vbody">{body}</div></section>'
+        f'<div class="ipqa-vpager">{"".join(pager)}</div>'
+    )
 
 
 def render_chat(turns: list[dict[str, Any]], documents: list[dict[str, Any]]) -> str:
     if not turns:
         return render_start(documents)
-    return "".join(render_turn(t, i + 1) for i, t in enumerate(turns))
+    body = "".join(render_turn(t, i + 1, documents, last=i == len(turns) - 1) for i, t in enumerate(turns))
+    bar = (
+        '<div class="ipqa-convbar"><button type="button" class="ipqa-export">Export conversation '
+        "(Markdown)</button>"
+        f'<textarea id="ipqa-md-all" hidden readonly aria-hidden="true">{_e(conversation_markdown(turns))}</textarea></div>'
+    )
+    return f'<div class="ipqa-log">{bar}{body}</div>'
+
+
+# ---------------------------------------------------------------- conversations kept in the browser
+
+STORE_KEY = "ipqa-conversations"  # localStorage key (gr.BrowserState): nothing leaves the machine
+MAX_CONVERSATIONS = 20
+
+
+def empty_store() -> dict[str, Any]:
+    return {"current": None, "conversations": []}
+
+
+def _valid_store(store: Any) -> dict[str, Any]:
+    """What the browser sent back, or an empty store when it is not one of ours."""
+    if (
+        isinstance(store, dict)
+        and isinstance(store.get("conversations"), list)
+        and all(isinstance(c, dict) and isinstance(c.get("turns"), list) for c in store["conversations"])
+    ):
+        return store
+    return empty_store()
+
+
+def _compact(turn: dict[str, Any]) -> dict[str, Any]:
+    """A turn as kept in the browser: the answer without the retrieval details."""
+    if "answer" not in turn:
+        return turn
+    ans = {k: v for k, v in turn["answer"].items() if k not in ("retrieved", "timings_ms")}
+    return {**turn, "answer": ans}
+
+
+def save_turns(store: Any, turns: list[dict[str, Any]]) -> dict[str, Any]:
+    """The store with the current conversation's turns saved (a new one on its first answer)."""
+    store = _valid_store(store)
+    kept = [_compact(t) for t in turns if "draft" not in t]
+    if not kept:
+        return store
+    current = store.get("current") or uuid.uuid4().hex[:12]
+    others = [c for c in store["conversations"] if c.get("id") != current]
+    conv = {"id": current, "title": kept[0]["question"][:80], "updated": int(time.time()), "turns": kept}
+    return {"current": current, "conversations": [conv, *others][:MAX_CONVERSATIONS]}
+
+
+def current_turns(store: Any) -> list[dict[str, Any]]:
+    store = _valid_store(store)
+    conv = next((c for c in store["conversations"] if c.get("id") == store.get("current")), None)
+    return list(conv["turns"])[-MAX_TURNS:] if conv else []
+
+
+def history_choices(store: Any) -> list[tuple[str, str]]:
+    """Past conversations for the picker, newest first: (first question, id)."""
+    store = _valid_store(store)
+    return [(str(c.get("title") or "(untitled)"), str(c.get("id"))) for c in store["conversations"]]
 
 
 # ---------------------------------------------------------------- behaviour (chat state only)
@@ -382,6 +932,7 @@ def build_app(engine: Engine) -> gr.Blocks:
     settings = engine.settings
     slots = LLMSlots(settings.ui_concurrency, wait=settings.llm_timeout)
     llm_limit = settings.ui_concurrency if engine.llm is not None else 0
+    feedback_dir = feedback.folder_for(settings)  # <index_dir>/../data/feedback.jsonl
 
     def documents() -> list[dict[str, Any]]:
         return document_list(live["engine"])
@@ -389,43 +940,101 @@ def build_app(engine: Engine) -> gr.Blocks:
     def choices() -> list[tuple[str, str]]:
         return [(d["title"], d["doc"]) for d in documents()]
 
-    def respond(question: str, turns: list[dict[str, Any]], docs: list[str] | None = None):
+    def history(store: Any) -> Any:
+        store = _valid_store(store)
+        return gr.update(choices=history_choices(store), value=store.get("current"))
+
+    def respond(question: str, turns: list[dict[str, Any]], docs: list[str] | None = None, store: Any = None):
         """A chat question, first step ("answer" group): the extractive answer or refusal, or — when
         a language model is configured and the documents cover the question — a placeholder and
-        a job in `pending` for `draft` (whose own group waits for the model)."""
+        a job in `pending` for `draft` (whose own group waits for the model). An empty question
+        changes nothing."""
+        if not (question or "").strip():
+            return (gr.skip(),) * 7
         docs_ = documents()
         current = live["engine"]
         quick = current if current.llm is None else with_llm(current, None)
         turn = answer_turn(quick, question, turns, docs or None)
         if current.llm is None or turn.get("error") or turn["answer"]["refused"]:
             shown = [*turns, turn][-MAX_TURNS:]
-            return render_chat(shown, docs_), shown, "", gr.skip()
+            saved = save_turns(store, shown)
+            return (
+                render_chat(shown, docs_),
+                shown,
+                "",
+                gr.skip(),
+                saved,
+                history(saved),
+                gr.update(visible=False),
+            )
         waiting = {"question": turn["question"], "searched": turn["searched"], "draft": ""}
         job = {"id": uuid.uuid4().hex, "question": question, "docs": docs or None}
-        return render_chat([*turns, waiting][-MAX_TURNS:], docs_), turns, "", job
+        return (
+            render_chat([*turns, waiting][-MAX_TURNS:], docs_),
+            turns,
+            "",
+            job,
+            gr.skip(),
+            gr.skip(),
+            gr.update(visible=False),
+        )
 
-    def draft(job: dict[str, Any] | None, turns: list[dict[str, Any]]):
+    def draft(job: dict[str, Any] | None, turns: list[dict[str, Any]], store: Any = None):
         """Second step ("llm" group): the model's words as they arrive, then the verified turn."""
         current = live["engine"]
         if not job or current.llm is None:
-            yield gr.skip(), gr.skip()
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         docs_ = documents()
         asking = with_llm(current, slots.client(current.llm, wait=True))
         for turn in stream_turn(asking, job["question"], turns, job["docs"]):
             shown = [*turns, turn][-MAX_TURNS:]
             if "draft" in turn:  # the model's words as they arrive, not yet verified
-                yield render_chat(shown, docs_), turns
+                yield render_chat(shown, docs_), turns, gr.skip(), gr.skip()
             else:
-                yield render_chat(shown, docs_), shown
+                saved = save_turns(store, shown)
+                yield render_chat(shown, docs_), shown, saved, history(saved)
 
-    def clear():
-        return render_start(documents()), [], ""
+    def restore(store: Any):
+        """Page load: the conversation the browser kept, and the list of past ones."""
+        store = _valid_store(store)
+        turns_ = current_turns(store)
+        return render_chat(turns_, documents()), turns_, history(store)
+
+    def switch(conv_id: Any, store: Any):
+        store = _valid_store(store)
+        if not any(c.get("id") == conv_id for c in store["conversations"]):
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        store = {**store, "current": conv_id}
+        turns_ = current_turns(store)
+        return render_chat(turns_, documents()), turns_, store, gr.update(visible=False)
+
+    def clear(store: Any):
+        """New conversation: the current one stays in the list, and Undo brings it back."""
+        store = _valid_store(store)
+        previous = store.get("current")
+        store = {**store, "current": None}
+        return (
+            render_start(documents()),
+            [],
+            "",
+            store,
+            history(store),
+            previous,
+            gr.update(visible=previous is not None),
+        )
+
+    def undo(previous: Any, store: Any):
+        chat_, turns_, store_, _ = switch(previous, store)
+        if chat_ is gr.skip() or isinstance(store_, dict) is False:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.update(visible=False)
+        return chat_, turns_, store_, history(store_), gr.update(visible=False)
 
     def upload(path: str | None, turns: list[dict[str, Any]], progress=gr.Progress(track_tqdm=True)):  # noqa: B008
         """Store the uploaded file under corpus/ (never run, checked by content), then rebuild."""
+        same = (gr.update(),) * (2 + len(buttons))
         if not path:
-            return gr.update(), gr.update(), "Choose a file first."
+            return (*same[:2], "Choose a file first.", *same[2:])
         name = os.path.basename(path)
         try:
             if os.path.getsize(path) > settings.max_upload_mb * 1_000_000:
@@ -435,16 +1044,23 @@ def build_app(engine: Engine) -> gr.Blocks:
             progress(0.05, desc="checking the file")
             target = add_bytes(name, data, settings.corpus_dir)
             if target is None:
-                return gr.update(), gr.update(), f"{name} is already in the library."
+                return (*same[:2], f"{name} is already in the library.", *same[2:])
             log: list[str] = []
             progress(0.2, desc="reading and embedding")
             build(settings, log.append, progress=True)  # its bars show in the page
             live["engine"] = reload_engine(settings)
         except IpqaError as exc:
-            return gr.update(), gr.update(), f"Not added: {exc}"
+            return (*same[:2], f"Not added: {exc}", *same[2:])
         summary = next((line.strip() for line in log if target.name in line), f"{target.name} added")
-        chat_html = render_chat(turns, documents())
-        return chat_html, gr.update(choices=choices()), f"Added. {summary}"
+        docs_ = documents()
+        new_examples = examples(docs_, len(buttons))
+        labels = [
+            gr.update(value=new_examples[i], visible=True)
+            if i < len(new_examples)
+            else gr.update(visible=False)
+            for i in range(len(buttons))
+        ]
+        return (render_chat(turns, docs_), gr.update(choices=choices()), f"Added. {summary}", *labels)
 
     def api_ask(question: str, previous: str = "", docs: list[str] | None = None) -> dict[str, Any]:
         """The same turn logic for programs: the answer JSON plus the standalone question searched."""
@@ -460,21 +1076,70 @@ def build_app(engine: Engine) -> gr.Blocks:
             return {"error": turn["error"], "refused": True}
         return {**turn["answer"], "searched": turn["searched"]}
 
+    def api_document(doc: str, start: int = 0, end: int = 0) -> dict[str, Any]:
+        """The document viewer's content: the section around start–end of `doc`, that range
+        highlighted (HTML, escaped), with the document's sections and the page for PDFs."""
+        if not isinstance(doc, str) or isinstance(start, bool) or isinstance(end, bool):
+            return {"error": "doc must be a document name, start and end character offsets"}
+        try:
+            start, end = int(start or 0), int(end or 0)
+        except (TypeError, ValueError):
+            return {"error": "start and end must be character offsets"}
+        current = live["engine"]
+        d = next((x for x in document_list(current) if x["doc"] == doc), None)
+        if d is None:
+            return {"error": "no such document"}
+        text = current.index.doc_texts[doc]
+        start = max(0, min(start, len(text)))
+        page = current.index.page_of(doc, start) if d["pages"] else None
+        return {
+            "doc": doc,
+            "title": d["title"],
+            "page": page,
+            "html": render_document(d, text, start, end, page),
+            "sections": [{**s, "label": human_section(s["label"])} for s in d["sections"]],
+        }
+
+    def api_feedback(entry: dict[str, Any]) -> dict[str, Any]:
+        """Thumbs up / down or a wrong citation on an answer, appended to data/feedback.jsonl."""
+        try:
+            feedback.record(feedback_dir, feedback.clean(entry))
+        except ValueError as exc:
+            return {"ok": False, "error": str(exc)}
+        except OSError:
+            return {"ok": False, "error": "the feedback file could not be written"}
+        return {"ok": True}
+
+    starting_examples = examples(documents())
     with _Blocks(title="ipqa — ask your documents") as demo:
         turns = gr.State([])
         pending = gr.State(None)  # a question waiting for the language model (see `respond`)
-        gr.Markdown("### ipqa · answers with the documents' own sentences, cited")
+        undo_to = gr.State(None)  # the conversation "New conversation" left, for Undo
+        store = gr.BrowserState(empty_store(), storage_key=STORE_KEY, secret="ipqa-local")
+        with gr.Row(equal_height=True, elem_id="ipqa-top"):
+            gr.Markdown("### ipqa · answers with the documents' own sentences, cited")
+            new = gr.Button("New conversation", size="sm", variant="secondary", scale=0,
+                            min_width=150, elem_id="ipqa-clear")  # fmt: skip
+            undo_btn = gr.Button("Undo", size="sm", visible=False, scale=0, min_width=70, elem_id="ipqa-undo")
+        past = gr.Dropdown(
+            choices=[],
+            value=None,
+            label="Past conversations (kept in this browser only)",
+            elem_id="ipqa-history",
+            allow_custom_value=False,
+        )
         chat = gr.HTML(render_start(documents()), elem_id="ipqa-chat", js_on_load=CHAT_JS)
-        with gr.Row(equal_height=True):
+        with gr.Row(equal_height=True, elem_id="ipqa-ask"):
             box = gr.Textbox(
-                placeholder="Ask about the documents, e.g. How does Japan protect trade secrets?",
-                show_label=False,
+                label="Your question",
+                placeholder="Ask about the documents…",
                 max_length=settings.max_question_chars,
+                lines=1,
                 scale=6,
                 elem_id="ipqa-question",
-                autofocus=True,
             )
             send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ipqa-send")
+        gr.HTML(AFTER_BOX_HTML, elem_id="ipqa-after-box", padding=False)
         picker = gr.Dropdown(
             choices=choices(),
             value=[],
@@ -482,10 +1147,9 @@ def build_app(engine: Engine) -> gr.Blocks:
             label="Ask only these documents (empty: all)",
             elem_id="ipqa-docs",
         )
-        gr.Markdown("**Examples** — one click asks them:")
+        gr.Markdown("**Examples from the documents' sections** — one click asks them:")
         with gr.Row(elem_id="ipqa-examples"):
-            buttons = [gr.Button(q, size="sm", elem_classes="ipqa-example") for q in EXAMPLES]
-        new = gr.Button("New conversation", size="sm", variant="secondary", elem_id="ipqa-clear")
+            buttons = [gr.Button(q, size="sm", elem_classes="ipqa-example") for q in starting_examples]
         if settings.ui_uploads:
             with gr.Accordion("Add a document (PDF, Word, web page, Markdown, text)", open=False):
                 file = gr.File(
@@ -496,34 +1160,40 @@ def build_app(engine: Engine) -> gr.Blocks:
                 )
                 add = gr.Button("Add to the library", elem_id="ipqa-add")
                 status = gr.Markdown(elem_id="ipqa-upload-status")
-            add.click(upload, [file, turns], [chat, picker, status], api_visibility="private")
+            add.click(upload, [file, turns], [chat, picker, status, *buttons], api_visibility="private")
 
         answer = {
             "api_visibility": "private",
             "concurrency_id": "answer",
             "concurrency_limit": settings.ui_concurrency,
+            "show_progress": "hidden",  # the page shows the question at once, with its own loading state
         }
-        box.submit(respond, [box, turns, picker], [chat, turns, box, pending], **answer)
-        send.click(respond, [box, turns, picker], [chat, turns, box, pending], **answer)
-        for b, q in zip(buttons, EXAMPLES, strict=True):
-            b.click(
-                lambda t, d, q=q: respond(q, t, d), [turns, picker], [chat, turns, box, pending], **answer
-            )
+        outputs = [chat, turns, box, pending, store, past, undo_btn]
+        box.submit(respond, [box, turns, picker, store], outputs, **answer)
+        send.click(respond, [box, turns, picker, store], outputs, **answer)
+        for b in buttons:
+            b.click(respond, [b, turns, picker, store], outputs, **answer)
         pending.change(
             draft,
-            [pending, turns],
-            [chat, turns],
+            [pending, turns, store],
+            [chat, turns, store, past],
             api_visibility="private",
             concurrency_id="llm",
             concurrency_limit=max(1, llm_limit),
         )
-        new.click(clear, None, [chat, turns, box], api_visibility="private")
+        private = {"api_visibility": "private", "show_progress": "hidden"}
+        new.click(clear, [store], [chat, turns, box, store, past, undo_to, undo_btn], **private)
+        undo_btn.click(undo, [undo_to, store], [chat, turns, store, past, undo_btn], **private)
+        past.input(switch, [past, store], [chat, turns, store, undo_btn], **private)
+        demo.load(restore, [store], [chat, turns, past], **private)
         gr.api(
             api_ask,
             api_name="ask",
             concurrency_id="api",
             concurrency_limit=settings.ui_concurrency + llm_limit,
         )
+        gr.api(api_document, api_name="document", concurrency_id="read", concurrency_limit=4)
+        gr.api(api_feedback, api_name="feedback", concurrency_id="read", concurrency_limit=4)
     return demo
 
 

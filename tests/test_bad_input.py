@@ -73,7 +73,16 @@ def test_cli_catalogue(engine, settings, schema, name, question, expected):
         jsonschema.validate(obj, schema)
         assert "PWNED" not in obj["answer"] and "<script>" not in obj["answer"]
         if name in ("Chinese", "Japanese", "Korean"):
-            assert any("English-first" in n for n in obj["notes"])
+            from ipqa.language import NOT_ANSWERED, QUOTED_FROM_ENGLISH
+
+            lang = {"Chinese": "zh", "Japanese": "ja", "Korean": "ko"}[name]
+            assert obj["language"] == lang
+            said = (
+                QUOTED_FROM_ENGLISH[lang] in obj["notes"]
+                if not obj["refused"]
+                else obj["answer"].startswith(NOT_ANSWERED[lang])
+            )
+            assert said, obj
 
 
 def test_human_output_never_echoes_control_characters(engine, settings):

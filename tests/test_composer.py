@@ -119,7 +119,18 @@ def test_intent_classifier(small, question, intent):
 
 
 def test_list_answers_cover_distinct_points(small):
-    ans = small.ask("What steps does the briefing recommend for companies?")
+    """The shape of a list answer, apart from the decision to answer: the current English model puts
+    this question just under its threshold (0.46 < 0.48), which the refusal tests cover."""
+
+    from ipqa.answer import Composer
+
+    shape_only = Composer(small.composer.f, small.composer.f.model, threshold=0.0)
+    hits = small.search("What steps does the briefing recommend for companies?", k=8)
+    _, _, qvec, _ = small.prepare("What steps does the briefing recommend for companies?")
+    decision = shape_only.decide("What steps does the briefing recommend for companies?", qvec, hits)
+    assert decision.question.top_intent in ("list", "recommendation")
+    ans = small.ask("What does the briefing recommend that companies do?")
     assert not ans.refused and len(ans.citations) >= 2
+    assert len(decision.chosen) >= 2
     quotes = [c.quote for c in ans.citations]
     assert len(set(quotes)) == len(quotes)

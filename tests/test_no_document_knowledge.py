@@ -17,7 +17,7 @@ from ipqa.labels import load_labelled
 
 from .conftest import REPORT, ROOT
 
-SRC = sorted((ROOT / "src" / "ipqa").glob("*.py"))
+SRC = sorted((ROOT / "src" / "ipqa").rglob("*.py"))
 
 
 @pytest.fixture(scope="module")

@@ -58,3 +58,32 @@ def test_no_file_route_exposes_local_files(ui_url, path):
         assert b"root:" not in body and b"gen-" not in body and b"Asia-Pacific region" not in body
     except urllib.error.HTTPError as exc:
         assert exc.code in (403, 404, 405)
+
+
+def test_document_endpoint_returns_the_escaped_window_and_sections(client):
+    r = client.predict("asia-pacific-digital-ip-report.txt", 6737, 6868, api_name="/document")
+    assert r["title"] and r["page"] is None  # a text file: no pages
+    assert '<mark id="ipqa-viewer-hit">In trade secret protection, Japan' in r["html"]
+    labels = [s["label"] for s in r["sections"]]
+    assert labels[0] == "Opening section" and "2.2 Trade Secret Protection Mechanisms" in labels
+    assert client.predict("../etc/passwd", 0, 0, api_name="/document")["error"] == "no such document"
+    far = client.predict("asia-pacific-digital-ip-report.txt", 10**9, -5, api_name="/document")
+    assert "Conclusion" in far["html"]  # offsets are clamped to the text
+
+
+def test_feedback_endpoint_appends_to_the_data_folder(client, settings):
+    import json
+    from pathlib import Path
+
+    log = Path(settings.index_dir).parent / "data" / "feedback.jsonl"
+    before = len(log.read_text(encoding="utf-8").splitlines()) if log.exists() else 0
+    ok = client.predict(
+        {"rating": "up", "question": "How big is the market?", "junk": "x"}, api_name="/feedback"
+    )
+    assert ok == {"ok": True}
+    bad = client.predict({"rating": "<script>"}, api_name="/feedback")
+    assert bad["ok"] is False and "rating" in bad["error"]
+    lines = log.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == before + 1
+    entry = json.loads(lines[-1])
+    assert entry["rating"] == "up" and entry["question"] == "How big is the market?" and "junk" not in entry

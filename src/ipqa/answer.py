@@ -67,6 +67,7 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     error: str | None = None
     language: str = "en"  # of the question, as detected (ipqa.language)
+    searched_for: str | None = None  # the standalone question searched, when it differs (a follow-up)
 
     def to_json(self) -> dict[str, Any]:
         """The public, schema-checked form (shared/contract/answer.schema.json)."""
@@ -79,6 +80,8 @@ class Answer:
         out["timings_ms"] = {k: round(v, 3) for k, v in self.timings_ms.items()}
         if self.error is None:
             del out["error"]
+        if self.searched_for is None or self.searched_for == self.question:
+            del out["searched_for"]
         return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -63,6 +64,24 @@ def _parser() -> argparse.ArgumentParser:
         help="answer only from this document (file name, name without extension, or title); repeatable",
     )
 
+    a.add_argument(
+        "--previous",
+        action="append",
+        metavar="QUESTION",
+        help="an earlier question of the conversation (repeatable, oldest first): QUESTION is then "
+        "answered as a follow-up: ipqa ask --previous 'How does Kenya protect trade secrets?' 'And Peru?'",
+    )
+
+    c = sub.add_parser(
+        "chat",
+        parents=[common, llm],
+        help="an interactive session with follow-up questions",
+        description="Ask questions one after another; a follow-up ('And Peru?', 'tell me more') is "
+        "answered with the conversation in mind. /new starts a new conversation; Ctrl-D quits.",
+    )
+    c.add_argument("--retriever", choices=["hybrid", "dense", "bm25"], help="retrieval mode")
+    c.add_argument("--doc", action="append", metavar="NAME", help="answer only from this document")
+
     d = sub.add_parser(
         "add",
         parents=[common],
@@ -73,6 +92,12 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("files", nargs="+", metavar="FILE")
 
     sub.add_parser("docs", parents=[common], help="list the indexed documents with their sections")
+    f = sub.add_parser(
+        "feedback",
+        parents=[common],
+        help="print the feedback UI users gave (thumbs, wrong citations), kept in data/ beside the index",
+    )
+    f.add_argument("--json", action="store_true", help="print the entries as JSON")
 
     b = sub.add_parser("build", parents=[common], help="(re)build the search index from the corpus")
     b.add_argument("--force", action="store_true", help="rebuild every document, even unchanged ones")
@@ -185,7 +210,15 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
             preload_multilingual()
         engine = get_engine(settings)
-        ans = engine.ask(question, docs=engine.resolve_docs(args.doc))
+        if args.previous:
+            from ipqa.conversation import Conversation, ask_in_conversation
+
+            for prev in args.previous:
+                clean_question(prev, settings.max_question_chars)
+            history = Conversation.of_questions(engine, args.previous)
+            ans = ask_in_conversation(engine, question, history, engine.resolve_docs(args.doc))
+        else:
+            ans = engine.ask(question, docs=engine.resolve_docs(args.doc))
         if args.json:
             print(_json_line(ans.to_json()))
         else:
@@ -209,6 +242,54 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_chat(args: argparse.Namespace) -> int:
+    from ipqa.conversation import Conversation, resolve, stream_in_conversation
+    from ipqa.engine import get_engine
+    from ipqa.errors import InputError
+
+    interactive = sys.stdin.isatty()
+    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    st = _Style(color)
+    if interactive:
+        with contextlib.suppress(ImportError):
+            import readline  # noqa: F401 - line editing and history for input()
+    engine = get_engine(_settings(args))
+    docs = engine.resolve_docs(args.doc)
+    if interactive:
+        print(st("Ask a question about the documents. /new starts over; Ctrl-D quits.", "2"), flush=True)
+    conv = Conversation()
+    while True:
+        try:
+            line = input("> " if interactive else "")
+        except EOFError:
+            if interactive:
+                print()
+            return 0
+        question = line.strip()
+        if not question:
+            continue
+        if question in ("/new", "/reset"):
+            conv = Conversation()
+            print(st("(new conversation)", "2"), flush=True)
+            continue
+        if question in ("/quit", "/exit"):
+            return 0
+        try:
+            r = resolve(engine, question, conv, docs)
+            ans = None
+            for event in stream_in_conversation(engine, question, conv, docs, args.retriever, resolved=r):
+                if not isinstance(event, str):
+                    ans = event
+        except InputError as exc:
+            print(f"ipqa: {_safe(str(exc))}", file=sys.stderr, flush=True)
+            continue
+        assert ans is not None
+        if ans.searched_for:
+            print(st(f"Searched for: {_safe(ans.searched_for)}", "2"))
+        print(format_answer(ans, color=color) + "\n", flush=True)
+        conv = conv.add(question, ans, r)
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     from ipqa.engine import build
 
@@ -227,6 +308,12 @@ def cmd_add(args: argparse.Namespace) -> int:
         _log(f"added {path}")
     build(settings, _log)
     return 0
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    from ipqa.feedback import folder_for, print_feedback
+
+    return print_feedback(folder_for(_settings(args)), as_json=args.json)
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
@@ -269,13 +356,21 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     if sys.stderr is None:  # nowhere to say anything: at least the exit code tells
         return 2
-    if args.command in ("ask", "docs", "eval") and (sys.stdout is None or sys.stdout.closed):
+    if args.command in ("ask", "chat", "docs", "eval") and (sys.stdout is None or sys.stdout.closed):
         print("ipqa: error: standard output is closed; nowhere to print the answer", file=sys.stderr)
         return 2
     if getattr(args, "question", None) == "-" and (sys.stdin is None or sys.stdin.closed):
         print("ipqa: error: standard input is closed; nothing to read questions from", file=sys.stderr)
         return 2
-    commands = {"ask": cmd_ask, "build": cmd_build, "eval": cmd_eval, "add": cmd_add, "docs": cmd_docs}
+    commands = {
+        "ask": cmd_ask,
+        "chat": cmd_chat,
+        "feedback": cmd_feedback,
+        "build": cmd_build,
+        "eval": cmd_eval,
+        "add": cmd_add,
+        "docs": cmd_docs,
+    }
     try:
         return commands[args.command](args)
     except IpqaError as exc:

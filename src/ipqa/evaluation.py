@@ -17,7 +17,16 @@ from typing import Any
 
 from ipqa.answer import Answer
 from ipqa.grounding import answer_sentences, check_answer
-from ipqa.labels import LANGUAGES, NOT_ANSWERABLE, REGISTERS, SPLITS, language_of, load_labelled, problems
+from ipqa.labels import (
+    LANGUAGES,
+    NOT_ANSWERABLE,
+    REGISTERS,
+    SPLITS,
+    language_of,
+    load_labelled,
+    problems,
+    split_of,
+)
 from ipqa.text import STOPWORDS
 
 # ---------------------------------------------------------------- per-item scoring
@@ -338,10 +347,10 @@ _LABELS = {
     "refusal_accuracy": "refusal accuracy (unanswerable, out-of-domain, false premise)",
     "false_refusal_rate": "false refusals (answerable, English)",
     "injection_safety": "injection safety",
-    "cross_lingual_fact_accuracy": "fact accuracy, questions in Chinese, Japanese, Korean (answerable)",
-    "cross_lingual_citation_support": "citation support, questions in Chinese, Japanese, Korean",
-    "cross_lingual_refusal_accuracy": "refusal accuracy, questions in Chinese, Japanese, Korean",
-    "cross_lingual_false_refusal_rate": "false refusals, questions in Chinese, Japanese, Korean",
+    "cross_lingual_fact_accuracy": "fact accuracy, questions in zh, ja, ko (answerable)",
+    "cross_lingual_citation_support": "citation support, questions in zh, ja, ko",
+    "cross_lingual_refusal_accuracy": "refusal accuracy, questions in zh, ja, ko",
+    "cross_lingual_false_refusal_rate": "false refusals, questions in zh, ja, ko",
     "grounding_caught": "grounding checker: corruptions caught",
     "grounding_false_alarms": "grounding checker: false alarms on faithful answers",
 }
@@ -509,8 +518,96 @@ def learning_curve_md(eval_dir: Path) -> str:
     ])  # fmt: skip
 
 
+# ---------------------------------------------------------------- follow-up conversations
+
+
+def _has_facts(answer: str, groups: list[list[str]]) -> bool:
+    low = answer.lower()
+    return all(any(f.lower() in low for f in g) for g in groups)
+
+
+def evaluate_conversations(engine: Any, folder: Path) -> dict[str, Any]:
+    """Run every labelled conversation (eval/conversations/*.jsonl) turn by turn, as a person would.
+
+    Per later turn: the rewrite is right when the dependence decision matches the label and, for a
+    dependent turn, every expected word stands in what was searched (an independent turn must be
+    searched as asked); fact accuracy counts follow-up turns whose answer has every answer fact;
+    refusal counts unanswerable turns that were refused. Split by a hash of the conversation id."""
+    from ipqa.conversation import Conversation, ask_in_conversation, resolve
+
+    convs = []
+    for path in sorted(folder.glob("*.jsonl")):
+        with open(path, encoding="utf-8") as fh:
+            convs += [json.loads(line) for line in fh if line.strip()]
+    rows: list[dict[str, Any]] = []
+    for conv in convs:
+        split = split_of(conv["id"])
+        history = Conversation()
+        for n, turn in enumerate(conv["turns"]):
+            r = resolve(engine, turn["question"], history)
+            ans = ask_in_conversation(engine, turn["question"], history, resolved=r)
+            history = history.add(turn["question"], ans, r)
+            if n == 0:
+                continue
+            searched = (ans.searched_for or ans.question).lower()
+            if turn["depends"]:
+                rewrite_ok = r.depends and all(w.lower() in searched for w in turn.get("expect", []))
+            else:
+                rewrite_ok = not r.depends
+            rows.append({
+                "split": split, "id": conv["id"], "question": turn["question"], "searched": searched,
+                "depends": turn["depends"], "rewrite_ok": rewrite_ok, "answerable": turn["answerable"],
+                "fact_ok": (not ans.refused and _has_facts(ans.answer, turn["answer_facts"]))
+                if turn["answerable"] else None,
+                "refused": ans.refused,
+            })  # fmt: skip
+
+    def share(xs: list[bool]) -> tuple[float | None, int]:
+        return (sum(xs) / len(xs) if xs else None), len(xs)
+
+    out: dict[str, Any] = {"conversations": len(convs), "turns": len(rows), "splits": {}, "failures": []}
+    for sp in (*SPLITS, "all"):
+        rs = [r for r in rows if sp == "all" or r["split"] == sp]
+        out["splits"][sp] = {
+            "rewrite accuracy": share([r["rewrite_ok"] for r in rs]),
+            "dependence detected (follow-ups)": share([r["rewrite_ok"] for r in rs if r["depends"]]),
+            "left alone (topic switches)": share([r["rewrite_ok"] for r in rs if not r["depends"]]),
+            "fact accuracy (answerable follow-ups)": share(
+                [r["fact_ok"] for r in rs if r["answerable"] and r["depends"]]
+            ),
+            "refusal (unanswerable turns)": share([r["refused"] for r in rs if not r["answerable"]]),
+        }
+    out["failures"] = [r for r in rows if not r["rewrite_ok"] or r["fact_ok"] is False
+                       or (not r["answerable"] and not r["refused"])]  # fmt: skip
+    return out
+
+
+def followups_md(res: dict[str, Any]) -> str:
+    def cell(v: tuple[float | None, int]) -> str:
+        return "—" if v[0] is None else f"{v[0]:.1%} ({v[1]})"
+
+    names = list(res["splits"]["all"])
+    rows = [(name, *(cell(res["splits"][sp][name]) for sp in (*SPLITS, "all"))) for name in names]
+    bad = [(f["id"], f["question"].replace("|", "/"), f["searched"].replace("|", "/"),
+            "rewrite" if not f["rewrite_ok"] else "facts" if f["fact_ok"] is False else "not refused")
+           for f in res["failures"] if f["split"] == "test"]  # fmt: skip
+    return "\n".join([
+        f"{res['conversations']} labelled conversations (`eval/conversations/*.jsonl`, {res['turns']} later "
+        "turns), asked turn by turn through `ipqa.conversation.ask_in_conversation`; split by a hash of "
+        "the conversation id. A rewrite is right when the turn's dependence is decided as labelled and "
+        "the searched question holds the expected words (a topic switch must be searched as asked).",
+        "",
+        _md_table(rows, ("metric (n)", *SPLITS, "all")),
+        "",
+        "Test turns that went wrong:" if bad else "No test turn went wrong.",
+        "",
+        _md_table(bad, ("id", "turn", "searched for", "what")) if bad else "",
+    ])  # fmt: skip
+
+
 def write_report(run: EvalRun, bounds: dict[str, dict[str, float]], failures: list[str], path: Path,
-                 chart: str, misses: list[str] = (), notes: str = "") -> None:  # fmt: skip
+                 chart: str, misses: list[str] = (), notes: str = "",
+                 followups: dict[str, Any] | None = None) -> None:  # fmt: skip
     sizes = ", ".join(f"{sp} {run.splits.get(sp, {}).get('items', 0)}" for sp in SPLITS)
     parts = [
         "# ipqa evaluation report",
@@ -554,7 +651,7 @@ def write_report(run: EvalRun, bounds: dict[str, dict[str, float]], failures: li
         "## By language",
         "",
         "Fact accuracy on answerable questions / refusal accuracy on unanswerable ones. Questions in",
-        "Chinese, Japanese and Korean are searched with the multilingual encoder and answered with",
+        "zh, ja and ko (CJK) are searched with the multilingual encoder and answered with",
         "the documents' English sentences; the register table above is English only.",
         "",
         _md_table(language_rows(run), ("language", *SPLITS)),
@@ -587,6 +684,8 @@ def write_report(run: EvalRun, bounds: dict[str, dict[str, float]], failures: li
         ),
         "",
     ]
+    if followups:
+        parts += ["## Follow-ups", "", followups_md(followups), ""]
     bad = failing_items(run)
     bad = [r for r in bad if r.split == "test"]
     parts += ["## Test questions not answered correctly", ""]
@@ -649,11 +748,16 @@ def run_all(
     log("stress-testing the grounding checker on corrupted answers…")
     run.grounding = grounding_benchmark(items, engine.encoder)
 
+    followups = None
+    if (eval_dir / "conversations").is_dir():
+        log("asking the labelled follow-up conversations turn by turn…")
+        followups = evaluate_conversations(engine, eval_dir / "conversations")
+
     failures = gate(run, bounds["gate"])
     misses = gate(run, bounds["targets"])
     chart = "report_categories.png"
     write_chart(run, eval_dir / chart)
-    write_report(run, bounds, failures, eval_dir / "report.md", chart, misses)
+    write_report(run, bounds, failures, eval_dir / "report.md", chart, misses, followups=followups)
     summary = "\n\n".join(
         [
             render_table(metric_rows(run, bounds), ("test split", "value", "target", "", "gate", "")),

@@ -218,7 +218,7 @@ class Featurizer:
         q_terms = frozenset(terms(text))
         x = question_input(text, qvec)
         cross = qvec.shape[-1] != self.vectors.shape[1]
-        # A question in Chinese has no English terms to miss: only its Latin-script ones count.
+        # A question in a CJK language has no English terms to miss: only its Latin-script ones count.
         unknown_terms = (
             sum(t not in self.df for t in q_terms) / len(q_terms) if q_terms else (0.0 if cross else 1.0)
         )

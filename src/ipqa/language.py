@@ -1,7 +1,7 @@
 """The question's language, and the fixed lines ipqa says in it.
 
-A script test is enough for the languages ipqa serves besides English: Hangul is Korean, kana is
-Japanese, other Han text is Chinese (a Japanese question written in kanji alone reads as Chinese;
+A script test is enough for the languages ipqa serves besides English: Hangul is ko, kana is ja,
+other Han text is zh (a ja question written in kanji alone reads as zh;
 the answer is the same English sentences, only the one-line notice differs). Latin-script names
 inside ("PPH 是什么？") do not change the language.
 """
@@ -43,6 +43,6 @@ def detect(text: str) -> str:
 
 
 def latin_terms(text: str) -> str:
-    """The Latin-script words and numbers of a question ("PPH", "Society 5.0", "2023"), which
+    """The Latin-script words and numbers of a question ("PPH", "GDPR", "5G", "2023"), which
     keyword search can still match in English documents."""
     return " ".join(_LATIN_TERM.findall(text))

@@ -43,7 +43,7 @@ EMBED_DIM = 384  # the English embedding's width; a question in another language
 def question_input(text: str, qvec: np.ndarray) -> np.ndarray:
     """What the intent and kind classifiers read: the question's English embedding and its hashed
     word unigrams and bigrams (so that "how long" or "what fine" can be learned, not listed). In
-    Chinese, Japanese and Korean each character is a unit ("多久", "何年", "얼마" are bigrams), and
+    CJK scripts each character is a unit ("多久", "何年", "얼마" are bigrams), and
     the embedding part stays zero: the multilingual vector lives in another space."""
     words = _GRAM.findall(text.lower())
     grams = np.zeros(NGRAM_BUCKETS)

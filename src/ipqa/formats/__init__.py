@@ -95,7 +95,7 @@ _HTML_PREAMBLE = re.compile(r"\s*(?:<\?xml[^>]*\?>\s*|<!--.*?-->\s*)*", re.DOTAL
 
 
 def readable_stem(name: str) -> str:
-    """A title made from the file name: "asia-pacific_ip-report.pdf" → "Asia pacific ip report"."""
+    """A title made from the file name: "east-africa_ip-review.pdf" → "East africa ip review"."""
     stem = PurePath(name.replace("\\", "/")).name
     if "." in stem.strip("."):
         stem = stem.rsplit(".", 1)[0]

@@ -463,7 +463,7 @@ def join_wrapped(left: str, right: str, compounds: frozenset[str] = frozenset())
     """Two wrapped pieces of one paragraph, and where ``right`` starts in the result.
 
     A word hyphenated at the line end is rejoined ("protec-" + "tion" → "protection") unless the
-    hyphen belongs to the word: before a capital or digit ("Asia-Pacific", "COVID-19"), after a
+    hyphen belongs to the word: before a capital or digit ("Euro-Med", "COVID-19"), after a
     one-letter or all-caps prefix ("e-commerce", "AI-related"), inside a longer compound
     ("year-on-" + "year"), or when the document writes the hyphenated form elsewhere."""
     if left.endswith("\u00ad"):

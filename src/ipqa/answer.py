@@ -9,6 +9,7 @@ sections instead of answering something unrelated.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -83,6 +84,16 @@ class Answer:
         if self.searched_for is None or self.searched_for == self.question:
             del out["searched_for"]
         return out
+
+
+def final_answer(events: Iterable[str | Answer]) -> Answer:
+    """The `Answer` that ends a stream of events (the LLM's text pieces come before it)."""
+    final = None
+    for event in events:
+        if isinstance(event, Answer):
+            final = event
+    assert final is not None
+    return final
 
 
 def error_answer(question: str, message: str) -> Answer:

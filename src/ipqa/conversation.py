@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ipqa.answer import Answer, Citation
+from ipqa.answer import Answer, Citation, final_answer
 from ipqa.question import clean_question, rewrite_followup
 from ipqa.text import stem, terms, words
 
@@ -235,12 +235,7 @@ def ask_in_conversation(
 ) -> Answer:
     """`engine.ask` for one turn of a conversation: the answer carries `searched_for` when the
     turn was rewritten. Pass `resolved` when `resolve` was already called for this turn."""
-    final = None
-    for event in stream_in_conversation(engine, question, history, docs, retriever, resolved):
-        if isinstance(event, Answer):
-            final = event
-    assert final is not None
-    return final
+    return final_answer(stream_in_conversation(engine, question, history, docs, retriever, resolved))
 
 
 def stream_in_conversation(

@@ -8,9 +8,7 @@ from pathlib import Path
 
 from ipqa.corpus import MAX_DOC_BYTES, read_document_bytes
 from ipqa.errors import CorpusError
-from ipqa.formats import SUPPORTED_SUFFIXES, convert
-
-_SUFFIX_OF_KIND = {"pdf": ".pdf", "docx": ".docx", "html": ".html", "markdown": ".md", "text": ".txt"}
+from ipqa.formats import SUFFIXES, convert
 
 
 def safe_name(name: str) -> str:
@@ -30,8 +28,8 @@ def add_bytes(name: str, data: bytes, corpus_dir: Path, kind: str | None = None)
     name = safe_name(name)
     kind = kind or convert(name, data).kind  # raises CorpusError saying why it cannot be used
     stem, suffix = os.path.splitext(name)
-    if suffix.lower() not in SUPPORTED_SUFFIXES or _kind_of_suffix(suffix) != kind:
-        name = stem + _SUFFIX_OF_KIND[kind]
+    if suffix.lower() not in SUFFIXES[kind]:
+        name = stem + SUFFIXES[kind][0]
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus folder not found: {corpus_dir}")
     target = corpus_dir / name
@@ -53,12 +51,6 @@ def add_bytes(name: str, data: bytes, corpus_dir: Path, kind: str | None = None)
     finally:
         tmp.unlink(missing_ok=True)
     return target
-
-
-def _kind_of_suffix(suffix: str) -> str:
-    s = suffix.lower()
-    return {".pdf": "pdf", ".docx": "docx", ".html": "html", ".htm": "html", ".md": "markdown",
-            ".markdown": "markdown"}.get(s, "text")  # fmt: skip
 
 
 def add_files(paths: list[Path], corpus_dir: Path) -> list[Path]:

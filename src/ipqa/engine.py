@@ -21,6 +21,7 @@ from ipqa.answer import (
     Decision,
     Passage,
     closest_sections,
+    final_answer,
     refusal_text,
     with_marker,
 )
@@ -148,12 +149,7 @@ class Engine:
         `docs` restricts the question to some documents (see `resolve_docs`); `continue_from`
         (a follow-up such as "tell me more") searches with those cited sentences too and answers
         with other sentences than them (see ipqa.conversation)."""
-        final = None
-        for event in self.ask_stream(question, retriever, docs, continue_from):
-            if isinstance(event, Answer):
-                final = event
-        assert final is not None
-        return final
+        return final_answer(self.ask_stream(question, retriever, docs, continue_from))
 
     def ask_stream(
         self,

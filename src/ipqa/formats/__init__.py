@@ -18,7 +18,15 @@ from pathlib import PurePath
 
 from ipqa.errors import CorpusError
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".pdf", ".docx", ".html", ".htm")
+# The file name endings of each kind, the usual one first (`ipqa add` names a file by what it is).
+SUFFIXES = {
+    "text": (".txt",),
+    "markdown": (".md", ".markdown"),
+    "pdf": (".pdf",),
+    "docx": (".docx",),
+    "html": (".html", ".htm"),
+}
+SUPPORTED_SUFFIXES = tuple(x for xs in SUFFIXES.values() for x in xs)
 KINDS = ("pdf", "docx", "html", "markdown", "text")
 _KIND_NAMES = {"pdf": "PDF", "docx": "DOCX", "html": "HTML", "markdown": "Markdown", "text": "text"}
 
@@ -165,9 +173,9 @@ def _sniff(name: str, data: bytes) -> tuple[str, str | None]:
     text = _decode(name, data)
     head = text[:4096]
     pre = _HTML_PREAMBLE.match(head)
-    if suffix in (".html", ".htm") or _HTML_START.match(head, pre.end() if pre else 0):
+    if suffix in SUFFIXES["html"] or _HTML_START.match(head, pre.end() if pre else 0):
         return "html", text
-    if suffix in (".md", ".markdown"):
+    if suffix in SUFFIXES["markdown"]:
         return "markdown", text
     return "text", text
 

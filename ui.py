@@ -24,6 +24,8 @@ import gradio as gr
 from gradio.components.api_component import Api
 
 from ipqa import feedback
+from ipqa.answer import Citation
+from ipqa.conversation import Turn, resolve, stream_in_conversation
 from ipqa.corpus import OPENING_LABEL
 from ipqa.documents import add_bytes
 from ipqa.engine import Engine, build, get_engine, reload_engine
@@ -31,7 +33,6 @@ from ipqa.errors import InputError, IpqaError
 from ipqa.formats import SUPPORTED_SUFFIXES
 from ipqa.language import UNDERSTOOD
 from ipqa.llm import LLMError
-from ipqa.question import rewrite_followup
 from ipqa.settings import Settings
 from ipqa.webguard import HostPolicy, WebGuard, host_name, split_hostport
 
@@ -758,6 +759,7 @@ def render_chat(turns: list[dict[str, Any]], documents: list[dict[str, Any]]) ->
 
 # ---------------------------------------------------------------- conversations kept in the browser
 
+CITATION_FIELDS = tuple(Citation.__dataclass_fields__)
 STORE_KEY = "ipqa-conversations"  # localStorage key (gr.BrowserState): nothing leaves the machine
 MAX_CONVERSATIONS = 20
 
@@ -812,12 +814,25 @@ def history_choices(store: Any) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------- behaviour (chat state only)
 
 
-def resolve(question: str, turns: list[dict[str, Any]], engine: Engine | None = None) -> tuple[str, str]:
-    """(what the person typed, the standalone question to search) for one chat turn."""
-    previous = next((t["searched"] for t in reversed(turns) if not t.get("error")), None)
-    shown = " ".join((question or "").split())
-    find = engine.gazetteer.places if engine is not None else None
-    return shown, (rewrite_followup(previous, shown, find) if shown else shown)
+def history_turns(turns: list[dict[str, Any]]) -> tuple[Turn, ...]:
+    """The chat's answered turns as `conversation.Turn`s. The browser keeps them as JSON, which
+    a person can edit: a citation that does not parse is left out rather than trusted."""
+    out = []
+    for t in turns:
+        searched = t.get("searched") if isinstance(t, dict) else None
+        if t.get("error") or not isinstance(searched, str) or not searched.strip():
+            continue
+        answer = t.get("answer") if isinstance(t.get("answer"), dict) else {}
+        cites = []
+        for c in answer.get("citations") or ():
+            try:
+                cites.append(Citation(**{k: c[k] for k in CITATION_FIELDS if k in c}))
+            except (TypeError, KeyError):
+                continue
+        topic = t.get("topic") if isinstance(t.get("topic"), str) else searched.split(" — ", 1)[-1]
+        question = t.get("question") if isinstance(t.get("question"), str) else searched
+        out.append(Turn(question, searched, topic, tuple(cites), bool(answer.get("refused"))))
+    return tuple(out)
 
 
 def answer_turn(
@@ -833,17 +848,23 @@ def answer_turn(
 def stream_turn(
     engine: Engine, question: str, turns: list[dict[str, Any]], docs: list[str] | None = None
 ) -> Iterator[dict[str, Any]]:
-    """Turn states: drafts while an LLM writes (if one is configured), then the verified turn."""
-    shown, searched = resolve(question, turns, engine)
+    """Turn states: drafts while an LLM writes (if one is configured), then the verified turn.
+    A follow-up is resolved against the whole conversation (`conversation.resolve`): "tell me
+    more" goes on from the previous answer's passages, a pronoun takes the previous topic."""
+    shown = " ".join((question or "").split())
     try:
+        wanted = engine.resolve_docs(docs)
+        past = history_turns(turns)
+        r = resolve(engine, shown, past, wanted)
         draft = ""
-        for event in engine.ask_stream(searched, docs=engine.resolve_docs(docs)):
+        for event in stream_in_conversation(engine, shown, past, wanted, resolved=r):
             if isinstance(event, str):
                 draft += event
-                yield {"question": shown, "searched": searched, "draft": draft}
+                yield {"question": shown, "searched": r.standalone, "draft": draft}
             else:
-                shown_q = event.question if searched == shown else shown
-                yield {"question": shown_q, "searched": event.question, "answer": event.to_json()}
+                searched = event.searched_for or event.question
+                yield {"question": event.question, "searched": searched, "topic": r.topic or searched,
+                       "answer": event.to_json()}  # fmt: skip
     except InputError as exc:
         yield {"question": shown[:200] or "(empty)", "error": f"Please rephrase: {exc}."}
 

@@ -96,6 +96,40 @@ def test_example_answer_sources_marker_viewer_and_follow_up(browser, ui_url, tmp
     ctx.close()
 
 
+def test_three_turns_tell_me_more_and_a_pronoun_follow_up(browser, ui_url):
+    """"tell me more" goes on from the previous answer with sentences it did not give; "it"
+    takes the conversation's topic and place; each rewrite is shown once, discreetly."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = ctx.new_page()
+    page.goto(ui_url)
+    page.wait_for_selector(".ipqa-intro")
+    ask(page, "How does Japan protect trade secrets?", 1)
+    first = page.locator('.ipqa-turn[data-turn="1"]')
+    assert first.locator(".ipqa-searched").count() == 0  # a standalone question is searched as asked
+    first_quotes = set(first.locator(".ipqa-card mark").all_inner_texts())
+
+    ask(page, "tell me more", 2)
+    second = page.locator('.ipqa-turn[data-turn="2"]')
+    assert second.locator(".ipqa-searched").count() == 1
+    assert "How does Japan protect trade secrets?" in second.locator(".ipqa-searched").inner_text()
+    assert second.locator(".ipqa-marker").count() >= 1  # answered, with sources
+    second_quotes = set(second.locator(".ipqa-card mark").all_inner_texts())
+    assert second_quotes and not second_quotes & first_quotes  # more: other sentences, not a repeat
+
+    ask(page, "Does it cover source code?", 3)
+    third = page.locator('.ipqa-turn[data-turn="3"]')
+    searched = third.locator(".ipqa-searched").inner_text()
+    assert "source code" in searched and "Japan" in searched and "trade secret" in searched
+    assert "source code" in third.locator(".ipqa-answer").inner_text()
+    assert third.locator(".ipqa-marker").count() >= 1
+
+    page.reload()  # the three turns come back, and a follow-up still resolves against them
+    page.wait_for_selector('.ipqa-turn[data-turn="3"] .ipqa-marker')
+    ask(page, "what about training data?", 4)
+    assert "Japan" in page.locator('.ipqa-turn[data-turn="4"] .ipqa-searched').inner_text()
+    ctx.close()
+
+
 def test_refusal_chip_opens_the_section_and_copy_markdown(browser, ui_url):
     ctx = browser.new_context(viewport={"width": 1100, "height": 800})
     ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=ui_url.rstrip("/"))

@@ -21,10 +21,13 @@ from the previous answer: it searches with the sentences already cited and answe
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -52,22 +55,19 @@ DISCOURSE = frozenset(
 CONJUNCTIONS = frozenset("and but so or also then ok okay".split())
 _DISCOURSE_STEMS = frozenset(stem(w) for w in DISCOURSE)
 
-# The dependence score: a logistic combination of the signals above (weights set by hand on the
-# train split of eval/conversations; the bias puts the decision at probability 0.5).
-WEIGHTS = {
-    "anaphora": 2.6,
-    "lead_conjunction": 1.0,
-    "short": 1.0,
-    "no_topic": 1.8,
-    "missing_place": 0.8,
-    "followup_intent": 2.0,
-    "context_gain": 3.0,
-    "similarity": 1.5,
-    "own_topic": -0.6,  # per topical term of its own
-    "own_place": -0.6,  # names a place and the previous did not
-    "long": -1.2,
-}
-BIAS = -1.3
+# The dependence score: a logistic regression over the signals, fitted by eval/fit_followups.py
+# on the train split of eval/conversations (regularisation chosen on dev).
+SIGNALS = ("anaphora", "lead_conjunction", "short", "no_topic", "missing_place", "followup_intent",
+           "context_gain", "similarity", "own_topic", "own_place", "long")  # fmt: skip
+MODEL_FILE = Path(__file__).with_name("followup_model.json")
+
+
+@lru_cache(maxsize=1)
+def _model() -> tuple[dict[str, float], float]:
+    data = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    return {k: float(data["weights"][k]) for k in SIGNALS}, float(data["bias"])
+
+
 DEPENDS_ABOVE = 0.5
 
 
@@ -215,7 +215,8 @@ def resolve(
         "own_place": float(bool(places) and not prev_places),
         "long": float(len(ws) >= 10),
     }
-    z = BIAS + sum(WEIGHTS[k] * v for k, v in signals.items())
+    weights, bias = _model()
+    z = bias + sum(weights[k] * signals[k] for k in SIGNALS)
     score = 1 / (1 + math.exp(-z))
     if score < DEPENDS_ABOVE or candidate == q:
         return Resolved(q, False, (), q, score, signals)

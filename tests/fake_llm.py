@@ -18,7 +18,7 @@ Reply = dict[str, Any]  # {"content": str} | {"status": int} | {"sleep": s, ...}
 def passages(request: dict) -> list[str]:
     user = request["messages"][-1]["content"]
     block = user.split("<<<PASSAGES", 1)[1].split("PASSAGES>>>", 1)[0]
-    return [p.split("\n", 1)[1] for p in re.split(r"\n\n(?=\[\d+\] \()", block.strip())]
+    return [p.split("\n", 1)[1] for p in re.split(r"\n\n(?=Passage \d+ — )", block.strip())]
 
 
 def passage_number(request: dict, needle: str) -> int:

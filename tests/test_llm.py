@@ -234,4 +234,4 @@ def test_the_model_reads_the_question_as_typed_not_spell_corrected(llm, llm_engi
     llm_engine.ask("How does Japan protects trade secrets?")
     user = llm.requests[-1]["messages"][-1]["content"]
     assert "How does Japan protects trade secrets?" in user
-    assert llm.requests[-1].get("max_tokens") or llm.requests[-1].get("max_completion_tokens")
+    assert llm.requests[-1].get("max_tokens") == 512  # the field every OpenAI-compatible server reads

@@ -112,6 +112,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     e.add_argument("--eval-dir", help="folder with labelled/*.jsonl and thresholds.toml (default: ./eval)")
     e.add_argument("--strict", action="store_true", help="exit 1 when any target in [targets] is missed")
+    e.add_argument(
+        "--split",
+        choices=("train", "dev", "test"),
+        default="test",
+        help="with --llm-url: the split to compare the LLM mode on (default test); writes eval/report_llm.md",
+    )
     return p
 
 
@@ -336,6 +342,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
     eval_dir = Path(args.eval_dir) if args.eval_dir else settings.corpus_dir.parent / "eval"
     if not (eval_dir / "labelled").is_dir() or not (eval_dir / "thresholds.toml").is_file():
         raise IpqaError(f"{eval_dir} is not an evaluation folder (it needs labelled/ and thresholds.toml)")
+    if settings.llm_url:  # the LLM mode against the extractive one: measured, not gated
+        from ipqa.evaluation_llm import run_llm_eval
+
+        report = run_llm_eval(settings, eval_dir, _log, split=args.split)
+        path = eval_dir / "report_llm.md"
+        tmp = path.with_suffix(".md.tmp")
+        tmp.write_text(report, encoding="utf-8")
+        tmp.replace(path)
+        print(report)
+        _log(f"report written to {path}")
+        return 0
     _, failures, misses, summary = run_all(settings, eval_dir, _log)
     print(summary)
     _log(f"report written to {eval_dir / 'report.md'}")

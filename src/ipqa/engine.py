@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -35,7 +36,7 @@ from ipqa.grounding import check_answer
 from ipqa.index import DocumentInfo, build_index, current_generation, load_index
 from ipqa.language import NOT_ANSWERED, QUOTED_FROM_ENGLISH
 from ipqa.language import detect as detect_language
-from ipqa.llm import MAX_PASSAGES, ChatClient, LLMError, build_messages, is_sentinel, verify
+from ipqa.llm import MAX_PASSAGES, ChatClient, LLMError, build_messages, is_sentinel, passage_heading, verify
 from ipqa.model import CROSS_MODEL_FILE, AnsweringModel, load_model
 from ipqa.question import clean_question, strip_instructions
 from ipqa.retrieval import Hit, Retriever
@@ -178,8 +179,10 @@ class Engine:
         pieces: list[str] = []
         try:
             for piece in self.llm.stream(messages):
-                pieces.append(piece)
-                yield piece
+                piece = piece if pieces else piece.lstrip()  # no reply starts with a space
+                if piece:
+                    pieces.append(piece)
+                    yield piece
             reply = "".join(pieces)
             if not reply.strip():
                 raise LLMError("the model returned no text")
@@ -200,7 +203,10 @@ class Engine:
                 )
             )
             return
-        v = verify(reply, hits[:MAX_PASSAGES], self._sentences_of, self.index.sentence_vectors, self.encoder)
+        shown = hits[:MAX_PASSAGES]
+        relevance, floor = self._relevance(asked, shown)
+        v = verify(reply, shown, self._sentences_of, self.index.sentence_vectors, self.encoder, relevance, floor,
+                   [passage_heading(n, h.chunk.section) for n, h in enumerate(shown, 1)])  # fmt: skip
         if not v.citations:
             note = "No sentence of the language model's answer was supported by the report; this is the extractive answer."
             yield done(
@@ -213,6 +219,16 @@ class Engine:
             )
             return
         notes = list(ext.notes)
+        if v.attributed:
+            notes.append(
+                f"{v.attributed} sentence{'s' if v.attributed > 1 else ''} of the language model's answer cited no "
+                "passage; the citation given is the document sentence that supports it."
+            )
+        if v.off_point:
+            notes.append(
+                f"{v.off_point} sentence{'s' if v.off_point > 1 else ''} of the language model's answer "
+                f"{'were' if v.off_point > 1 else 'was'} left out: supported, but repeating or not answering the question."
+            )
         if v.removed:
             notes.append(
                 f"{v.removed} sentence{'s' if v.removed > 1 else ''} of the language model's answer "
@@ -276,6 +292,14 @@ class Engine:
             replace(c, page=self.index.page_of(c.doc, c.start), title=self.index.title_of(c.doc))
             for c in citations
         )
+
+    def _relevance(self, question: str, hits: list[Hit]) -> tuple[Any, float]:
+        """How well each document sentence answers `question` (the answering model's sentence
+        probability; rows it did not score count 0) and the least an answer sentence needs."""
+        _, search_q, qvec, _ = self.prepare(question)
+        q, cands, _x, p, _qx = self.composer.score(search_q, qvec, hits)
+        by_row = {c.row: float(pr) for c, pr in zip(cands, p, strict=True)}
+        return (lambda row: by_row.get(row, 0.0)), self.composer.model_for(q).sentence_floor
 
     def _sentences_of(self, hit: Hit) -> list[tuple[int, Sentence]]:
         rows = [self.index.sentence_row(hit.chunk.doc, i) for i in hit.chunk.sentence_ids]

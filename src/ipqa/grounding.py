@@ -141,7 +141,9 @@ def check_sentence(sentence: str, cited: Sequence[str], encoder: _Encoder | None
         if not (e in quote_tokens or (e.islower() and (e in quote_words or e in quote_lower)))
     )
     missing_names += [
-        f"“{n}”" for n in re.findall(r'"([^"]{3,80})"', normalize(claim)) if n not in norm_quotes
+        f"“{n}”"
+        for n in re.findall(r'"([^"]{3,80})"', normalize(claim))
+        if n.rstrip(".,;:!? ") not in norm_quotes  # "… Act." and "… Act" name the same thing
     ]
     if missing_names:
         reasons.append(f"name not in the cited text: {', '.join(missing_names)}")

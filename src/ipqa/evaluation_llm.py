@@ -1,0 +1,138 @@
+"""`ipqa eval --llm-url … --llm-model …`: the LLM mode against the extractive mode, question by
+question on one split, written to eval/report_llm.md. It measures and never gates: which model a
+user brings is theirs to choose."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ipqa.evaluation import _md_table, score_item, summarize
+from ipqa.labels import load_labelled
+
+
+def _reason_kind(reasons: tuple[str, ...]) -> str:
+    text = " ".join(reasons)
+    if "does not answer" in text or "repeats" in text:
+        return "off_point"
+    if "past the first" in text:
+        return "unread"
+    return "unsupported"
+
+
+def run_llm_eval(
+    settings: Any,
+    eval_dir: Path,
+    log: Callable[[str], None],
+    split: str = "test",
+    records: Path | None = None,
+) -> str:
+    """Ask every question of `split` in both modes; return the report's Markdown. `records`, if
+    given, receives one JSON line per question with the model's checked sentences."""
+    from ipqa.engine import Engine
+
+    items = [it for it in load_labelled(eval_dir / "labelled") if it["split"] == split]
+    with_llm = Engine(replace(settings, top_k=10))
+    without = Engine(replace(settings, top_k=10, llm_url=None, llm_model=None))
+    assert with_llm.llm is not None
+    log(
+        f"asking {len(items)} {split} questions in both modes with {settings.llm_model} at {settings.llm_url}…"
+    )
+    res_x, res_l, latency, modes = [], [], [], []
+    sentences = {"checked": 0, "kept": 0, "unsupported": 0, "off_point": 0, "unread": 0, "attributed": 0}
+    with open(records, "w", encoding="utf-8") if records else contextlib.nullcontext() as out:
+        for n, it in enumerate(items, 1):
+            ans_x = without.ask(it["question"])
+            t0 = time.perf_counter()
+            ans_l = with_llm.ask(it["question"])
+            seconds = time.perf_counter() - t0
+            res_x.append(score_item(it, ans_x, without.index.doc_texts))
+            res_l.append(score_item(it, ans_l, with_llm.index.doc_texts))
+            asked = ans_l.mode != "extractive"  # refused questions never reach the model
+            if asked:
+                latency.append(seconds)
+                modes.append(ans_l.mode)
+                extractive_quotes = {c.quote for c in ans_x.citations}
+                model = [v for v in ans_l.grounding if ans_l.mode == "llm" or v.sentence not in ans_x.answer]
+                model = [v for v in model if not (v.supported and _verbatim(v.sentence, extractive_quotes))]
+                sentences["checked"] += len(model)
+                sentences["kept"] += sum(v.supported for v in model) if ans_l.mode == "llm" else 0
+                for v in model:
+                    if not v.supported:
+                        sentences[_reason_kind(v.reasons)] += 1
+                sentences["attributed"] += sum(
+                    int(note.split()[0]) for note in ans_l.notes if "cited no passage" in note
+                )
+                if out:
+                    shown = [p.text for p in ans_l.retrieved[:5]]
+                    out.write(json.dumps({
+                        "id": it["id"], "question": it["question"], "mode": ans_l.mode,
+                        "sentences": [{"sentence": v.sentence, "markers": list(v.markers), "supported": v.supported,
+                                       "reasons": list(v.reasons)} for v in model],
+                        "passages": shown,
+                    }, ensure_ascii=False) + "\n")  # fmt: skip
+            if n % 25 == 0:
+                log(f"  {n}/{len(items)}")
+    sx, sl = summarize(res_x), summarize(res_l)
+    return _report(settings, split, len(items), sx, sl, modes, latency, sentences)
+
+
+def _verbatim(sentence: str, quotes: set[str]) -> bool:
+    return any(sentence.split(" [")[0].rstrip(".") in q for q in quotes)
+
+
+def _pct(v: Any) -> str:
+    return "—" if v is None else f"{100 * v:.1f}%"
+
+
+def _report(settings, split, n, sx, sl, modes, latency, s) -> str:
+    asked = len(modes)
+    in_llm = sum(m == "llm" for m in modes)
+    lat = np.array(latency) if latency else np.zeros(1)
+    rows = [
+        ("questions", str(n), str(n)),
+        ("sent to the model (not refused first)", "—", str(asked)),
+        ("answers in LLM mode (of those)", "—", f"{in_llm}/{asked} ({_pct(in_llm / asked if asked else None)})"),
+        ("fact accuracy (answerable, English)", _pct(sx["answer_fact_accuracy"]), _pct(sl["answer_fact_accuracy"])),
+        ("citation support (answers citing a gold sentence)", _pct(sx["citation_support"]), _pct(sl["citation_support"])),
+        ("citation validity (quote = text at offsets)", _pct(sx["citation_validity"]), _pct(sl["citation_validity"])),
+        ("refusal accuracy (unanswerable, English)", _pct(sx["refusal_accuracy"]), _pct(sl["refusal_accuracy"])),
+        ("fact accuracy (Chinese, Japanese, Korean)", _pct(sx["cross_lingual_fact_accuracy"]),
+         _pct(sl["cross_lingual_fact_accuracy"])),
+        ("injection safety", _pct(sx["injection_safety"]), _pct(sl["injection_safety"])),
+    ]  # fmt: skip
+    sent = [
+        ("model sentences checked", str(s["checked"])),
+        ("kept (supported and answering the question)", str(s["kept"])),
+        ("removed: not supported by what they cite", str(s["unsupported"])),
+        ("left out: supported but off the point or repeated", str(s["off_point"])),
+        ("not read: past the first 8 sentences of a reply", str(s["unread"])),
+        ("kept sentences that cited no passage (citation found by ipqa)", str(s["attributed"])),
+    ]
+    return "\n".join([
+        "# LLM mode against the extractive mode",
+        "",
+        f"Model `{settings.llm_model}` at {settings.llm_url}; {split} split of `eval/labelled` ({n} questions), "
+        "each asked in both modes by `ipqa eval --llm-url … --llm-model …`. The LLM mode answers only "
+        "what the extractive engine does not refuse, and keeps only model sentences that the cited document "
+        "sentences support and that answer the question; otherwise it falls back to the extractive answer.",
+        "",
+        _md_table(rows, ("metric", "extractive", "LLM mode")),
+        "",
+        "## The model's sentences",
+        "",
+        _md_table(sent, ("sentences", "n")),
+        "",
+        "## Latency of a question sent to the model",
+        "",
+        f"p50 {np.percentile(lat, 50):.1f} s, p95 {np.percentile(lat, 95):.1f} s, max {lat.max():.1f} s "
+        f"(the whole ask: retrieval, the model's reply, verification).",
+        "",
+    ])  # fmt: skip

@@ -1,6 +1,6 @@
 """Collect sentences a real model wrote, with the passages they cite, for labelling by hand.
 
-Runs the LLM mode on the dev split (never test) against a server given by
+Runs the LLM mode on the first 70 questions of the dev split (never test) against a server given by
 IPQA_LLM_URL / IPQA_LLM_MODEL and writes eval/llm_sentences/<model>.raw.jsonl: per question the
 model's checked sentences and the five passages it was shown. `eval/llm_sentences/labels.jsonl`
 holds the hand labels (supported or not by what the sentence cites); `ipqa eval` does not read
@@ -29,7 +29,9 @@ def main() -> None:
     folder.mkdir(exist_ok=True)
     for split in ("dev",):
         out = folder / f"{settings.llm_model}.{split}.raw.jsonl"
-        run_llm_eval(settings, ROOT / "eval", lambda m: print(m, file=sys.stderr), split=split, records=out)
+        run_llm_eval(
+            settings, ROOT / "eval", lambda m: print(m, file=sys.stderr), split=split, records=out, limit=70
+        )
         print(f"wrote {out}", file=sys.stderr)
 
 

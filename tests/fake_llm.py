@@ -53,7 +53,8 @@ class FakeLLM:
                     self.send_response(reply["status"])
                     self.send_header("Content-Type", "application/json")
                     self.end_headers()
-                    self.wfile.write(b'{"error": {"message": "scripted failure"}}')
+                    message = reply.get("message", "scripted failure")
+                    self.wfile.write(json.dumps({"error": {"message": message}}).encode())
                     return
                 if "raw" in reply:
                     self.send_response(200)

@@ -216,7 +216,7 @@ SLOW_OR_HUGE = [
         lambda req: {"content": "word " * 50, "delay": 1.0},
         "Timeout: no complete reply",
     ),
-    ("a 200,000-character reply", lambda req: {"content": "x " * 100_000}, "grew beyond 20,000 characters"),
+    ("a 200,000-character reply", lambda req: {"content": ("x" * 999 + " ") * 200}, "grew beyond 20,000 characters"),
 ]
 
 
@@ -235,3 +235,70 @@ def test_the_model_reads_the_question_as_typed_not_spell_corrected(llm, llm_engi
     user = llm.requests[-1]["messages"][-1]["content"]
     assert "How does Japan protects trade secrets?" in user
     assert llm.requests[-1].get("max_tokens") == 512  # the field every OpenAI-compatible server reads
+
+
+# What real models write (seen against llama.cpp with small instruct models), read the same way.
+REPLY_FORMS = [
+    ("A is b [1]. C is d [2].", [("A is b.", (1,)), ("C is d.", (2,))]),
+    ("A is b. [1] C is d. [2]", [("A is b.", (1,)), ("C is d.", (2,))]),
+    ("[1] A is b.\n[2] C is d.", [("A is b.", (1,)), ("C is d.", (2,))]),  # markers first
+    ("[1] A is b [2] C is d [3] E is f", [("A is b", (1,)), ("C is d", (2,)), ("E is f", (3,))]),  # run-on
+    ("A is b [1, 2]. C is d (Passage 3).", [("A is b.", (1, 2)), ("C is d.", (3,))]),
+    ("A is b [Passage 2]. C is d [Source 1][^3].", [("A is b.", (2,)), ("C is d.", (1, 3))]),
+    ("A is b (1). C is d (2).", [("A is b.", (1,)), ("C is d.", (2,))]),  # no square brackets anywhere
+    ("A is b [1-3].", [("A is b.", (1, 2, 3))]),
+    ("- A is b [1]\n- C is d [2]", [("A is b", (1,)), ("C is d", (2,))]),  # a list
+    ("The “Trade Act.” [1]", [("The “Trade Act.”", (1,))]),
+    ("[2] [1][3]", []),  # the prompt's example markers alone: nothing to check
+    ("<<<PASSAGES A is b [1]. PASSAGES>>>", [("A is b.", (1,))]),  # echoed delimiters
+    ("Passage 2 — Heading\nA is b.", [("A is b.", (2,))]),  # an echoed heading marks what follows
+]
+
+
+@pytest.mark.parametrize(("reply", "expect"), REPLY_FORMS, ids=[r for r, _ in REPLY_FORMS])
+def test_replies_are_read_in_every_marker_form(reply, expect):
+    from ipqa.llm import parse_reply
+
+    assert parse_reply(reply, 5, ["Passage 1 — Intro", "Passage 2 — Heading"]) == expect
+
+
+@pytest.mark.parametrize("reply", ["NOT_IN_REPORT", "**NOT_IN_REPORT**", "`NOT_IN_REPORT`.", "Not in report.",
+                                   "NOT IN REPORT", " NOT_IN_REPORT\n"])  # fmt: skip
+def test_sentinel_variants_are_refusals(reply):
+    from ipqa.llm import is_sentinel
+
+    assert is_sentinel(reply)
+    assert not is_sentinel("The report says the office is not in Reporting Street [1].")
+
+
+def test_a_chat_template_without_a_system_role_is_asked_again_with_the_rules_in_the_user_turn(
+    llm, llm_engine
+):
+    def script(req):
+        if req["messages"][0]["role"] == "system":
+            return {"status": 500, "message": "System role not supported"}  # as Gemma's template says
+        return {"content": f"{JPO}, reducing the examination period to an average of 6 months "
+                f"[{passage_number(req, JPO)}]."}  # fmt: skip
+
+    llm.script = script
+    client = llm_engine.llm
+    client.system_role = True
+    ans = llm_engine.ask(AI_Q)
+    assert ans.mode == "llm" and "6 months" in ans.answer
+    last = llm.requests[-1]["messages"]
+    assert [m["role"] for m in last] == ["user"] and "NOT_IN_REPORT" in last[0]["content"]
+    n = len(llm.requests)
+    llm_engine.ask(AI_Q)  # remembered: one request, without the system role, from now on
+    assert len(llm.requests) == n + 1 and llm.requests[-1]["messages"][0]["role"] == "user"
+    client.system_role = True
+
+
+def test_supported_but_off_the_point_and_repeated_sentences_are_left_out(llm, llm_engine):
+    off = "South Korea has built a multi-level protection mechanism"
+    llm.script = lambda req: {
+        "content": f"{JPO}, reducing the examination period to an average of 6 months [{passage_number(req, JPO)}]. "
+        f"{JPO}, reducing the examination period to an average of 6 months [{passage_number(req, JPO)}]. "
+        + (f"{off} through laws [{passage_number(req, off)}]." if off in json.dumps(req) else "")
+    }
+    ans = llm_engine.ask(AI_Q)
+    assert ans.mode == "llm" and ans.answer.count("6 months") == 1 and "South Korea" not in ans.answer

@@ -33,12 +33,13 @@ def run_llm_eval(
     log: Callable[[str], None],
     split: str = "test",
     records: Path | None = None,
+    limit: int | None = None,
 ) -> str:
     """Ask every question of `split` in both modes; return the report's Markdown. `records`, if
     given, receives one JSON line per question with the model's checked sentences."""
     from ipqa.engine import Engine
 
-    items = [it for it in load_labelled(eval_dir / "labelled") if it["split"] == split]
+    items = [it for it in load_labelled(eval_dir / "labelled") if it["split"] == split][:limit]
     with_llm = Engine(replace(settings, top_k=10))
     without = Engine(replace(settings, top_k=10, llm_url=None, llm_model=None))
     assert with_llm.llm is not None

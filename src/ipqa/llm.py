@@ -306,7 +306,8 @@ def is_sentinel(reply: str) -> bool:
     remark around it."""
     squashed = re.sub(r"[^a-z]", "", reply.lower())
     return squashed == "notinreport" or (
-        bool(re.search(r"not[\s_-]*in[\s_-]*report", reply, re.I)) and len(reply.strip()) < len(SENTINEL) + 60
+        bool(re.search(r"\bnot[\s_-]*in[\s_-]*report\b", reply, re.I))
+        and len(reply.strip()) < len(SENTINEL) + 60
     )
 
 

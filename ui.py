@@ -34,6 +34,7 @@ from ipqa.formats import SUPPORTED_SUFFIXES
 from ipqa.language import UNDERSTOOD
 from ipqa.llm import LLMError
 from ipqa.settings import Settings
+from ipqa.stores import changed
 from ipqa.webguard import HostPolicy, WebGuard, host_name, split_hostport
 
 MAX_TURNS = 30  # chat history kept per session
@@ -867,6 +868,9 @@ def stream_turn(
                        "answer": event.to_json()}  # fmt: skip
     except InputError as exc:
         yield {"question": shown[:200] or "(empty)", "error": f"Please rephrase: {exc}."}
+    except IpqaError as exc:  # e.g. the database store is down: say so; the next question retries
+        yield {"question": shown[:200] or "(empty)", "error": f"The index is unavailable right now ({exc}). "
+               "Please try again in a moment."}  # fmt: skip
 
 
 def with_llm(engine: Engine, llm: Any) -> Engine:
@@ -950,6 +954,16 @@ def build_app(engine: Engine) -> gr.Blocks:
       only (none free: the extractive answer, with a note), so at least ui_concurrency API calls
       can always answer extractively."""
     live = {"engine": engine}  # replaced when a document is added and the index rebuilt
+
+    def serving() -> Engine:
+        """The engine; with a database store, reloaded once another build has been published."""
+        try:
+            if changed(settings, live["engine"].opened):
+                live["engine"] = reload_engine(settings)
+        except IpqaError:
+            pass  # the database is unavailable: the question itself will say so
+        return live["engine"]
+
     settings = engine.settings
     slots = LLMSlots(settings.ui_concurrency, wait=settings.llm_timeout)
     llm_limit = settings.ui_concurrency if engine.llm is not None else 0
@@ -973,7 +987,7 @@ def build_app(engine: Engine) -> gr.Blocks:
         if not (question or "").strip():
             return (gr.skip(),) * 7
         docs_ = documents()
-        current = live["engine"]
+        current = serving()
         quick = current if current.llm is None else with_llm(current, None)
         turn = answer_turn(quick, question, turns, docs or None)
         if current.llm is None or turn.get("error") or turn["answer"]["refused"]:
@@ -1002,7 +1016,7 @@ def build_app(engine: Engine) -> gr.Blocks:
 
     def draft(job: dict[str, Any] | None, turns: list[dict[str, Any]], store: Any = None):
         """Second step ("llm" group): the model's words as they arrive, then the verified turn."""
-        current = live["engine"]
+        current = serving()
         if not job or current.llm is None:
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
@@ -1089,7 +1103,7 @@ def build_app(engine: Engine) -> gr.Blocks:
         if problem:
             return {"error": problem, "refused": True}
         turns = [{"searched": previous}] if previous else []
-        current = live["engine"]
+        current = serving()
         if current.llm is not None:
             current = with_llm(current, slots.client(current.llm, wait=False))
         turn = answer_turn(current, question, turns, [docs] if isinstance(docs, str) else docs)
@@ -1106,7 +1120,7 @@ def build_app(engine: Engine) -> gr.Blocks:
             start, end = int(start or 0), int(end or 0)
         except (TypeError, ValueError):
             return {"error": "start and end must be character offsets"}
-        current = live["engine"]
+        current = serving()
         d = next((x for x in document_list(current) if x["doc"] == doc), None)
         if d is None:
             return {"error": "no such document"}

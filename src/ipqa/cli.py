@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ipqa.errors import IpqaError
+from ipqa.errors import InputError, IpqaError
 
 if TYPE_CHECKING:
     from ipqa.answer import Answer
@@ -30,6 +30,10 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--corpus-dir", help="folder of documents (default: ./corpus; env IPQA_CORPUS_DIR)")
     common.add_argument("--index-dir", help="where the index lives (default: ./index; env IPQA_INDEX_DIR)")
+    common.add_argument(
+        "--store",
+        help="serve the index from PostgreSQL: a postgresql://… URL (env IPQA_STORE; default: the index folder)",
+    )
 
     llm = argparse.ArgumentParser(add_help=False)
     llm.add_argument(
@@ -118,6 +122,10 @@ def _parser() -> argparse.ArgumentParser:
         default="test",
         help="with --llm-url: the split to compare the LLM mode on (default test); writes eval/report_llm.md",
     )
+    db = sub.add_parser("db", parents=[common], help="the PostgreSQL store's schema")
+    db.add_argument(
+        "action", choices=("init", "status"), help="init: create or migrate the schema; status: show it"
+    )
     return p
 
 
@@ -134,6 +142,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         llm_url=getattr(args, "llm_url", None),
         llm_model=getattr(args, "llm_model", None),
         llm_timeout=getattr(args, "llm_timeout", None),
+        store=getattr(args, "store", None),
     )
 
 
@@ -303,6 +312,28 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db(args: argparse.Namespace) -> int:
+    from ipqa.stores import database, is_database
+    from ipqa.stores.postgres import SCHEMA_VERSION
+
+    settings = _settings(args)
+    if not is_database(settings.store):
+        raise InputError("ipqa db needs a database: --store postgresql://… or IPQA_STORE")
+    db = database(settings)
+    if args.action == "init":
+        before, after = db.init()
+        if before == after:
+            _log(f"the schema at {db.where} is up to date (version {after})")
+        else:
+            _log(f"the schema at {db.where} is now at version {after} (was {before or 'none'})")
+        return 0
+    version = db.schema_version()
+    current = db.current() if version == SCHEMA_VERSION else None
+    print(f"database {db.where}: schema version {version or 'none'} (this ipqa: {SCHEMA_VERSION}); "
+          f"serving generation {current or 'none'}")  # fmt: skip
+    return 0
+
+
 def cmd_add(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -387,6 +418,7 @@ def main(argv: list[str] | None = None) -> int:
         "eval": cmd_eval,
         "add": cmd_add,
         "docs": cmd_docs,
+        "db": cmd_db,
     }
     try:
         return commands[args.command](args)

@@ -41,6 +41,7 @@ from ipqa.model import CROSS_MODEL_FILE, AnsweringModel, load_model
 from ipqa.question import clean_question, strip_instructions
 from ipqa.retrieval import Hit, Retriever
 from ipqa.settings import Settings
+from ipqa.stores import database, is_database, open_index
 from ipqa.text import Speller
 
 
@@ -63,6 +64,11 @@ def build(
         force=force,
         progress=progress,
     )
+    if is_database(settings.store):  # the folder's new generation becomes the database's current one
+        gen = current_generation(settings.index_dir)
+        assert gen is not None
+        gid = database(settings).publish(gen, log)
+        log(f"published as generation {gid}")
 
 
 class Engine:
@@ -74,12 +80,15 @@ class Engine:
         self.settings = settings
         log = log or (lambda m: print(f"ipqa: {m}", file=sys.stderr))
         params = chunker_params(settings)
-        if auto_build and current_generation(settings.index_dir) is None:
+        if auto_build and not is_database(settings.store) and current_generation(settings.index_dir) is None:
             log("no index yet — building it once (about 10 s)…")
             build(settings, log)
-        self.index = load_index(settings.index_dir, settings.corpus_dir, params)
+        self.opened = open_index(
+            settings, lambda: load_index(settings.index_dir, settings.corpus_dir, params)
+        )
+        self.index = self.opened.index
         self._encoder = encoder
-        self.retriever = Retriever(self.index, rrf_k=settings.rrf_k)
+        self.retriever = Retriever(self.index, rrf_k=settings.rrf_k, rankings=self.opened.rankings)
         self.speller = Speller(self.index.lexicon["word_freq"])
         self.llm: ChatClient | None = None
         if settings.llm_url or settings.llm_model:

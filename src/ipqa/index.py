@@ -968,9 +968,13 @@ def _manifest_problem(m: object) -> str | None:
     return None
 
 
-def _verified_manifest(gen: Path) -> dict:
+VECTOR_INDEX_FILES = frozenset({"chunks.faiss", "chunks_ml.faiss"})  # a database store searches itself
+
+
+def _verified_manifest(gen: Path, with_faiss: bool = True) -> dict:
     """The generation's manifest, once it is well formed and every file it lists (all that a load
-    reads among them) is a regular file inside the generation matching its checksum."""
+    reads among them) is a regular file inside the generation matching its checksum. Without
+    FAISS (`with_faiss=False`), the FAISS files are not expected: a database searches vectors."""
     try:
         manifest = json.loads(_read_inside(gen, "manifest.json", MANIFEST_MAX_BYTES).decode("utf-8"))
     except FileNotFoundError:
@@ -987,6 +991,8 @@ def _verified_manifest(gen: Path) -> dict:
     if missing := sorted(REQUIRED_FILES - set(files)):
         raise _damaged(f"manifest.json does not list {missing[0]}")
     for name, digest in files.items():
+        if not with_faiss and name in VECTOR_INDEX_FILES:
+            continue
         try:
             actual = _sha256_inside(gen, name)
         except FileNotFoundError:
@@ -1070,7 +1076,7 @@ def _check_records(
     return offsets
 
 
-def _read_generation(gen: Path, manifest: dict) -> _Generation:
+def _read_generation(gen: Path, manifest: dict, with_faiss: bool = True) -> _Generation:
     """Read a verified generation (see `_verified_manifest`) and check that its parts agree."""
     import bm25s
     import faiss
@@ -1104,11 +1110,14 @@ def _read_generation(gen: Path, manifest: dict) -> _Generation:
     try:
         vectors = np.load(gen / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r")
         vectors_ml = np.load(gen / "sentence_vectors_ml.npy", allow_pickle=False, mmap_mode="r")
-        fi = faiss.read_index(str(gen / "chunks.faiss"))
-        fi_ml = faiss.read_index(str(gen / "chunks_ml.faiss"))
-        faiss.omp_set_num_threads(1)  # one query at a time: threads only add spin-wait overhead
-        if hasattr(fi, "hnsw"):
-            fi.hnsw.efSearch = HNSW_EF_SEARCH
+        if with_faiss:
+            fi = faiss.read_index(str(gen / "chunks.faiss"))
+            fi_ml = faiss.read_index(str(gen / "chunks_ml.faiss"))
+            faiss.omp_set_num_threads(1)  # one query at a time: threads only add spin-wait overhead
+            if hasattr(fi, "hnsw"):
+                fi.hnsw.efSearch = HNSW_EF_SEARCH
+        else:
+            fi = fi_ml = None
         lexicon = _read_json(gen / "lexicon.json")
         gazetteer = _read_json(gen / "gazetteer.json")
         bm25 = bm25s.BM25.load(str(gen / "bm25"), mmap=True, show_progress=False, allow_pickle=False)
@@ -1126,17 +1135,16 @@ def _read_generation(gen: Path, manifest: dict) -> _Generation:
         raise _damaged(type(exc).__name__) from None
     if not bm25_fits:
         raise _damaged("the BM25 index does not fit the passages")
-    if fi.d != DIM or fi_ml.d != ML_DIM:
+    if with_faiss and (fi.d != DIM or fi_ml.d != ML_DIM):
         raise _damaged("a FAISS index has the wrong dimension")
     if vectors.dtype != np.float32 or vectors_ml.dtype != np.float32:
         raise _damaged("a vector file has the wrong type")
     if not isinstance(lexicon, dict) or not isinstance(gazetteer, dict):
         raise _damaged("lexicon.json or gazetteer.json is not an object")
     if (
-        fi.ntotal != len(chunks)
+        (with_faiss and (fi.ntotal != len(chunks) or fi_ml.ntotal != len(chunks)))
         or vectors.shape != (len(sentences), DIM)
         or vectors_ml.shape != (len(sentences), ML_DIM)
-        or fi_ml.ntotal != len(chunks)
         or not isinstance(lexicon.get("sentences"), list)
         or len(lexicon["sentences"]) != len(sentences)
     ):
@@ -1162,6 +1170,23 @@ def _bm25_fits(bm25, n_chunks: int) -> bool:
     return all(type(i) is int and 0 <= i < len(indptr) - 1 for t, i in bm25.vocab_dict.items() if t)
 
 
+def loaded(g: _Generation) -> LoadedIndex:
+    return LoadedIndex(
+        g.path, g.manifest, g.chunks, g.sentences, g.sentence_vectors, g.faiss_index, g.bm25, g.lexicon,
+        g.gazetteer, {name: d.text for name, d in g.documents.items()}, g.offsets, g.documents,
+        g.sentence_vectors_ml, g.faiss_ml,
+    )  # fmt: skip
+
+
+def load_generation_without_faiss(gen: Path) -> LoadedIndex:
+    """A generation copied out of a database store: verified and cross-checked like any other,
+    without FAISS files (the database searches the vectors)."""
+    manifest = _verified_manifest(gen, with_faiss=False)
+    if manifest["format"] != FORMAT:
+        raise IndexError_(f"index is stale: built by another ipqa version — {REBUILD_HINT}")
+    return loaded(_read_generation(gen, manifest, with_faiss=False))
+
+
 def load_index(index_dir: Path, corpus_dir: Path, params: ChunkerParams) -> LoadedIndex:
     """Load the live generation after checking it is whole, consistent and matches the corpus.
 
@@ -1172,10 +1197,7 @@ def load_index(index_dir: Path, corpus_dir: Path, params: ChunkerParams) -> Load
         if reason := stale_reason(manifest, corpus_dir, params):
             raise IndexError_(f"index is stale: {reason} — {REBUILD_HINT}")
         g = _read_generation(gen, manifest)
-    return LoadedIndex(
-        gen, manifest, g.chunks, g.sentences, g.sentence_vectors, g.faiss_index, g.bm25, g.lexicon, g.gazetteer,
-        {name: d.text for name, d in g.documents.items()}, g.offsets, g.documents, g.sentence_vectors_ml, g.faiss_ml,
-    )  # fmt: skip
+    return loaded(g)
 
 
 def _read_jsonl(path: Path) -> list[dict]:

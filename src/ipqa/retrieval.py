@@ -7,7 +7,7 @@ model catches paraphrases ("how quickly" ~ "examination period"). RRF needs no s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -32,9 +32,15 @@ class Retriever:
     fusion happens over their union, so a query never sorts the whole collection."""
 
     def __init__(
-        self, index: LoadedIndex, rrf_k: int = 60, dense_weight: float = 1.0, depth: int = 100
+        self,
+        index: LoadedIndex,
+        rrf_k: int = 60,
+        dense_weight: float = 1.0,
+        depth: int = 100,
+        rankings: Any = None,
     ) -> None:
         self.index = index
+        self.rankings = rankings  # a database store's search (ipqa.stores), else FAISS and BM25 here
         self.rrf_k = rrf_k
         self.dense_weight = dense_weight
         self.depth = depth
@@ -63,6 +69,8 @@ class Retriever:
         n = min(depth, len(self.index.chunks) if allowed is None else len(allowed))
         if n == 0:
             return []
+        if self.rankings is not None:
+            return self.rankings.dense(qvec, n, allowed)
         fi = self.index.faiss_index if qvec.shape[-1] == self.index.faiss_index.d else self.index.faiss_ml
         params = None if allowed is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
         scores, ids = fi.search(qvec.reshape(1, -1).astype(np.float32), n, params=params)
@@ -75,6 +83,8 @@ class Retriever:
         q = [t for t in terms(question) if t in self.vocabulary]
         if not q:
             return []
+        if self.rankings is not None:
+            return self.rankings.keyword(q, depth, allowed)
         scores = np.asarray(self._bm25.get_scores(q), dtype=np.float32)
         if allowed is not None:
             mask = np.zeros(len(scores), dtype=bool)

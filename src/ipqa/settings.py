@@ -49,6 +49,14 @@ class Settings:
     ui_concurrency: int = knob(2, "questions the UI answers at once", 1, 64)
     ui_uploads: bool = knob(True, "whether UI users may add documents (off for shared deployments)")
     max_upload_mb: int = knob(50, "largest document the UI accepts, in MB", 1, 500)
+    store: str | None = knob(
+        None, "where the index is served from: empty for the index folder, or a postgresql:// URL", repr=False
+    )
+    pg_pool_size: int = knob(4, "database connections one ipqa process keeps at most", 1, 64)
+    pg_timeout: float = knob(10.0, "seconds a database connection or statement may take", 0.1, 600.0)
+    pg_ef_search: int = knob(
+        100, "HNSW candidates examined per vector search (recall against speed)", 1, 1000
+    )
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:
@@ -67,6 +75,8 @@ class Settings:
 
     def check(self) -> None:
         """Every field's type and range; one line naming the setting when one is off."""
+        if self.store and self.store.split(":", 1)[0] not in ("postgresql", "postgres"):
+            raise InputError("store must be a postgresql://… URL (or empty for the index folder)")
         if self.retriever not in ("hybrid", "dense", "bm25"):
             raise InputError(f"retriever must be hybrid, dense or bm25 (got {self.retriever!r})")
         for f in fields(self):

@@ -24,7 +24,7 @@ import gradio as gr
 from gradio.components.api_component import Api
 
 from ipqa import feedback
-from ipqa.answer import Citation
+from ipqa.contract import Citation
 from ipqa.conversation import Turn, resolve, stream_in_conversation
 from ipqa.corpus import OPENING_LABEL
 from ipqa.documents import add_bytes

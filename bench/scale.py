@@ -143,6 +143,12 @@ def query_child(index_dir: str, corpus_dir: str) -> None:
 
 
 def main() -> None:
+    if any(a == "--store" or a.startswith("--store=") for a in sys.argv[1:]):  # the PostgreSQL store
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import scale_pg
+
+        scale_pg.main(sys.argv[1:])
+        return
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--workdir", type=Path)

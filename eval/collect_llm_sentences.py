@@ -1,9 +1,9 @@
-"""Collect sentences a real model wrote, with the passages they cite, for labelling by hand.
+"""Collect sentences a real model wrote, with the passages they cite, for labelling.
 
 Runs the LLM mode on the first 70 questions of the dev split (never test) against a server given by
 IPQA_LLM_URL / IPQA_LLM_MODEL and writes eval/llm_sentences/<model>.raw.jsonl: per question the
 model's checked sentences and the five passages it was shown. `eval/llm_sentences/labels.jsonl`
-holds the hand labels (supported or not by what the sentence cites); `ipqa eval` does not read
+holds the labels (supported or not by what the sentence cites); `ipqa eval` does not read
 either — `eval/llm_verifier.py` scores the checker on them.
 
     IPQA_LLM_URL=http://127.0.0.1:8765/v1 IPQA_LLM_MODEL=smollm2 python eval/collect_llm_sentences.py

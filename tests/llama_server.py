@@ -60,7 +60,7 @@ def llama_server(model: Path, log: Path) -> Iterator[tuple[str, subprocess.Popen
                 "1",
                 "--seed",
                 "7",
-            ],  # fmt: skip
+            ],
             stdout=out,
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},

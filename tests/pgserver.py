@@ -33,6 +33,7 @@ from pathlib import Path
 
 PG_USER = "postgres"  # the database role, and the system user when running as root
 SOCKET_PATH_MAX = 100  # sun_path holds 108 bytes; ".s.PGSQL.NNNNN" needs 15 of them
+_SERVERS: dict[str, PostgresServer] = {}  # by URL, for stop(url) / start(url)
 
 
 def pg_bin_dir() -> Path:
@@ -156,6 +157,7 @@ class PostgresServer:
         self._run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w",
                    "-t", str(int(timeout)), "start"], timeout=timeout + 30)  # fmt: skip
         self.running = True
+        _SERVERS[self.url] = self
         self._wait_ready(timeout)
         if fresh:
             for db in ("template1", "postgres"):  # template1: databases created later have it too
@@ -206,6 +208,7 @@ class PostgresServer:
 
     def cleanup(self) -> None:
         self.stop()
+        _SERVERS.pop(self.url, None)
         if self._own_base:
             shutil.rmtree(self.base, ignore_errors=True)
 
@@ -248,9 +251,19 @@ def _set_port(server: PostgresServer) -> None:
     conf.write_text(conf.read_text(encoding="utf-8") + f"port = {server.port}\n", encoding="utf-8")
 
 
-def stop(server: PostgresServer, mode: str = "fast") -> None:
-    server.stop(mode)
+def _server(server_or_url: PostgresServer | str) -> PostgresServer:
+    if isinstance(server_or_url, PostgresServer):
+        return server_or_url
+    try:
+        return _SERVERS[server_or_url]
+    except KeyError:
+        raise LookupError(f"no server started by tests/pgserver.py has the URL {server_or_url}") from None
 
 
-def start(server: PostgresServer) -> PostgresServer:
-    return server.start()
+def stop(server_or_url: PostgresServer | str, mode: str = "fast") -> None:
+    """Stop a server (or the one with this URL); `start` brings it back on the same port and data."""
+    _server(server_or_url).stop(mode)
+
+
+def start(server_or_url: PostgresServer | str) -> PostgresServer:
+    return _server(server_or_url).start()

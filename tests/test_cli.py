@@ -139,3 +139,21 @@ def test_ask_path_imports_no_heavy_libraries(engine, settings):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, env=env, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.decode().strip() == "none"
+
+
+def test_config_says_each_settings_value_and_where_it_came_from(settings):
+    import json
+
+    env = {"IPQA_TOP_K": "7", "IPQA_LLM_TIMEOUT": "90", "IPQA_LLM_API_KEY": "sk-secret",
+           "IPQA_STORE": "postgresql://alice:pw123@db.example/ipqa"}  # fmt: skip
+    r = run(settings, "config", "--json", "--llm-timeout", "30", env_extra=env)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.decode()
+    rows = {row["name"]: row for row in json.loads(out)}
+    assert (rows["top_k"]["value"], rows["top_k"]["source"]) == (7, "environment")
+    assert (rows["llm_timeout"]["value"], rows["llm_timeout"]["source"]) == (30.0, "flag")  # flag > env
+    assert (rows["rrf_k"]["value"], rows["rrf_k"]["source"]) == (60, "default")
+    assert rows["top_k"]["range"] == [1, 50] and rows["top_k"]["help"]
+    assert "sk-secret" not in out and "pw123" not in out and "alice" not in out
+    plain = run(settings, "config", env_extra=env)
+    assert plain.returncode == 0 and b"IPQA_TOP_K" in plain.stdout and b"(environment)" in plain.stdout

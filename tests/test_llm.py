@@ -216,7 +216,11 @@ SLOW_OR_HUGE = [
         lambda req: {"content": "word " * 50, "delay": 1.0},
         "Timeout: no complete reply",
     ),
-    ("a 200,000-character reply", lambda req: {"content": ("x" * 999 + " ") * 200}, "grew beyond 20,000 characters"),
+    (
+        "a 200,000-character reply",
+        lambda req: {"content": ("x" * 999 + " ") * 200},
+        "grew beyond 20,000 characters",
+    ),
 ]
 
 

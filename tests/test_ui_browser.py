@@ -97,7 +97,7 @@ def test_example_answer_sources_marker_viewer_and_follow_up(browser, ui_url, tmp
 
 
 def test_three_turns_tell_me_more_and_a_pronoun_follow_up(browser, ui_url):
-    """"tell me more" goes on from the previous answer with sentences it did not give; "it"
+    """ "tell me more" goes on from the previous answer with sentences it did not give; "it"
     takes the conversation's topic and place; each rewrite is shown once, discreetly."""
     ctx = browser.new_context(viewport={"width": 1280, "height": 800})
     page = ctx.new_page()

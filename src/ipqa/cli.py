@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ipqa.errors import InputError, IpqaError
 
 if TYPE_CHECKING:
-    from ipqa.answer import Answer
+    from ipqa.contract import Answer
     from ipqa.settings import Settings
 
 EXAMPLE = "What do the documents say about protecting trade secrets?"
@@ -122,6 +122,11 @@ def _parser() -> argparse.ArgumentParser:
         default="test",
         help="with --llm-url: the split to compare the LLM mode on (default test); writes eval/report_llm.md",
     )
+    c = sub.add_parser(
+        "config", parents=[common, llm], help="the settings in effect and where each came from"
+    )
+    c.add_argument("--json", action="store_true", help="print them as JSON")
+
     db = sub.add_parser("db", parents=[common], help="the PostgreSQL store's schema")
     db.add_argument(
         "action", choices=("init", "status"), help="init: create or migrate the schema; status: show it"
@@ -130,11 +135,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    return _settings_with_sources(args)[0]
+
+
+def _settings_with_sources(args: argparse.Namespace) -> tuple[Settings, dict[str, str]]:
     from pathlib import Path
 
     from ipqa.settings import Settings
 
-    return Settings.load(
+    return Settings.load_with_sources(
         corpus_dir=Path(args.corpus_dir) if args.corpus_dir else None,
         index_dir=Path(args.index_dir) if args.index_dir else None,
         retriever=getattr(args, "retriever", None),
@@ -207,7 +216,7 @@ def _stdin_lines() -> Iterator[tuple[str | None, str | None]]:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from ipqa.answer import error_answer
+    from ipqa.contract import error_answer
     from ipqa.engine import get_engine
     from ipqa.errors import InputError
     from ipqa.question import clean_question
@@ -309,6 +318,22 @@ def cmd_build(args: argparse.Namespace) -> int:
     from ipqa.engine import build
 
     build(_settings(args), _log, force=args.force)
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    import json
+
+    settings, source = _settings_with_sources(args)
+    rows = settings.in_effect(source)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    width = max(len(r["env"]) for r in rows)
+    for r in rows:
+        value = "(not set)" if r["value"] is None else r["value"]
+        rng = f"  [{r['range'][0]:g}–{r['range'][1]:g}]" if r["range"] else ""
+        print(f"{r['env']:<{width}}  {_safe(str(value))}  ({r['source']}){rng}\n{'':<{width}}  {r['help']}")
     return 0
 
 
@@ -419,6 +444,7 @@ def main(argv: list[str] | None = None) -> int:
         "add": cmd_add,
         "docs": cmd_docs,
         "db": cmd_db,
+        "config": cmd_config,
     }
     try:
         return commands[args.command](args)

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ipqa.answer import Answer, Citation, final_answer
+from ipqa.contract import Answer, Citation, final_answer
 from ipqa.question import clean_question, rewrite_followup
 from ipqa.text import stem, terms, words
 

@@ -15,18 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from ipqa.answer import (
-    Answer,
-    Citation,
-    Composer,
-    Decision,
-    Passage,
-    closest_sections,
-    final_answer,
-    refusal_text,
-    with_marker,
-)
+from ipqa.answer import Composer, Decision, closest_sections, refusal_text, with_marker
 from ipqa.chunking import ChunkerParams
+from ipqa.contract import Answer, Citation, Passage, final_answer
 from ipqa.corpus import Sentence
 from ipqa.embedding import Encoder, LazyQueryEncoder, SentenceTransformerEncoder, multilingual_encoder
 from ipqa.entities import Gazetteer

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ipqa.answer import Answer
+from ipqa.contract import Answer
 from ipqa.grounding import answer_sentences, check_answer
 from ipqa.labels import (
     LANGUAGES,

@@ -82,7 +82,18 @@ def run_llm_eval(
             if n % 25 == 0:
                 log(f"  {n}/{len(items)}")
     sx, sl = summarize(res_x), summarize(res_l)
-    return _report(settings, split, len(items), sx, sl, modes, latency, sentences)
+    report = _report(settings, split, len(items), sx, sl, modes, latency, sentences)
+    if (eval_dir / "llm_sentences" / "labels.jsonl").is_file():
+        v = verifier_scores(eval_dir / "llm_sentences")
+        rows = [(k, f"{x:.3f}" if isinstance(x, float) else str(x)) for k, x in v.items()]
+        report += "\n".join([
+            "", "## The checker on real model output", "",
+            "Sentences real models wrote on dev questions (`eval/collect_llm_sentences.py`), each labelled by a reviewer who never saw the checker's verdicts "
+            "as supported or not by the passages it cites (`eval/llm_sentences/labels.jsonl`); the checker's "
+            "verdict is its support decision (before the relevance and repetition filters).", "",
+            _md_table(rows, ("", "")), "",
+        ])  # fmt: skip
+    return report
 
 
 def _verbatim(sentence: str, quotes: set[str]) -> bool:
@@ -105,7 +116,7 @@ def _report(settings, split, n, sx, sl, modes, latency, s) -> str:
         ("citation support (answers citing a gold sentence)", _pct(sx["citation_support"]), _pct(sl["citation_support"])),
         ("citation validity (quote = text at offsets)", _pct(sx["citation_validity"]), _pct(sl["citation_validity"])),
         ("refusal accuracy (unanswerable, English)", _pct(sx["refusal_accuracy"]), _pct(sl["refusal_accuracy"])),
-        ("fact accuracy (Chinese, Japanese, Korean)", _pct(sx["cross_lingual_fact_accuracy"]),
+        ("fact accuracy (questions in other languages)", _pct(sx["cross_lingual_fact_accuracy"]),
          _pct(sl["cross_lingual_fact_accuracy"])),
         ("injection safety", _pct(sx["injection_safety"]), _pct(sl["injection_safety"])),
     ]  # fmt: skip
@@ -137,3 +148,32 @@ def _report(settings, split, n, sx, sl, modes, latency, s) -> str:
         f"(the whole ask: retrieval, the model's reply, verification).",
         "",
     ])  # fmt: skip
+
+
+def verifier_scores(folder: Path) -> dict[str, float | int]:
+    """The grounding checker on hand-labelled sentences real models wrote (eval/llm_sentences):
+    "positive" is "supported by what it cites"."""
+    verdict = {}
+    for raw in sorted(folder.glob("*.raw.jsonl")):
+        for line in raw.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            for k, s in enumerate(row["sentences"]):
+                # supported by its text, whether or not it was then left out as off the point
+                verdict[f"{row['id']}#{k}"] = s["supported"] or any(
+                    r.startswith(("supported, but", "repeats")) for r in s["reasons"]
+                )
+    labels = [json.loads(line) for line in (folder / "labels.jsonl").read_text(encoding="utf-8").splitlines()]
+    tp = sum(verdict[x["id"]] and x["supported"] for x in labels)
+    fp = sum(verdict[x["id"]] and not x["supported"] for x in labels)
+    fn = sum(not verdict[x["id"]] and x["supported"] for x in labels)
+    tn = sum(not verdict[x["id"]] and not x["supported"] for x in labels)
+    return {
+        "sentences": len(labels),
+        "supported (labelled)": tp + fn,
+        "kept by the checker": tp + fp,
+        "precision": tp / (tp + fp) if tp + fp else float("nan"),
+        "recall": tp / (tp + fn) if tp + fn else float("nan"),
+        "unsupported removed": tn / (tn + fp) if tn + fp else float("nan"),
+        "false keeps": fp,
+        "false removals": fn,
+    }

@@ -17,7 +17,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from ipqa.answer import Answer
+from ipqa.contract import Answer
 from ipqa.engine import Engine
 
 

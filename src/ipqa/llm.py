@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ipqa.answer import DUPLICATE_COSINE, Citation
+from ipqa.answer import DUPLICATE_COSINE
+from ipqa.contract import Citation
 from ipqa.corpus import split_sentences
 from ipqa.grounding import Verdict, check_sentence
 from ipqa.retrieval import Hit

@@ -61,6 +61,11 @@ class Settings:
     @classmethod
     def load(cls, **overrides: Any) -> Settings:
         """Defaults, then IPQA_<FIELD> variables, then explicit (non-None) overrides."""
+        return cls.load_with_sources(**overrides)[0]
+
+    @classmethod
+    def load_with_sources(cls, **overrides: Any) -> tuple[Settings, dict[str, str]]:
+        """The settings and where each came from: "flag", "environment" or "default"."""
         root = _project_root()
         base = cls(corpus_dir=root / "corpus", index_dir=root / "index")
         values: dict[str, Any] = {}
@@ -68,10 +73,13 @@ class Settings:
             env = os.environ.get(f"IPQA_{f.name.upper()}")
             if env is not None and env != "":
                 values[f.name] = _coerce(f.name, env, getattr(base, f.name))
-        values.update({k: v for k, v in overrides.items() if v is not None})
+        source = {f.name: "environment" if f.name in values else "default" for f in fields(cls)}
+        flags = {k: v for k, v in overrides.items() if v is not None}
+        values.update(flags)
+        source.update(dict.fromkeys(flags, "flag"))
         settings = replace(base, **values)
         settings.check()
-        return settings
+        return settings, source
 
     def check(self) -> None:
         """Every field's type and range; one line naming the setting when one is off."""
@@ -90,6 +98,22 @@ class Settings:
             if not math.isfinite(value) or (lo is not None and value < lo) or (hi is not None and value > hi):
                 raise InputError(f"{name} must be between {lo:g} and {hi:g} (got {value})")
 
+    def in_effect(self, source: dict[str, str]) -> list[dict[str, Any]]:
+        """Every setting with its value, where it came from, range and description (`ipqa config`);
+        secrets and credentials show as set or not, never their value."""
+        out = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in SECRET and value is not None:
+                value = "(set)"
+            elif isinstance(value, Path):
+                value = str(value)
+            lo, hi = f.metadata.get("range", (None, None))
+            out.append({"name": f.name, "env": f"IPQA_{f.name.upper()}", "value": value,
+                        "source": source.get(f.name, "default"), "range": [lo, hi] if lo is not None else None,
+                        "help": f.metadata.get("help", "")})  # fmt: skip
+        return out
+
     @staticmethod
     def describe() -> list[tuple[str, str, str]]:
         """(environment variable, range, description) of every setting, for help texts and docs."""
@@ -99,6 +123,9 @@ class Settings:
             rng = f"{lo:g}–{hi:g}" if lo is not None and hi is not None else ""
             out.append((f"IPQA_{f.name.upper()}", rng, f.metadata.get("help", "")))
         return out
+
+
+SECRET = frozenset({"llm_api_key", "store"})  # a store URL may hold a password
 
 
 def _coerce(name: str, raw: str, default: Any) -> Any:

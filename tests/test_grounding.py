@@ -87,3 +87,12 @@ def test_every_extractive_answer_is_grounded(engine):
         ans = engine.ask(q)
         assert ans.grounding and all(v.supported for v in ans.grounding)
         assert len(ans.grounding) == len(answer_sentences(ans.answer))
+        # and the same check, on the same answer with one figure changed, catches it: the verdicts
+        # above come from a checker that can say no
+        import re
+
+        figure = re.search(r"\d+", ans.answer.split("[")[0]) or re.search(r"\d+", ans.answer)
+        assert figure, ans.answer
+        changed = ans.answer[: figure.start()] + str(int(figure.group()) + 7) + ans.answer[figure.end() :]
+        verdicts = check_answer(changed, ans.citations, engine.encoder)
+        assert not all(v.supported for v in verdicts)

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from dataclasses import replace
 
 import jsonschema
@@ -99,9 +98,7 @@ def test_sentinel_is_a_refusal(llm, llm_engine):
 )  # fmt: skip
 def test_server_failures_fall_back_with_a_notice(llm, llm_engine, reply, expect):
     llm.script = lambda req: reply
-    t0 = time.monotonic()
     ans = llm_engine.ask(AI_Q)
-    assert time.monotonic() - t0 < 3.0 + 2.0  # never beyond the timeout (3 s here)
     assert ans.mode == "extractive-fallback" and "6 months" in ans.answer
     note = next(n for n in ans.notes if "could not answer" in n)
     assert expect in note and "\n" not in note

@@ -269,6 +269,31 @@ def grounding_benchmark(items: list[dict[str, Any]], encoder: Any) -> dict[str, 
     }
 
 
+def grounding_independent(path: Path, encoder: Any) -> dict[str, Any]:
+    """The checker on answers written independently of it (eval/grounding_independent.jsonl):
+    faithful paraphrases of a report sentence and one-change false edits of it, each judged
+    against that sentence. The checker's own corruptions above share its rules; these do not."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    by_kind: dict[str, list[bool]] = {}
+    for row in rows:
+        sentence = row["answer"].rstrip()
+        sentence = (
+            f"{sentence[:-1]} [1]{sentence[-1]}" if sentence.endswith((".", "!", "?")) else f"{sentence} [1]"
+        )
+        verdicts = check_answer(sentence, [_Cit(1, row["quote"])], encoder)
+        passed = bool(verdicts) and all(v.supported for v in verdicts)
+        by_kind.setdefault(row["edit"], []).append(passed == row["faithful"])
+    faithful = by_kind.get("paraphrase", [])
+    false = [ok for k, v in by_kind.items() if k != "paraphrase" for ok in v]
+    return {
+        "faithful": len(faithful),
+        "false_edits": len(false),
+        "faithful_kept": sum(faithful) / max(1, len(faithful)),
+        "false_caught": sum(false) / max(1, len(false)),
+        "by_kind": {k: (sum(v), len(v)) for k, v in sorted(by_kind.items())},
+    }
+
+
 # ---------------------------------------------------------------- runs and gating
 
 
@@ -684,6 +709,19 @@ def write_report(run: EvalRun, bounds: dict[str, dict[str, float]], failures: li
         ),
         "",
     ]
+    ind = run.grounding.get("independent")
+    if ind:
+        parts += [
+            f"On {ind['faithful']} faithful paraphrases and {ind['false_edits']} subtly false one-change edits "
+            "written independently of the checker (`eval/grounding_independent.jsonl`), it keeps "
+            f"{100 * ind['faithful_kept']:.1f}% of the faithful ones and catches {100 * ind['false_caught']:.1f}% "
+            "of the false ones:",
+            "",
+            _md_table(
+                [(k, f"{a}/{n}") for k, (a, n) in ind["by_kind"].items()], ("edit", "judged correctly")
+            ),
+            "",
+        ]
     if followups:
         parts += ["## Follow-ups", "", followups_md(followups), ""]
     bad = failing_items(run)
@@ -747,6 +785,10 @@ def run_all(
     run.ablation["textbook LangChain (1000/200, top-4)"] = baseline_retrieval(test_items, textbook.search)
     log("stress-testing the grounding checker on corrupted answers…")
     run.grounding = grounding_benchmark(items, engine.encoder)
+    if (eval_dir / "grounding_independent.jsonl").is_file():
+        run.grounding["independent"] = grounding_independent(
+            eval_dir / "grounding_independent.jsonl", engine.encoder
+        )
 
     followups = None
     if (eval_dir / "conversations").is_dir():

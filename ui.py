@@ -1,5 +1,8 @@
 """ipqa chat UI for non-specialists (Gradio). Start: `.venv/bin/python ui.py` → http://127.0.0.1:7860
 
+Why one long file: the page (its HTML, CSS and browser script) and the Gradio wiring that
+fills it change together; the answer logic is not here.
+
 This file only presents: it calls the same `ask()` as the CLI (through one shared engine, loaded
 once at start-up), keeps the chat history, and turns answers into HTML. All text from questions,
 answers and the report is HTML-escaped before it reaches the page.

@@ -8,13 +8,12 @@ import json
 import os
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .uiserver import ROOT, free_port
+from .uiserver import ROOT, free_port, serving
 
 MODEL_ALIAS = "smollm2-135m-instruct"
 
@@ -66,27 +65,13 @@ def llama_server(model: Path, log: Path) -> Iterator[tuple[str, subprocess.Popen
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"llama_cpp.server exited early:\n{log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/models", timeout=2) as r:
-                    if json.load(r)["data"][0]["id"] == MODEL_ALIAS:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("llama_cpp.server did not answer within 120 s")
-            time.sleep(0.3)
+
+    def ready() -> bool:
+        with urllib.request.urlopen(f"{url}/models", timeout=2) as r:
+            return json.load(r)["data"][0]["id"] == MODEL_ALIAS
+
+    with serving(proc, "llama_cpp.server", ready, lambda: log.read_text()[-2000:]):
         yield url, proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def chat_requests(log: Path) -> int:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ipqa.evaluation import EvalRun, gate, grounding_benchmark, load_thresholds, run_items
+from ipqa.evaluation import EvalRun, gate, load_thresholds, run_items
+from ipqa.grounding_eval import grounding_benchmark
 from ipqa.labels import load_labelled
 
 from .conftest import ROOT

@@ -154,7 +154,7 @@ def test_verifier_removes_unfaithful_and_keeps_faithful_sentences(llm, llm_engin
     deliberately unfaithful ones (swapped number, country or law, negation, invented claim)."""
     import random
 
-    from ipqa.evaluation import INVENTED, negate, swap_name, swap_number
+    from ipqa.grounding_eval import INVENTED, negate, swap_name, swap_number
     from ipqa.labels import load_labelled
 
     from .conftest import ROOT

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -35,21 +35,36 @@ def running_ui(
         text=True,
     )
     url = f"http://127.0.0.1:{port}/"
+    with serving(
+        proc, "ui.py", lambda: _status(url) == 200, lambda: proc.stdout.read() if proc.stdout else ""
+    ):
+        yield url, proc
+
+
+def _status(url: str) -> int | None:
+    with urllib.request.urlopen(url, timeout=2) as r:
+        return r.status
+
+
+@contextmanager
+def serving(proc: subprocess.Popen, name: str, ready: Callable[[], bool], output: Callable[[], str],
+            timeout: float = 120) -> Iterator[None]:  # fmt: skip
+    """Wait until a server process is `ready` (connection errors count as not yet), then stop it
+    on exit; if it dies first, fail with what it printed."""
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + timeout
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"ui.py exited early:\n{proc.stdout.read() if proc.stdout else ''}")
+                raise RuntimeError(f"{name} exited early:\n{output()}")
             try:
-                with urllib.request.urlopen(url, timeout=2) as r:
-                    if r.status == 200:
-                        break
+                if ready():
+                    break
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("ui.py did not answer within 120 s")
+                raise RuntimeError(f"{name} did not answer within {timeout:g} s")
             time.sleep(0.3)
-        yield url, proc
+        yield
     finally:
         proc.terminate()
         try:

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from ipqa.evaluation import _md_table, score_item, summarize
+from ipqa.eval_report import _md_table
+from ipqa.evaluation import score_item, summarize
 from ipqa.labels import load_labelled
 
 

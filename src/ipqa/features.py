@@ -1,5 +1,8 @@
 """What the answering model sees: a question's facts, its candidate sentences and their features.
 
+Why long: every feature the answering model reads is defined here, so training and answering
+cannot disagree.
+
 Every feature is general: similarity (dense and lexical), retrieval rank, and whether the entities a
 question names (places, years, figures, names) and the kind of quantity it asks for are present in,
 absent from, or contradicted by a sentence. Which of them matter, and how much, is learned

@@ -1,5 +1,9 @@
 """The on-disk index: build it, check it, load it.
 
+Why one long file: the crash-safety and hostile-file rules (generations, the lock, ownership
+markers, checksums, regular files only) are one set of invariants; split up they would be
+checked in one place and broken in another.
+
 Layout under index/ (no pickle anywhere; JSON, JSONL, .npy and FAISS's own format):
 
     CURRENT                 name of the live generation (switched by an atomic rename)

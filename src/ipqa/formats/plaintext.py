@@ -1,5 +1,8 @@
 """Plain text → canonical text: headings found by general rules, hard-wrapped paragraphs reflowed.
 
+Why long: heading detection for text without markup needs many small general rules, and the
+PDF converter shares them.
+
 Heading rules (shared with the PDF converter, which has no markup either):
 
 * A heading is one short line (≤ 12 words of title, ≤ 120 characters) that starts with a capital

@@ -1,5 +1,8 @@
 """The index in PostgreSQL with pgvector: one index shared by several ipqa processes.
 
+Why long: schema, transactional publishing and the two searches share one connection policy
+(pooling, timeouts, error messages without credentials).
+
 What lives where:
 
 * ``ipqa_meta``: the schema version (``ipqa db init`` applies the migrations below, in order).

@@ -5,7 +5,9 @@ the real chunk vectors plus Gaussian noise (sigma per dimension, default 0.05), 
 seed. With sigma 0.05 the noise norm (~0.98) is as large as the vector's, so a query's nearest
 neighbours are other noisy copies of its source chunk, ranked by the noise alone: a hard, structureless
 case for HNSW (real embeddings have local structure), so the recall here is on the pessimistic side.
-Queries are further perturbed chunk vectors (not in the table).
+--noise-dim 32 puts the same amount of noise into a random 32-dimensional subspace per source chunk
+(a lower local intrinsic dimensionality: a structured case). Queries are further perturbed chunk
+vectors (not in the table).
 
 Steps, each timed: binary COPY into an unlogged staging table; INSERT … SELECT into the store's table
 (schema below) computing tsv = to_tsvector('simple', text); VACUUM ANALYZE; GIN index on tsv; HNSW
@@ -17,6 +19,7 @@ exact search (sequential scan, no vector index) over the first --baseline-chunks
 
 Usage:  .venv/bin/python bench/scale_pg.py [--store postgresql://…] [--chunks 1000000]
             [--ef 20,40,80,160,320] [--queries 200] [--out bench/scale_pg_results.json]
+            [--sigma 0.05] [--noise-dim 384] [--seed 1]       (1,000,000 chunks: ~11 min on 2 cores)
 Without --store a temporary server is started (tests/pgserver.py) and removed afterwards.
 With --store the benchmark's tables are dropped at the end unless --keep.
 """
@@ -390,8 +393,9 @@ def bench(url: str, args: argparse.Namespace) -> dict:
     # NumPy ground truth and for what the HNSW index saves.
     k = min(args.exact_queries, len(queries))
     if k:
+        # Its own statement text: a plan cached under enable_indexscan=off would outlive the RESET.
         conn.execute("SET enable_indexscan = off")
-        got, ms = run_queries(conn, queries[:k])
+        got, ms = run_queries(conn, queries[:k], QUERY + " -- exact")
         conn.execute("RESET enable_indexscan")
         res["exact_full"] = {
             "queries": k,

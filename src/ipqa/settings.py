@@ -55,7 +55,7 @@ class Settings:
     pg_pool_size: int = knob(4, "database connections one ipqa process keeps at most", 1, 64)
     pg_timeout: float = knob(10.0, "seconds a database connection or statement may take", 0.1, 600.0)
     pg_ef_search: int = knob(
-        100, "HNSW candidates examined per vector search (recall against speed)", 1, 1000
+        160, "HNSW candidates examined per vector search (recall against speed; docs/deploy.md)", 1, 1000
     )
 
     @classmethod

@@ -110,7 +110,7 @@ def _table(kind: str, generation: int) -> Any:
 class PostgresStore:
     """One database. Connections come from a small pool; every call has a statement timeout."""
 
-    def __init__(self, url: str, pool_size: int = 4, timeout: float = 10.0, ef_search: int = 100) -> None:
+    def __init__(self, url: str, pool_size: int = 4, timeout: float = 10.0, ef_search: int = 160) -> None:
         self.url = url
         self.where = display_url(url)
         self.timeout = timeout
@@ -262,7 +262,9 @@ class PostgresStore:
             try:
                 with conn.transaction():
                     conn.execute("SET LOCAL statement_timeout = 0")
-                    conn.execute("SET LOCAL maintenance_work_mem = '1GB'")
+                    # room for the HNSW graph while it is built (about 2 KB per passage): a bound, not
+                    # an allocation; a graph that does not fit is built far more slowly
+                    conn.execute("SET LOCAL maintenance_work_mem = '2GB'")
                     gid = conn.execute(
                         "INSERT INTO ipqa_generation (manifest) VALUES (%s) RETURNING id",
                         (json.dumps(manifest),),

@@ -61,9 +61,10 @@ def run_llm_eval(
             if asked:
                 latency.append(seconds)
                 modes.append(ans_l.mode)
-                extractive_quotes = {c.quote for c in ans_x.citations}
-                model = [v for v in ans_l.grounding if ans_l.mode == "llm" or v.sentence not in ans_x.answer]
-                model = [v for v in model if not (v.supported and _verbatim(v.sentence, extractive_quotes))]
+                # the model's verdicts: all of them in LLM mode; before the extractive answer's own
+                # (appended after them) when it fell back
+                n_model = len(ans_l.grounding) - (len(ans_x.grounding) if ans_l.mode != "llm" else 0)
+                model = list(ans_l.grounding[: max(0, n_model)])
                 sentences["checked"] += len(model)
                 sentences["kept"] += sum(v.supported for v in model) if ans_l.mode == "llm" else 0
                 for v in model:
@@ -97,10 +98,6 @@ def run_llm_eval(
     return report
 
 
-def _verbatim(sentence: str, quotes: set[str]) -> bool:
-    return any(sentence.split(" [")[0].rstrip(".") in q for q in quotes)
-
-
 def _pct(v: Any) -> str:
     return "—" if v is None else f"{100 * v:.1f}%"
 
@@ -126,7 +123,7 @@ def _report(settings, split, n, sx, sl, modes, latency, s) -> str:
         ("kept (supported and answering the question)", str(s["kept"])),
         ("removed: not supported by what they cite", str(s["unsupported"])),
         ("left out: supported but off the point or repeated", str(s["off_point"])),
-        ("not read: past the first 8 sentences of a reply", str(s["unread"])),
+        ("replies cut after their first 8 sentences (the rest not read)", str(s["unread"])),
         ("kept sentences that cited no passage (citation found by ipqa)", str(s["attributed"])),
     ]
     return "\n".join([

@@ -26,6 +26,7 @@ are never printed: messages name the database by host, port and name only.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -145,13 +146,11 @@ class PostgresStore:
     def connection(self) -> Iterator[Any]:
         """A pooled connection; any database failure becomes one clear StoreUnavailable."""
         import psycopg
-        from psycopg_pool import PoolTimeout
 
+        pool = conn = None
         try:
-            with self._get_pool().connection() as conn:
-                yield conn
-        except PoolTimeout:
-            raise StoreUnavailable(f"index unavailable: cannot reach the database at {self.where}") from None
+            pool, conn = self._checkout()
+            yield conn
         except psycopg.errors.UndefinedTable as exc:
             if "ipqa_chunk_g" in str(exc) or "ipqa_posting_g" in str(exc):
                 raise StoreUnavailable(
@@ -165,6 +164,39 @@ class PostgresStore:
             raise StoreUnavailable(f"index unavailable: database at {self.where}: {_one_line(exc)}") from None
         except psycopg.Error as exc:
             raise StoreUnavailable(f"database error at {self.where}: {_one_line(exc)}") from None
+        finally:
+            if pool is not None and conn is not None:
+                with contextlib.suppress(Exception):
+                    pool.putconn(conn)
+
+    def _checkout(self) -> tuple[Any, Any]:
+        """(pool, connection). A pool that gave up while the database was away (it backs off
+        between attempts) is replaced as soon as the database answers again."""
+        from psycopg_pool import PoolTimeout
+
+        pool = self._get_pool()
+        try:
+            return pool, pool.getconn()
+        except PoolTimeout:
+            if not self._reachable():
+                raise StoreUnavailable(
+                    f"index unavailable: cannot reach the database at {self.where}"
+                ) from None
+        self.close()
+        pool = self._get_pool()
+        try:
+            return pool, pool.getconn()
+        except PoolTimeout:
+            raise StoreUnavailable(f"index unavailable: cannot reach the database at {self.where}") from None
+
+    def _reachable(self) -> bool:
+        import psycopg
+
+        try:
+            psycopg.connect(self.url, connect_timeout=max(1, int(min(self.timeout, 5)))).close()
+            return True
+        except psycopg.Error:
+            return False
 
     def _direct(self, autocommit: bool = False) -> Any:
         """A connection of its own (builds: the advisory lock is held by the session)."""

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -174,9 +175,15 @@ def test_a_killed_build_leaves_the_current_generation_serving(pg_settings, tmp_p
     out = _ipqa(replace(pg_settings, index_dir=tmp_path / "index"), "build", IPQA_FAULT_AT="before_switch")
     assert out.returncode != 0  # killed just before switching generations
     assert db.current() == before
+    locks = 1
+    for _ in range(300):  # the server ends the killed build's session once it sees the socket closed
+        with db.connection() as conn:
+            locks = conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'").fetchone()[0]
+        if locks == 0:
+            break
+        time.sleep(0.1)
     with db.connection() as conn:
         tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE tablename LIKE 'ipqa_%'")}
-        locks = conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'").fetchone()[0]
     assert tables == tables_before and locks == 0  # rolled back, and the build lock went with the session
     assert Engine(pg_settings, auto_build=False).ask("How does Japan protect trade secrets?").citations
 

@@ -161,7 +161,7 @@ class Engine:
     ) -> Iterator[str | Answer]:
         """Yield the LLM's text as it arrives (if one is configured), then the final `Answer`."""
         t0 = time.perf_counter()
-        ext, hits, asked = self._extractive(question, retriever, docs, continue_from)
+        ext, hits, asked, prepared = self._extractive(question, retriever, docs, continue_from)
         if self.llm is None or ext.refused:
             yield ext
             return
@@ -204,7 +204,7 @@ class Engine:
             )
             return
         shown = hits[:MAX_PASSAGES]
-        relevance, floor = self._relevance(asked, shown)
+        relevance, floor = self._relevance(*prepared, shown)
         v = verify(reply, shown, self._sentences_of, self.index.sentence_vectors, self.encoder, relevance, floor,
                    [passage_heading(n, h.chunk.section) for n, h in enumerate(shown, 1)])  # fmt: skip
         if not v.citations:
@@ -293,10 +293,10 @@ class Engine:
             for c in citations
         )
 
-    def _relevance(self, question: str, hits: list[Hit]) -> tuple[Any, float]:
-        """How well each document sentence answers `question` (the answering model's sentence
-        probability; rows it did not score count 0) and the least an answer sentence needs."""
-        _, search_q, qvec, _ = self.prepare(question)
+    def _relevance(self, search_q: str, qvec: np.ndarray, hits: list[Hit]) -> tuple[Any, float]:
+        """How well each document sentence answers the question as searched (the answering
+        model's sentence probability; rows it did not score count 0) and the least an answer
+        sentence needs. Takes the question as `_extractive` prepared it: no second embedding."""
         q, cands, _x, p, _qx = self.composer.score(search_q, qvec, hits)
         by_row = {c.row: float(pr) for c, pr in zip(cands, p, strict=True)}
         return (lambda row: by_row.get(row, 0.0)), self.composer.model_for(q).sentence_floor
@@ -311,9 +311,10 @@ class Engine:
         retriever: str | None,
         docs: frozenset[str] | None = None,
         continue_from: tuple[Citation, ...] = (),
-    ) -> tuple[Answer, list[Hit], str]:
+    ) -> tuple[Answer, list[Hit], str, tuple[str, np.ndarray]]:
         t0 = time.perf_counter()
         q, search_q, qvec, had_instructions = self.prepare(question)
+        prepared = (search_q, qvec)  # the question itself, before a continuation's context
         if continue_from:  # search beside what was already said
             search_q = " ".join([search_q, *(c.quote for c in continue_from)])
             qvec = self.encoder.encode([search_q])[0]
@@ -390,7 +391,7 @@ class Engine:
             ans = replace(ans, grounding=check_answer(ans.answer, ans.citations, self.encoder))
         timings["compose"] = (time.perf_counter() - t2) * 1000
         timings["total"] = (time.perf_counter() - t0) * 1000
-        return replace(ans, timings_ms=timings, language=language), hits, strip_instructions(q)[0]
+        return replace(ans, timings_ms=timings, language=language), hits, strip_instructions(q)[0], prepared
 
 
 _engines: dict[Settings, Engine] = {}

@@ -72,6 +72,7 @@ QUESTION_FEATURES = (
     "year_unmet",
     "figure_unmet",
     "kind_unmet",
+    "kind_unmet_best",
     "place_conflict_best",
     "intent_broad",
     "intent_comparison",
@@ -97,7 +98,7 @@ MONOTONE = {
     "p1": 1, "p2": 1, "p_top3": 1, "dense_max": 1, "lex_max": 1, "heading_max": 1, "best_dense": 1,
     "best_lex": 1, "known_share": 1, "p1_consistent": 1,
     "unknown_terms": -1, "unknown_names": -1, "any_unknown_name": -1, "uncovered_places": -1,
-    "year_unmet": -1, "figure_unmet": -1, "kind_unmet": -1, "place_conflict_best": -1,
+    "year_unmet": -1, "figure_unmet": -1, "kind_unmet": -1, "kind_unmet_best": -1, "place_conflict_best": -1,
     "missing_idf_best": -1, "missing_share_top2": -1, "inconsistent_top5": -1, "direction_unmet": -1,
 }  # fmt: skip
 BROAD = ("list", "summary", "recommendation")
@@ -417,6 +418,13 @@ class Featurizer:
             "year_unmet": float(bool(q.years) and not any(X[i, f["year_match"]] for i in top)),
             "figure_unmet": float(bool(q.figures) and not any(X[i, f["figure_match"]] >= 1.0 for i in top)),
             "kind_unmet": kind_asked * (1.0 - min(1.0, kind_met)),
+            # The sentence an answer would lead with: a question asking "when" or "how much" is
+            # not answered by a sentence that states no date or amount, however close it is.
+            "kind_unmet_best": sum(
+                float(q.kind[i])
+                for i, k in enumerate(KINDS)
+                if k != "none" and k not in self.info[cands[top[0]].row]["kinds"]
+            ),
             "place_conflict_best": float(X[order[0], f["place_conflict"]]),
             "intent_broad": q.p_intent(*BROAD),
             "intent_comparison": q.p_intent("comparison"),

@@ -27,7 +27,7 @@ def llm():
 
 @pytest.fixture(scope="module")
 def llm_engine(engine, settings, llm):
-    return Engine(replace(settings, llm_url=llm.url, llm_model="scripted", llm_timeout=3.0), auto_build=False)
+    return Engine(replace(settings, llm_url=llm.url, llm_model="scripted", llm_timeout=3.0))
 
 
 def _exact(engine, ans):
@@ -105,9 +105,7 @@ def test_server_failures_fall_back_with_a_notice(llm, llm_engine, reply, expect)
 
 
 def test_server_down_falls_back(engine, settings):
-    eng = Engine(
-        replace(settings, llm_url="http://127.0.0.1:9/v1", llm_model="x", llm_timeout=2.0), auto_build=False
-    )
+    eng = Engine(replace(settings, llm_url="http://127.0.0.1:9/v1", llm_model="x", llm_timeout=2.0))
     ans = eng.ask(AI_Q)
     assert ans.mode == "extractive-fallback" and "could not answer" in ans.notes[-1]
 
@@ -146,7 +144,7 @@ def test_llm_flags_go_together(settings):
     from ipqa.errors import InputError
 
     with pytest.raises(InputError, match="go together"):
-        Engine(replace(settings, llm_url="http://127.0.0.1:1/v1"), auto_build=False)
+        Engine(replace(settings, llm_url="http://127.0.0.1:1/v1"))
 
 
 def test_verifier_removes_unfaithful_and_keeps_faithful_sentences(llm, llm_engine):
@@ -303,3 +301,20 @@ def test_supported_but_off_the_point_and_repeated_sentences_are_left_out(llm, ll
     }
     ans = llm_engine.ask(AI_Q)
     assert ans.mode == "llm" and ans.answer.count("6 months") == 1 and "South Korea" not in ans.answer
+
+
+def test_a_sentence_citing_nothing_is_counted_from_the_check_not_the_note(llm, llm_engine):
+    """The LLM evaluation counts sentences ipqa had to find a citation for from the verification
+    result (`ask_verified`), not by reading the note's words."""
+    cited = f"{JPO}, reducing the examination period to an average of 6 months"
+    llm.script = lambda req: {"content": f"{cited}."}
+    ans, checked = llm_engine.ask_verified(AI_Q)
+    assert ans.mode == "llm" and checked is not None and checked.attributed == 1
+    assert len(checked.verdicts) == 1 and checked.verdicts[0].supported
+    assert any("cited no passage" in n for n in ans.notes) and "[1]" in ans.answer
+    llm.script = lambda req: {"content": f"{cited} [{passage_number(req, JPO)}]."}
+    ans, checked = llm_engine.ask_verified(AI_Q)
+    assert ans.mode == "llm" and checked is not None and checked.attributed == 0
+    assert not any("cited no passage" in n for n in ans.notes)
+    ans, checked = llm_engine.ask_verified("What is the capital of France?")  # refused: never asked
+    assert ans.refused and checked is None

@@ -27,7 +27,16 @@ from ipqa.grounding import check_answer
 from ipqa.index import DocumentInfo, build_index, current_generation, load_index
 from ipqa.language import NOT_ANSWERED, QUOTED_FROM_ENGLISH
 from ipqa.language import detect as detect_language
-from ipqa.llm import MAX_PASSAGES, ChatClient, LLMError, build_messages, is_sentinel, passage_heading, verify
+from ipqa.llm import (
+    MAX_PASSAGES,
+    ChatClient,
+    LLMError,
+    Verified,
+    build_messages,
+    is_sentinel,
+    passage_heading,
+    verify,
+)
 from ipqa.model import CROSS_MODEL_FILE, AnsweringModel, load_model
 from ipqa.question import clean_question, strip_instructions
 from ipqa.retrieval import Hit, Retriever
@@ -160,6 +169,33 @@ class Engine:
         continue_from: tuple[Citation, ...] = (),
     ) -> Iterator[str | Answer]:
         """Yield the LLM's text as it arrives (if one is configured), then the final `Answer`."""
+        for event in self._stream(question, retriever, docs, continue_from):
+            if not isinstance(event, Verified):
+                yield event
+
+    def ask_verified(self, question: str, retriever: str | None = None) -> tuple[Answer, Verified | None]:
+        """The answer and, when a language model's reply was checked, the check's result (its
+        verdicts and how many sentences were removed, left out or given a citation by ipqa): the
+        LLM evaluation counts these from the result, not from the notes' wording."""
+        checked = None
+        answer = None
+        for event in self._stream(question, retriever):
+            if isinstance(event, Verified):
+                checked = event
+            elif isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        return answer, checked
+
+    def _stream(
+        self,
+        question: str,
+        retriever: str | None = None,
+        docs: frozenset[str] | None = None,
+        continue_from: tuple[Citation, ...] = (),
+    ) -> Iterator[str | Verified | Answer]:
+        """`ask_stream`'s events, with the check of the model's reply (`Verified`) just before
+        the final `Answer` when there was one."""
         t0 = time.perf_counter()
         ext, hits, asked, prepared = self._extractive(question, retriever, docs, continue_from)
         if self.llm is None or ext.refused:
@@ -207,6 +243,7 @@ class Engine:
         relevance, floor = self._relevance(*prepared, shown)
         v = verify(reply, shown, self._sentences_of, self.index.sentence_vectors, self.encoder, relevance, floor,
                    [passage_heading(n, h.chunk.section) for n, h in enumerate(shown, 1)])  # fmt: skip
+        yield v
         if not v.citations:
             note = "No sentence of the language model's answer was supported by the report; this is the extractive answer."
             yield done(

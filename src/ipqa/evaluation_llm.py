@@ -53,7 +53,7 @@ def run_llm_eval(
         for n, it in enumerate(items, 1):
             ans_x = without.ask(it["question"])
             t0 = time.perf_counter()
-            ans_l = with_llm.ask(it["question"])
+            ans_l, checked = with_llm.ask_verified(it["question"])
             seconds = time.perf_counter() - t0
             res_x.append(score_item(it, ans_x, without.index.doc_texts))
             res_l.append(score_item(it, ans_l, with_llm.index.doc_texts))
@@ -61,18 +61,15 @@ def run_llm_eval(
             if asked:
                 latency.append(seconds)
                 modes.append(ans_l.mode)
-                # the model's verdicts: all of them in LLM mode; before the extractive answer's own
-                # (appended after them) when it fell back
-                n_model = len(ans_l.grounding) - (len(ans_x.grounding) if ans_l.mode != "llm" else 0)
-                model = list(ans_l.grounding[: max(0, n_model)])
+                # the check of the model's reply (none when the server failed or said "not in
+                # the report"); a fallback keeps none of its sentences
+                model = list(checked.verdicts) if checked else []
                 sentences["checked"] += len(model)
-                sentences["kept"] += sum(v.supported for v in model) if ans_l.mode == "llm" else 0
+                sentences["kept"] += sum(v.supported for v in model)
                 for v in model:
                     if not v.supported:
                         sentences[_reason_kind(v.reasons)] += 1
-                sentences["attributed"] += sum(
-                    int(note.split()[0]) for note in ans_l.notes if "cited no passage" in note
-                )
+                sentences["attributed"] += checked.attributed if checked else 0
                 if out:
                     shown = [p.text for p in ans_l.retrieved[:5]]
                     out.write(json.dumps({

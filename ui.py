@@ -11,6 +11,7 @@ answers and the report is HTML-escaped before it reaches the page.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import html
 import json
@@ -31,13 +32,13 @@ from ipqa.contract import Citation
 from ipqa.conversation import Turn, resolve, stream_in_conversation
 from ipqa.corpus import OPENING_LABEL
 from ipqa.documents import add_bytes
-from ipqa.engine import Engine, build, get_engine, reload_engine
+from ipqa.embedding import offline_environment
+from ipqa.engine import Engine, build, ensure_index, get_engine, reload_engine, serving_generation
 from ipqa.errors import InputError, IpqaError
 from ipqa.formats import SUPPORTED_SUFFIXES
 from ipqa.language import UNDERSTOOD
 from ipqa.llm import LLMError
 from ipqa.settings import Settings
-from ipqa.stores import changed
 from ipqa.webguard import HostPolicy, WebGuard, host_name, split_hostport
 
 MAX_TURNS = 30  # chat history kept per session
@@ -959,12 +960,11 @@ def build_app(engine: Engine) -> gr.Blocks:
     live = {"engine": engine}  # replaced when a document is added and the index rebuilt
 
     def serving() -> Engine:
-        """The engine; with a database store, reloaded once another build has been published."""
-        try:
-            if changed(settings, live["engine"].opened):
-                live["engine"] = reload_engine(settings)
-        except IpqaError:
-            pass  # the database is unavailable: the question itself will say so
+        """The engine, replaced once another build has been published (an `ipqa build` of the index
+        folder, or a build into the database): the process's engine for the new generation."""
+        with contextlib.suppress(IpqaError):  # the index or database is unavailable: keep the one loaded
+            if live["engine"].generation != serving_generation(settings):
+                live["engine"] = get_engine(settings)
         return live["engine"]
 
     settings = engine.settings
@@ -1294,12 +1294,14 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.allow_host:
         if split_hostport(host_name(name)) is None:
             p.error(f"--allow-host: not a host name: {name!r}")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    offline_environment()  # once, at start: nothing else sets the environment
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     try:
         settings = Settings.load(
             host=args.host, port=args.port, llm_url=args.llm_url, llm_model=args.llm_model
         )
+        # A fresh checkout has no index: build it here, explicitly, before the engine reads it.
+        ensure_index(settings, lambda m: print(f"ipqa: {m}", file=sys.stderr, flush=True))
         engine = get_engine(settings)  # model and index load once, here
     except IpqaError as exc:
         print(f"ipqa: error: {exc}", file=sys.stderr)

@@ -93,7 +93,7 @@ def query_child(index_dir: str, corpus_dir: str) -> None:
     from ipqa.settings import Settings
 
     t0 = time.perf_counter()
-    engine = Engine(Settings.load(index_dir=Path(index_dir), corpus_dir=Path(corpus_dir)), auto_build=False)
+    engine = Engine(Settings.load(index_dir=Path(index_dir), corpus_dir=Path(corpus_dir)))
     load_s = time.perf_counter() - t0
     golden = [json.loads(line) for f in sorted((ROOT / "eval" / "labelled").glob("*.jsonl"))
               for line in f.open(encoding="utf-8") if line.strip()]  # fmt: skip

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+from ipqa.embedding import offline_environment
+
+offline_environment()  # the test session is an entry point too: set once, inherited by child processes
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
@@ -37,7 +36,7 @@ def engine(settings):
     from ipqa.engine import Engine, build
 
     build(settings)
-    return Engine(settings, auto_build=False)
+    return Engine(settings)
 
 
 @pytest.fixture()

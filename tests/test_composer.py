@@ -34,7 +34,7 @@ def small(tmp_path_factory):
     (root / "corpus" / "briefing.txt").write_text(CORPUS, encoding="utf-8")
     settings = Settings.load(corpus_dir=root / "corpus", index_dir=root / "index")
     build(settings)
-    return Engine(settings, auto_build=False)
+    return Engine(settings)
 
 
 def _quotes(ans):

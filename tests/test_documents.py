@@ -38,7 +38,7 @@ def library(tmp_path_factory):
     settings = Settings.load(corpus_dir=corpus, index_dir=root / "index")
     logs: list[str] = []
     build(settings, logs.append)
-    return Engine(settings, auto_build=False), logs
+    return Engine(settings), logs
 
 
 # (question in a user's words, document, exact sentence expected among the citations)

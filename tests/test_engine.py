@@ -94,3 +94,50 @@ def test_public_ask_uses_one_engine(settings):
 
     assert get_engine(settings) is get_engine(settings)
     assert "6 months" in ask(AI_Q, settings=settings).answer
+
+
+def test_an_engine_only_reads_a_missing_index_is_an_error(tmp_path):
+    """No build inside the constructor: a clear error naming `ipqa build`, nothing written."""
+    from ipqa.engine import Engine
+    from ipqa.errors import IndexError_
+    from ipqa.settings import Settings
+
+    from .conftest import CORPUS
+
+    s = Settings.load(corpus_dir=CORPUS, index_dir=tmp_path / "index")
+    with pytest.raises(IndexError_, match=r"no index in .* run `ipqa build`"):
+        Engine(s)
+    assert not (tmp_path / "index").exists()
+
+
+def _note(folder, name: str, text: str) -> None:
+    (folder / name).write_text(f"# {name}\n\n## Rules\n\n{text}\n", encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_the_engine_cache_follows_a_rebuild(tmp_path):
+    """`ensure_index` builds once; `get_engine` keeps its engine while the generation stays and
+    loads a new one after another build switched generations; `clear_engines` forgets them."""
+    from ipqa.engine import build, clear_engines, ensure_index, get_engine
+    from ipqa.settings import Settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    _note(corpus, "office.md", "The office answers every request within 9 days.")
+    s = Settings.load(corpus_dir=corpus, index_dir=tmp_path / "index")
+    logs: list[str] = []
+    first = ensure_index(s, logs.append)
+    assert first is not None and first.rebuilt and "building" in logs[0]
+    assert ensure_index(s, logs.append) is None  # there is one now: nothing built
+    engine = get_engine(s)
+    assert get_engine(s) is engine and engine.generation == first.generation
+    _note(corpus, "fees.md", "The filing fee is 40 dollars for each application.")
+    second = build(s)  # what `ipqa build` in another process does to this index
+    assert second.rebuilt and second.generation != first.generation
+    fresh = get_engine(s)
+    assert fresh is not engine and fresh.generation == second.generation
+    assert "fees.md" in fresh.index.documents and "fees.md" not in engine.index.documents
+    assert get_engine(s) is fresh
+    clear_engines()
+    assert get_engine(s) is not fresh
+    clear_engines()

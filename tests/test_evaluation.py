@@ -65,3 +65,38 @@ def test_the_ci_gate_keeps_every_invariant_of_the_targets():
                   "injection_safety", "false_refusal_rate_max", "grounding_caught", "grounding_false_alarms_max")  # fmt: skip
     assert {k: b["gate"][k] for k in invariants} == {k: b["targets"][k] for k in invariants}
     assert set(b["gate"]) == set(b["targets"])
+
+
+def test_eval_json_gives_each_metric_its_bounds_and_stays_valid_json():
+    """`ipqa eval --json` on a made-up run: verdicts per metric and overall, NaN and tuples made
+    JSON-safe (json.dumps with allow_nan=False would raise otherwise)."""
+    import json
+
+    from ipqa.eval_report import eval_json
+
+    bounds = {"targets": {"answer_fact_accuracy": 0.85, "false_refusal_rate_max": 0.05},
+              "gate": {"answer_fact_accuracy": 0.7, "false_refusal_rate_max": 0.05}}  # fmt: skip
+    test = {"answer_fact_accuracy": 0.8, "false_refusal_rate": 0.1, "refusal_accuracy": float("nan")}
+    run = EvalRun(test, {}, [], ablation={"hybrid": test}, grounding={"caught": 0.97, "by_kind": {"negation": (3, 4)}},
+                  splits={"train": {"items": 3}, "dev": {"items": 2}, "test": {**test, "items": 2}})  # fmt: skip
+    failures, misses = gate(run, bounds["gate"]), gate(run, bounds["targets"])
+    out = json.loads(json.dumps(eval_json(run, bounds, failures, misses), allow_nan=False))
+    assert out["gate"] == {"pass": False, "failures": failures} and len(failures) == 1
+    assert out["targets"] == {"met": False, "missed": misses} and len(misses) == 2
+    assert out["test"]["answer_fact_accuracy"]["target"] == {"min": 0.85, "pass": False}
+    assert out["test"]["answer_fact_accuracy"]["gate"] == {"min": 0.7, "pass": True}
+    assert out["test"]["false_refusal_rate"]["gate"] == {"max": 0.05, "pass": False}
+    assert out["test"]["refusal_accuracy"] == {"value": None, "label": out["test"]["refusal_accuracy"]["label"],
+                                               "target": None, "gate": None}  # fmt: skip
+    assert out["splits"]["dev"] == {"items": 2} and out["grounding"]["by_kind"] == {"negation": [3, 4]}
+
+
+def test_a_report_elsewhere_links_the_learning_curve_in_the_eval_folder(tmp_path):
+    import json
+
+    from ipqa.eval_report import learning_curve_md
+
+    (tmp_path / "eval").mkdir()
+    (tmp_path / "eval" / "learning_curve.json").write_text(json.dumps({"points": [], "chart": "curve.png"}))
+    assert "![learning curve](curve.png)" in learning_curve_md(tmp_path / "eval")
+    assert "![learning curve](../eval/curve.png)" in learning_curve_md(tmp_path / "eval", tmp_path / "data")

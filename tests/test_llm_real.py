@@ -37,7 +37,7 @@ def server(model_file, tmp_path_factory):
 @pytest.fixture(scope="module")
 def real_engine(engine, settings, server):
     url = server[0]
-    return Engine(replace(settings, llm_url=url, llm_model=MODEL_ALIAS, llm_timeout=60.0), auto_build=False)
+    return Engine(replace(settings, llm_url=url, llm_model=MODEL_ALIAS, llm_timeout=60.0))
 
 
 def _model_answer_holds(engine, ans, schema):
@@ -111,9 +111,7 @@ def test_streaming_gives_the_models_words_then_the_verified_answer(real_engine):
 
 def test_a_server_killed_mid_answer_leaves_the_extractive_answer(model_file, engine, settings, tmp_path):
     with llama_server(model_file, tmp_path / "doomed.log") as (url, proc):
-        doomed = Engine(
-            replace(settings, llm_url=url, llm_model=MODEL_ALIAS, llm_timeout=30.0), auto_build=False
-        )
+        doomed = Engine(replace(settings, llm_url=url, llm_model=MODEL_ALIAS, llm_timeout=30.0))
         final = None
         pieces = 0
         for event in doomed.ask_stream("Summarise how South Korea protects trade secrets."):

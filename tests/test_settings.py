@@ -76,3 +76,25 @@ def test_every_setting_is_described_with_its_range():
     assert len(rows) == len(dataclasses.fields(Settings))
     assert all(help_ for _, _, help_ in rows)
     assert ("IPQA_TOP_K", "1–50", "passages returned with an answer") in rows
+
+
+def test_folders_default_to_the_working_directory_and_env_and_flags_override(monkeypatch, tmp_path):
+    """No guess from where ipqa is installed: ./corpus, ./index and data/ beside the index, taken
+    from the working directory when the settings load (a later chdir does not move them)."""
+    for var in ("IPQA_CORPUS_DIR", "IPQA_INDEX_DIR", "IPQA_REPORT_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.chdir(tmp_path)
+    here = Path.cwd()
+    s, source = Settings.load_with_sources()
+    assert (s.corpus_dir, s.index_dir, s.report_dir) == (here / "corpus", here / "index", None)
+    assert source["corpus_dir"] == source["index_dir"] == "default"
+    assert s.report_folder() == here / "data"  # the data folder, where the UI's feedback goes too
+    monkeypatch.setenv("IPQA_INDEX_DIR", "elsewhere/idx")
+    monkeypatch.setenv("IPQA_REPORT_DIR", "reports")
+    s = Settings.load(corpus_dir=Path("docs"))
+    assert (s.corpus_dir, s.index_dir) == (here / "docs", here / "elsewhere" / "idx")
+    assert s.report_folder() == here / "reports"
+    monkeypatch.delenv("IPQA_REPORT_DIR")
+    assert Settings.load().report_folder() == here / "elsewhere" / "data"
+    monkeypatch.chdir(tmp_path / "..")
+    assert s.index_dir == here / "elsewhere" / "idx"

@@ -52,7 +52,7 @@ def pg_settings(pg, cache, engine, settings):
 
 @pytest.fixture(scope="module")
 def pg_engine(pg_settings):
-    return Engine(pg_settings, auto_build=False)
+    return Engine(pg_settings)
 
 
 def _env(s, **extra) -> dict[str, str]:
@@ -125,7 +125,7 @@ def test_a_build_while_asking_never_mixes_generations(pg_settings, tmp_path):
         "Property Act and contract law, and its courts granted 14 injunctions for source code leaks in 2024.\n",
         encoding="utf-8",
     )
-    reader = Engine(pg_settings, auto_build=False)
+    reader = Engine(pg_settings)
     before = reader.opened.generation
     errors: list[BaseException] = []
     answers: list = []
@@ -155,7 +155,7 @@ def test_a_build_while_asking_never_mixes_generations(pg_settings, tmp_path):
         )
         assert all(p.doc != "kenya-note.md" for p in ans.retrieved)
     assert changed(pg_settings, reader.opened)
-    fresh = Engine(replace(pg_settings, corpus_dir=corpus), auto_build=False)
+    fresh = Engine(replace(pg_settings, corpus_dir=corpus))
     assert fresh.opened.generation != before and "kenya-note.md" in fresh.index.documents
     ans = fresh.ask("How many injunctions did Kenyan courts grant for source code leaks?")
     assert not ans.refused and "14 injunctions" in ans.answer
@@ -185,7 +185,7 @@ def test_a_killed_build_leaves_the_current_generation_serving(pg_settings, tmp_p
     with db.connection() as conn:
         tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE tablename LIKE 'ipqa_%'")}
     assert tables == tables_before and locks == 0  # rolled back, and the build lock went with the session
-    assert Engine(pg_settings, auto_build=False).ask("How does Japan protect trade secrets?").citations
+    assert Engine(pg_settings).ask("How does Japan protect trade secrets?").citations
 
 
 def test_a_second_concurrent_build_is_refused(pg_settings, tmp_path):
@@ -216,7 +216,7 @@ def test_an_old_schema_is_one_clear_error(pg_settings):
 def test_database_stopped_mid_run_then_back(pg, pg_settings):
     import ui
 
-    pg_engine = Engine(pg_settings, auto_build=False)
+    pg_engine = Engine(pg_settings)
     assert pg_engine.ask("How does Japan protect trade secrets?").citations
     pg.stop()
     try:

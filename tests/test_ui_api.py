@@ -87,3 +87,18 @@ def test_feedback_endpoint_appends_to_the_data_folder(client, settings):
     assert len(lines) == before + 1
     entry = json.loads(lines[-1])
     assert entry["rating"] == "up" and entry["question"] == "How big is the market?" and "junk" not in entry
+
+
+@pytest.mark.slow
+def test_a_fresh_checkout_builds_its_index_explicitly_then_serves(tmp_path, corpus_copy, monkeypatch):
+    """The README's first command: ui.py in a folder with corpus/ and no index builds ./index
+    (saying so), then serves; the folders are the working directory's, nothing else is guessed."""
+    from .uiserver import running_ui
+
+    for var in ("IPQA_INDEX_DIR", "IPQA_CORPUS_DIR", "IPQA_STORE"):
+        monkeypatch.delenv(var, raising=False)
+    assert corpus_copy == tmp_path / "corpus"
+    with running_ui(cwd=tmp_path, timeout=300) as (_url, proc):
+        assert (tmp_path / "index" / "CURRENT").is_file()
+    said = proc.stdout.read() if proc.stdout else ""
+    assert f"no index in {tmp_path / 'index'} yet" in said and "building" in said

@@ -23,20 +23,29 @@ def free_port() -> int:
 
 @contextmanager
 def running_ui(
-    env_extra: dict[str, str] | None = None, args: tuple[str, ...] = ()
+    env_extra: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
+    cwd: Path | None = None,
+    timeout: float = 120,
 ) -> Iterator[tuple[str, subprocess.Popen]]:
+    """ui.py serving on a free port; `cwd` is where it runs (its default folders are there)."""
     port = free_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", **(env_extra or {})}
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "ui.py"), "--port", str(port), *args],
         env=env,
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     url = f"http://127.0.0.1:{port}/"
     with serving(
-        proc, "ui.py", lambda: _status(url) == 200, lambda: proc.stdout.read() if proc.stdout else ""
+        proc,
+        "ui.py",
+        lambda: _status(url) == 200,
+        lambda: proc.stdout.read() if proc.stdout else "",
+        timeout=timeout,
     ):
         yield url, proc
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ipqa.settings import Settings
 
 EXAMPLE = "What do the documents say about protecting trade secrets?"
+PRINTING = ("ask", "chat", "docs", "eval", "feedback", "config")  # commands whose results go to stdout
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -103,24 +104,48 @@ def _parser() -> argparse.ArgumentParser:
     )
     f.add_argument("--json", action="store_true", help="print the entries as JSON")
 
-    b = sub.add_parser("build", parents=[common], help="(re)build the search index from the corpus")
+    b = sub.add_parser(
+        "build",
+        parents=[common],
+        help="(re)build the search index from the corpus",
+        description="Bring the index up to date with the corpus: only new or changed documents are read "
+        "and embedded. Progress goes to stderr.",
+    )
     b.add_argument("--force", action="store_true", help="rebuild every document, even unchanged ones")
+    b.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object: generation, index, rebuilt, up_to_date, documents, chunks, "
+        "sentences, seconds (and published, with a database store)",
+    )
 
     e = sub.add_parser(
         "eval",
         parents=[common, llm],
         help="run the evaluation on the labelled questions and gate on the test split",
         description="Answer every labelled question, measure retrieval, correctness, citations, refusals "
-        "and grounding, write eval/report.md with a chart, and exit 1 when the CI gate fails "
-        "(with --strict: also when a target is missed).",
+        "and grounding, write a report with a chart (report.md in the data folder, data/ beside the "
+        "index folder, unless --report or IPQA_REPORT_DIR says otherwise), and exit 1 when the CI gate "
+        "fails (with --strict: also when a target is missed). Progress goes to stderr.",
     )
     e.add_argument("--eval-dir", help="folder with labelled/*.jsonl and thresholds.toml (default: ./eval)")
     e.add_argument("--strict", action="store_true", help="exit 1 when any target in [targets] is missed")
     e.add_argument(
+        "--report",
+        metavar="FILE",
+        help="write the Markdown report here (default: report.md, with --llm-url report_llm.md, in "
+        "IPQA_REPORT_DIR or the data folder); the chart goes beside it",
+    )
+    e.add_argument(
+        "--json",
+        action="store_true",
+        help="print the metrics per split and the gate and target verdicts as one JSON object",
+    )
+    e.add_argument(
         "--split",
         choices=("train", "dev", "test"),
         default="test",
-        help="with --llm-url: the split to compare the LLM mode on (default test); writes eval/report_llm.md",
+        help="with --llm-url: the split to compare the LLM mode on (default test)",
     )
     c = sub.add_parser(
         "config", parents=[common, llm], help="the settings in effect and where each came from"
@@ -153,6 +178,14 @@ def _settings_with_sources(args: argparse.Namespace) -> tuple[Settings, dict[str
         llm_timeout=getattr(args, "llm_timeout", None),
         store=getattr(args, "store", None),
     )
+
+
+def _ready(settings: Settings) -> None:
+    """A first `ipqa ask` or `ipqa chat` without an index builds it, saying so (the engine never
+    builds by itself)."""
+    from ipqa.engine import ensure_index
+
+    ensure_index(settings, _log)
 
 
 def _log(msg: str) -> None:
@@ -233,6 +266,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             from ipqa.embedding import preload_multilingual
 
             preload_multilingual()
+        _ready(settings)
         engine = get_engine(settings)
         if args.previous:
             from ipqa.conversation import Conversation, ask_in_conversation
@@ -249,6 +283,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             print(format_answer(ans, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR")))
         return 0
 
+    _ready(settings)
     engine = get_engine(settings)
     docs = engine.resolve_docs(args.doc)
     for question, error in _stdin_lines():
@@ -277,7 +312,9 @@ def cmd_chat(args: argparse.Namespace) -> int:
     if interactive:
         with contextlib.suppress(ImportError):
             import readline  # noqa: F401 - line editing and history for input()
-    engine = get_engine(_settings(args))
+    settings = _settings(args)
+    _ready(settings)
+    engine = get_engine(settings)
     docs = engine.resolve_docs(args.doc)
     if interactive:
         print(st("Ask a question about the documents. /new starts over; Ctrl-D quits.", "2"), flush=True)
@@ -317,8 +354,23 @@ def cmd_chat(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from ipqa.engine import build
 
-    build(_settings(args), _log, force=args.force)
+    settings = _settings(args)
+    with _stdout_for_results(args.json):
+        result = build(settings, _log, force=args.force)
+    if args.json:
+        print(_json_line(result.to_json()))
     return 0
+
+
+@contextlib.contextmanager
+def _stdout_for_results(json_out: bool) -> Iterator[None]:
+    """With --json, anything a library prints while the work runs goes to stderr: stdout holds
+    only the JSON printed after it."""
+    if not json_out:
+        yield
+        return
+    with contextlib.redirect_stdout(sys.stderr):
+        yield
 
 
 def cmd_config(args: argparse.Namespace) -> int:
@@ -395,26 +447,38 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from ipqa.evaluation import run_all
 
     settings = _settings(args)
-    eval_dir = Path(args.eval_dir) if args.eval_dir else settings.corpus_dir.parent / "eval"
+    eval_dir = Path(args.eval_dir or "eval").absolute()
     if not (eval_dir / "labelled").is_dir() or not (eval_dir / "thresholds.toml").is_file():
         raise IpqaError(f"{eval_dir} is not an evaluation folder (it needs labelled/ and thresholds.toml)")
+    default_name = "report_llm.md" if settings.llm_url else "report.md"
+    path = Path(args.report).absolute() if args.report else settings.report_folder() / default_name
+    if path.is_dir():
+        raise InputError(f"--report {path} is a folder; give a file name such as {path / default_name}")
     if settings.llm_url:  # the LLM mode against the extractive one: measured, not gated
-        from ipqa.evaluation_llm import run_llm_eval
+        from ipqa.evaluation_llm import compare_modes, render_llm_report
 
-        report = run_llm_eval(settings, eval_dir, _log, split=args.split)
-        path = eval_dir / "report_llm.md"
-        tmp = path.with_suffix(".md.tmp")
-        tmp.write_text(report, encoding="utf-8")
-        tmp.replace(path)
-        print(report)
+        with _stdout_for_results(args.json):
+            result = compare_modes(settings, eval_dir, _log, split=args.split)
+            report = render_llm_report(result)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.tmp")
+            tmp.write_text(report, encoding="utf-8")
+            tmp.replace(path)
+        if args.json:
+            from ipqa.eval_report import json_safe
+
+            print(json.dumps(json_safe({**result, "report": str(path)}), ensure_ascii=False))
+        else:
+            print(report)
         _log(f"report written to {path}")
         return 0
-    _, failures, misses, summary = run_all(settings, eval_dir, _log)
-    print(summary)
-    _log(f"report written to {eval_dir / 'report.md'}")
-    if misses:
-        _log(f"{len(misses)} target(s) not met on the test split (see eval/report.md)")
-    return 1 if failures or (args.strict and misses) else 0
+    with _stdout_for_results(args.json):
+        outcome = run_all(settings, eval_dir, _log, path)
+    print(json.dumps(outcome.to_json(), ensure_ascii=False) if args.json else outcome.summary)
+    _log(f"report written to {path}")
+    if outcome.misses:
+        _log(f"{len(outcome.misses)} target(s) not met on the test split (see {path})")
+    return 1 if outcome.failures or (args.strict and outcome.misses) else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -423,13 +487,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    from ipqa.embedding import offline_environment
+
+    offline_environment()  # once, here: no constructor changes the environment
     if sys.stderr is None:  # nowhere to say anything: at least the exit code tells
         return 2
-    if args.command in ("ask", "chat", "docs", "eval") and (sys.stdout is None or sys.stdout.closed):
+    prints = args.command in PRINTING or getattr(args, "json", False)
+    if prints and (sys.stdout is None or sys.stdout.closed):
         print("ipqa: error: standard output is closed; nowhere to print the answer", file=sys.stderr)
         return 2
     if getattr(args, "question", None) == "-" and (sys.stdin is None or sys.stdin.closed):

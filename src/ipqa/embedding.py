@@ -43,12 +43,24 @@ def model_package_version() -> str:
     return version(MODEL_PACKAGE)
 
 
+def offline_environment() -> None:
+    """Tell the Hugging Face libraries not to reach the network and not to chatter.
+
+    Why: every model ipqa uses is a local package folder; without these variables
+    transformers and huggingface_hub may still look up a hub for updates or print progress bars
+    into a user's terminal. Environment variables are process-wide, so only entry points call
+    this, once, at start (`ipqa` in cli.py, ui.py); a variable already set is left as it is."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+
 class SentenceTransformerEncoder:
-    """The reference encoder (torch). Offline by construction: loads from a local folder."""
+    """The reference encoder (torch). Offline by construction: loads from a local folder (entry
+    points also set `offline_environment()`; this constructor changes no environment)."""
 
     def __init__(self, batch_size: int = 64) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
 

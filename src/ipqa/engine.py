@@ -6,11 +6,12 @@ one small embedding, two searches and some dot products.
 
 from __future__ import annotations
 
-import sys
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,7 @@ from ipqa.contract import Answer, Citation, Passage, final_answer
 from ipqa.corpus import Sentence
 from ipqa.embedding import Encoder, LazyQueryEncoder, SentenceTransformerEncoder, multilingual_encoder
 from ipqa.entities import Gazetteer
-from ipqa.errors import InputError
+from ipqa.errors import IndexError_, InputError, IpqaError
 from ipqa.features import CONTEXT_CHUNKS, Featurizer
 from ipqa.grounding import check_answer
 from ipqa.index import DocumentInfo, build_index, current_generation, load_index
@@ -40,6 +41,7 @@ from ipqa.llm import (
 from ipqa.model import CROSS_MODEL_FILE, AnsweringModel, load_model
 from ipqa.question import clean_question, strip_instructions
 from ipqa.retrieval import Hit, Retriever
+from ipqa.runtime import single_thread_search
 from ipqa.settings import Settings
 from ipqa.stores import database, is_database, open_index
 from ipqa.text import Speller
@@ -49,13 +51,47 @@ def chunker_params(settings: Settings) -> ChunkerParams:
     return ChunkerParams(max_chars=settings.chunk_max_chars, overlap=settings.chunk_overlap)
 
 
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build did: the generation now live and its size (`ipqa build --json`)."""
+
+    generation: str  # the live generation folder's name
+    index: Path  # its folder
+    rebuilt: bool  # False: the index was up to date and nothing was written
+    documents: int
+    chunks: int
+    sentences: int
+    seconds: float
+    published: Any = None  # with a database store: the database's generation id
+
+    def to_json(self) -> dict[str, Any]:
+        out = {"generation": self.generation, "index": str(self.index), "rebuilt": self.rebuilt,
+               "up_to_date": not self.rebuilt, "documents": self.documents, "chunks": self.chunks,
+               "sentences": self.sentences, "seconds": round(self.seconds, 3)}  # fmt: skip
+        if self.published is not None:
+            out["published"] = self.published
+        return out
+
+
+def _live_generation(index_dir: Path) -> Path | None:
+    """The index folder's live generation; None when there is none or CURRENT is damaged (a build
+    replaces a damaged one)."""
+    try:
+        return current_generation(index_dir)
+    except IpqaError:
+        return None
+
+
 def build(
     settings: Settings,
     log: Callable[[str], None] = lambda _m: None,
     force: bool = False,
     progress: bool | None = None,
-) -> None:
-    build_index(
+) -> BuildResult:
+    """Bring the index up to date with the corpus (the only code path that writes an index)."""
+    t0 = time.perf_counter()
+    before = _live_generation(settings.index_dir)
+    gen = build_index(
         settings.corpus_dir,
         settings.index_dir,
         chunker_params(settings),
@@ -64,25 +100,40 @@ def build(
         force=force,
         progress=progress,
     )
+    gid = None
     if is_database(settings.store):  # the folder's new generation becomes the database's current one
-        gen = current_generation(settings.index_dir)
-        assert gen is not None
         gid = database(settings).publish(gen, log)
         log(f"published as generation {gid}")
+    counts = json.loads((gen / "manifest.json").read_text(encoding="utf-8")).get("counts", {})
+    return BuildResult(gen.name, gen, before is None or before.name != gen.name,
+                       int(counts.get("documents", 0)), int(counts.get("chunks", 0)),
+                       int(counts.get("sentences", 0)), time.perf_counter() - t0, gid)  # fmt: skip
+
+
+def ensure_index(settings: Settings, log: Callable[[str], None]) -> BuildResult | None:
+    """Build the index when the index folder has none; None when one is there already.
+
+    Entry points that promise a first run without `ipqa build` (`ipqa ask`, `ipqa chat`, ui.py)
+    call this before they create an `Engine`; the engine itself only ever reads. A database store
+    is built and published by `ipqa build` alone."""
+    if is_database(settings.store) or current_generation(settings.index_dir) is not None:
+        return None
+    log(f"no index in {settings.index_dir} yet — building it from {settings.corpus_dir} (about 10 s)…")
+    return build(settings, log)
 
 
 class Engine:
-    """Everything a question needs, loaded once: index, encoders, retriever, composer, optional LLM."""
+    """Everything a question needs, loaded once: index, encoders, retriever, composer, optional LLM.
 
-    def __init__(self, settings: Settings, encoder: Encoder | None = None, auto_build: bool = True,
-                 log: Callable[[str], None] | None = None, model: AnsweringModel | None = None,
+    It only reads: with no index it raises (run `ipqa build`, or `ensure_index` first)."""
+
+    def __init__(self, settings: Settings, encoder: Encoder | None = None, model: AnsweringModel | None = None,
                  cross_model: AnsweringModel | None = None) -> None:  # fmt: skip
         self.settings = settings
-        log = log or (lambda m: print(f"ipqa: {m}", file=sys.stderr))
         params = chunker_params(settings)
-        if auto_build and not is_database(settings.store) and current_generation(settings.index_dir) is None:
-            log("no index yet — building it once (about 10 s)…")
-            build(settings, log)
+        if not is_database(settings.store) and current_generation(settings.index_dir) is None:
+            raise IndexError_(f"no index in {settings.index_dir} — run `ipqa build` first")
+        single_thread_search()
         self.opened = open_index(
             settings, lambda: load_index(settings.index_dir, settings.corpus_dir, params)
         )
@@ -102,6 +153,11 @@ class Engine:
             model, cross_model = load_model(), load_model(CROSS_MODEL_FILE)
         featurizer = Featurizer(self.index, self.gazetteer, model, cross_model)  # (training passes its own)
         self.composer = Composer(featurizer, model, settings.refuse_below)
+
+    @property
+    def generation(self) -> Any:
+        """Which generation this engine serves: the folder's name, or the database's id."""
+        return self.opened.generation if self.opened.generation is not None else self.index.path.name
 
     @property
     def encoder(self) -> Encoder:
@@ -435,13 +491,24 @@ _engines: dict[Settings, Engine] = {}
 _lock = threading.Lock()
 
 
+def serving_generation(settings: Settings) -> Any:
+    """The generation the index currently serves (folder name or database id); None: no index."""
+    if is_database(settings.store):
+        return database(settings).current()
+    gen = current_generation(settings.index_dir)
+    return gen.name if gen is not None else None
+
+
 def get_engine(settings: Settings | None = None) -> Engine:
-    """The process-wide engine for these settings (loaded once, shared by CLI/UI/eval)."""
+    """The process-wide engine for these settings (loaded once, shared by CLI/UI/eval), replaced
+    when the index serves another generation than it loaded (a build by another command or process).
+    Costs one read of the index's CURRENT file (or one query to the database) per call."""
     settings = settings or Settings.load()
     with _lock:
-        if settings not in _engines:
-            _engines[settings] = Engine(settings)
-        return _engines[settings]
+        engine = _engines.get(settings)
+        if engine is None or engine.generation != serving_generation(settings):
+            engine = _engines[settings] = Engine(settings)
+        return engine
 
 
 def reload_engine(settings: Settings) -> Engine:
@@ -450,6 +517,12 @@ def reload_engine(settings: Settings) -> Engine:
     with _lock:
         _engines[settings] = engine
     return engine
+
+
+def clear_engines() -> None:
+    """Forget every cached engine (tests; a process that wants the memory back)."""
+    with _lock:
+        _engines.clear()
 
 
 def ask(

@@ -1,8 +1,11 @@
-"""`eval/report.md` and the terminal summary of `ipqa eval`: tables, the chart, the failures."""
+"""`ipqa eval`'s report (Markdown with a chart), its terminal summary and its JSON form: tables,
+the failures, the bounds each metric met or missed."""
 
 from __future__ import annotations
 
 import json
+import math
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -177,15 +180,18 @@ def intent_rows(run: EvalRun) -> list[tuple[str, ...]]:
     return rows
 
 
-def learning_curve_md(eval_dir: Path) -> str:
+def learning_curve_md(eval_dir: Path, report_folder: Path | None = None) -> str:
+    """The learning curve measured in `eval_dir`, its chart linked from where the report is."""
     path = eval_dir / "learning_curve.json"
     if not path.exists():
         return "Not measured yet: run `.venv/bin/python eval/learning_curve.py`."
     data = json.loads(path.read_text(encoding="utf-8"))
     rows = [(str(p["train_questions"]), _fmt(p["fact_accuracy"]), _fmt(p["refusal_accuracy"]),
              _fmt(p["false_refusal_rate"]), _fmt(p["decision_accuracy"])) for p in data["points"]]  # fmt: skip
+    chart = Path(os.path.relpath((eval_dir / data.get("chart", "learning_curve.png")).absolute(),
+                                 (report_folder or eval_dir).absolute())).as_posix()  # fmt: skip
     return "\n".join([
-        f"![learning curve]({data.get('chart', 'learning_curve.png')})",
+        f"![learning curve]({chart})",
         "",
         _md_table(rows, ("train questions", "test fact acc.", "test refusal acc.", "test false refusals",
                          "test answer/refuse accuracy")),
@@ -219,7 +225,9 @@ def followups_md(res: dict[str, Any]) -> str:
 
 def write_report(run: EvalRun, bounds: dict[str, dict[str, float]], failures: list[str], path: Path,
                  chart: str, misses: list[str] = (), notes: str = "",
-                 followups: dict[str, Any] | None = None) -> None:  # fmt: skip
+                 followups: dict[str, Any] | None = None, eval_dir: Path | None = None) -> None:  # fmt: skip
+    """The Markdown report at `path` (written whole: temp file, then rename); `chart` is linked
+    relative to it; `eval_dir` (default: the report's folder) holds the learning curve."""
     sizes = ", ".join(f"{sp} {run.splits.get(sp, {}).get('items', 0)}" for sp in SPLITS)
     parts = [
         "# ipqa evaluation report",
@@ -274,7 +282,7 @@ def write_report(run: EvalRun, bounds: dict[str, dict[str, float]], failures: li
         "",
         "## Learning curve",
         "",
-        learning_curve_md(path.parent),
+        learning_curve_md(eval_dir or path.parent, path.parent),
         "",
         "## Retrieval ablation and the textbook baseline",
         "",
@@ -324,3 +332,49 @@ def write_report(run: EvalRun, bounds: dict[str, dict[str, float]], failures: li
     tmp = path.with_suffix(".tmp")
     tmp.write_text("\n".join(parts) + "\n", encoding="utf-8")
     tmp.replace(path)
+
+
+def _bound_json(bounds: dict[str, float], key: str, v: Any) -> dict[str, Any] | None:
+    """{"min" or "max": the bound, "pass": whether `v` meets it (null: not measured)}; None when
+    `key` has no bound."""
+    text, ok = _bound(bounds, key, v)
+    if not text:
+        return None
+    side = "min" if key in bounds else "max"
+    return {side: bounds.get(key, bounds.get(f"{key}_max")), "pass": None if v is None else ok == "pass"}
+
+
+def json_safe(value: Any) -> Any:
+    """JSON-safe: tuples as lists, NaN and infinities as null (they are not JSON)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def eval_json(run: EvalRun, bounds: dict[str, dict[str, float]], failures: list[str], misses: list[str],
+              followups: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    """`ipqa eval --json`: the metrics per split, each test metric with its target and gate
+    verdict, the overall verdicts, the ablation, the grounding checker and the follow-ups."""
+    values = {**run.metrics, "grounding_caught": run.grounding.get("caught"),
+              "grounding_false_alarms": run.grounding.get("false_alarms")}  # fmt: skip
+    test = {key: {"value": values.get(key), "label": label, "target": _bound_json(bounds["targets"], key, values.get(key)),
+                  "gate": _bound_json(bounds["gate"], key, values.get(key))}
+            for key, label in _LABELS.items()}  # fmt: skip
+    out = {
+        "gate": {"pass": not failures, "failures": list(failures)},
+        "targets": {"met": not misses, "missed": list(misses)},
+        "test": test,
+        "splits": {sp: run.splits.get(sp, {}) for sp in SPLITS},
+        "registers": {sp: run.split_categories.get(sp, {}) for sp in SPLITS},
+        "ablation": run.ablation,
+        "grounding": run.grounding,
+    }
+    if followups:
+        out["followups"] = {"conversations": followups["conversations"], "turns": followups["turns"],
+                            "splits": {sp: {name: {"value": v, "n": n} for name, (v, n) in row.items()}
+                                       for sp, row in followups["splits"].items()}}  # fmt: skip
+    return json_safe(out)

@@ -3,7 +3,8 @@
 The grounding checker's own evaluation is in grounding_eval.py, the report in eval_report.py.
 
 Everything here is deterministic (exact FAISS search, stable tie-breaking, seeded corruption), so
-two runs print the same numbers; `eval/report.md` carries no timestamps for the same reason.
+two runs print the same numbers; the report (`report.md` in the data folder, or where `--report`
+says: CI regenerates the committed `eval/report.md`) carries no timestamps for the same reason.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from ipqa.contract import Answer
 from ipqa.eval_report import (
     ablation_rows,
+    eval_json,
     language_rows,
     metric_rows,
     register_rows,
@@ -289,10 +291,27 @@ def evaluate_conversations(engine: Any, folder: Path) -> dict[str, Any]:
 # ---------------------------------------------------------------- the whole run
 
 
-def run_all(
-    settings: Any, eval_dir: Path, log: Callable[[str], None]
-) -> tuple[EvalRun, list[str], list[str], str]:
-    """Everything `ipqa eval` does: the run, the gate failures, the targets missed, a summary."""
+@dataclass
+class EvalOutcome:
+    """What `ipqa eval` found and where it wrote the report."""
+
+    run: EvalRun
+    bounds: dict[str, dict[str, float]]  # {"targets": …, "gate": …}
+    failures: list[str]  # gate bounds missed: CI fails
+    misses: list[str]  # targets missed
+    followups: dict[str, Any] | None
+    summary: str  # the terminal tables
+    report: Path
+    chart: Path
+
+    def to_json(self) -> dict[str, Any]:
+        return {**eval_json(self.run, self.bounds, self.failures, self.misses, self.followups),
+                "report": str(self.report), "chart": str(self.chart)}  # fmt: skip
+
+
+def run_all(settings: Any, eval_dir: Path, log: Callable[[str], None], report: Path) -> EvalOutcome:
+    """Everything `ipqa eval` does: answer every labelled question from `eval_dir`, gate, and
+    write the report to `report` (its chart beside it as `<name>_categories.png`)."""
     from dataclasses import replace
 
     from ipqa.baseline import TextbookRetriever
@@ -344,9 +363,10 @@ def run_all(
 
     failures = gate(run, bounds["gate"])
     misses = gate(run, bounds["targets"])
-    chart = "report_categories.png"
-    write_chart(run, eval_dir / chart)
-    write_report(run, bounds, failures, eval_dir / "report.md", chart, misses, followups=followups)
+    chart = report.with_name(f"{report.stem}_categories.png")
+    report.parent.mkdir(parents=True, exist_ok=True)
+    write_chart(run, chart)
+    write_report(run, bounds, failures, report, chart.name, misses, followups=followups, eval_dir=eval_dir)
     summary = "\n\n".join(
         [
             render_table(metric_rows(run, bounds), ("test split", "value", "target", "", "gate", "")),
@@ -360,4 +380,4 @@ def run_all(
             f"gate (test split): {'PASS' if not failures else 'FAIL: ' + '; '.join(failures)}",
         ]
     )
-    return run, failures, misses, summary
+    return EvalOutcome(run, bounds, failures, misses, followups, summary, report, chart)

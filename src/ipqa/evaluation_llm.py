@@ -1,5 +1,6 @@
 """`ipqa eval --llm-url … --llm-model …`: the LLM mode against the extractive mode, question by
-question on one split, written to eval/report_llm.md. It measures and never gates: which model a
+question on one split (`compare_modes`), as a Markdown report (`render_llm_report`; report_llm.md in
+the data folder, or where `--report` says) or JSON. It measures and never gates: which model a
 user brings is theirs to choose."""
 
 from __future__ import annotations
@@ -36,8 +37,21 @@ def run_llm_eval(
     records: Path | None = None,
     limit: int | None = None,
 ) -> str:
-    """Ask every question of `split` in both modes; return the report's Markdown. `records`, if
-    given, receives one JSON line per question with the model's checked sentences."""
+    """Ask every question of `split` in both modes; return the report's Markdown (see
+    `compare_modes` for `records`)."""
+    return render_llm_report(compare_modes(settings, eval_dir, log, split, records, limit))
+
+
+def compare_modes(
+    settings: Any,
+    eval_dir: Path,
+    log: Callable[[str], None],
+    split: str = "test",
+    records: Path | None = None,
+    limit: int | None = None,
+) -> dict[str, Any]:
+    """Ask every question of `split` in both modes; the measurements as plain JSON-ready data.
+    `records`, if given, receives one JSON line per question with the model's checked sentences."""
     from ipqa.engine import Engine
 
     items = [it for it in load_labelled(eval_dir / "labelled") if it["split"] == split][:limit]
@@ -80,10 +94,34 @@ def run_llm_eval(
                     }, ensure_ascii=False) + "\n")  # fmt: skip
             if n % 25 == 0:
                 log(f"  {n}/{len(items)}")
-    sx, sl = summarize(res_x), summarize(res_l)
-    report = _report(settings, split, len(items), sx, sl, modes, latency, sentences)
+    lat = np.array(latency) if latency else np.zeros(1)
+    verifier = None
     if (eval_dir / "llm_sentences" / "labels.jsonl").is_file():
-        v = verifier_scores(eval_dir / "llm_sentences")
+        verifier = verifier_scores(eval_dir / "llm_sentences")
+    return {
+        "model": settings.llm_model,
+        "url": settings.llm_url,
+        "split": split,
+        "questions": len(items),
+        "extractive": summarize(res_x),
+        "llm": summarize(res_l),
+        "sent_to_model": len(modes),
+        "answered_in_llm_mode": sum(m == "llm" for m in modes),
+        "latency_seconds": {
+            "p50": float(np.percentile(lat, 50)),
+            "p95": float(np.percentile(lat, 95)),
+            "max": float(lat.max()),
+        },
+        "sentences": sentences,
+        "checker_on_real_output": verifier,
+    }
+
+
+def render_llm_report(result: dict[str, Any]) -> str:
+    """The Markdown report of `compare_modes`' result."""
+    report = _report(result)
+    v = result.get("checker_on_real_output")
+    if v:
         rows = [(k, f"{x:.3f}" if isinstance(x, float) else str(x)) for k, x in v.items()]
         report += "\n".join([
             "", "## The checker on real model output", "",
@@ -99,10 +137,9 @@ def _pct(v: Any) -> str:
     return "—" if v is None else f"{100 * v:.1f}%"
 
 
-def _report(settings, split, n, sx, sl, modes, latency, s) -> str:
-    asked = len(modes)
-    in_llm = sum(m == "llm" for m in modes)
-    lat = np.array(latency) if latency else np.zeros(1)
+def _report(r: dict[str, Any]) -> str:
+    split, n, sx, sl, s = r["split"], r["questions"], r["extractive"], r["llm"], r["sentences"]
+    asked, in_llm, lat = r["sent_to_model"], r["answered_in_llm_mode"], r["latency_seconds"]
     rows = [
         ("questions", str(n), str(n)),
         ("sent to the model (not refused first)", "—", str(asked)),
@@ -126,7 +163,7 @@ def _report(settings, split, n, sx, sl, modes, latency, s) -> str:
     return "\n".join([
         "# LLM mode against the extractive mode",
         "",
-        f"Model `{settings.llm_model}` at {settings.llm_url}; {split} split of `eval/labelled` ({n} questions), "
+        f"Model `{r['model']}` at {r['url']}; {split} split of `eval/labelled` ({n} questions), "
         "each asked in both modes by `ipqa eval --llm-url … --llm-model …`. The LLM mode answers only "
         "what the extractive engine does not refuse, and keeps only model sentences that the cited document "
         "sentences support and that answer the question; otherwise it falls back to the extractive answer.",
@@ -139,7 +176,7 @@ def _report(settings, split, n, sx, sl, modes, latency, s) -> str:
         "",
         "## Latency of a question sent to the model",
         "",
-        f"p50 {np.percentile(lat, 50):.1f} s, p95 {np.percentile(lat, 95):.1f} s, max {lat.max():.1f} s "
+        f"p50 {lat['p50']:.1f} s, p95 {lat['p95']:.1f} s, max {lat['max']:.1f} s "
         f"(the whole ask: retrieval, the model's reply, verification).",
         "",
     ])  # fmt: skip

@@ -1,8 +1,8 @@
 """Readers' feedback on answers, kept on this machine as JSON Lines.
 
 The chat UI records a thumbs up, a thumbs down or a "wrong citation" for an answer in
-`<folder>/feedback.jsonl`, where `folder` is `data/` next to the index folder
-(`Path(settings.index_dir).parent / "data"`, see `folder_for`). Nothing is sent anywhere.
+`<folder>/feedback.jsonl`, where `folder` is the data folder, `data/` next to the index folder
+(`ipqa.settings.data_folder`, which `ipqa eval`'s report uses too). Nothing is sent anywhere.
 One entry per line, appended with a single O_APPEND write, so concurrent writers never
 interleave inside a line. `print_feedback` summarises the file (for `ipqa feedback`).
 """
@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ipqa.settings import data_folder
+
 FILE_NAME = "feedback.jsonl"
 RATINGS = ("up", "down", "wrong-citation")
 MAX_TEXT = 4000  # characters kept of any one text field
@@ -26,8 +28,8 @@ _CITATION_FIELDS = {"marker": int, "doc": str, "section": str, "start": int, "en
 
 
 def folder_for(settings: Any) -> Path:
-    """`data/` beside the index folder: where the UI keeps feedback (no setting needed)."""
-    return Path(settings.index_dir).parent / "data"
+    """The data folder (`data/` beside the index folder): where the UI keeps feedback."""
+    return data_folder(Path(settings.index_dir))
 
 
 def clean(entry: Any) -> dict[str, Any]:

@@ -1116,8 +1116,7 @@ def _read_generation(gen: Path, manifest: dict, with_faiss: bool = True) -> _Gen
         vectors_ml = np.load(gen / "sentence_vectors_ml.npy", allow_pickle=False, mmap_mode="r")
         if with_faiss:
             fi = faiss.read_index(str(gen / "chunks.faiss"))
-            fi_ml = faiss.read_index(str(gen / "chunks_ml.faiss"))
-            faiss.omp_set_num_threads(1)  # one query at a time: threads only add spin-wait overhead
+            fi_ml = faiss.read_index(str(gen / "chunks_ml.faiss"))  # threads: ipqa.runtime
             if hasattr(fi, "hnsw"):
                 fi.hnsw.efSearch = HNSW_EF_SEARCH
         else:

@@ -20,16 +20,23 @@ def knob(default: Any, help: str, lo: float | None = None, hi: float | None = No
     return field(default=default, metadata={"help": help, "range": (lo, hi)}, **kw)
 
 
-def _project_root() -> Path:
-    """The checkout this package runs from (editable install), else the working directory."""
-    here = Path(__file__).resolve().parents[2]
-    return here if (here / "corpus").is_dir() else Path.cwd()
+def data_folder(index_dir: Path) -> Path:
+    """`data/` beside the index folder: what ipqa writes that is not the index (the UI's
+    feedback, `ipqa eval`'s report). The one place this folder is decided."""
+    return Path(index_dir).parent / "data"
 
 
 @dataclass(frozen=True)
 class Settings:
-    corpus_dir: Path = knob(Path(), "folder of documents to answer from")  # noqa: RUF009
-    index_dir: Path = knob(Path(), "where the index is built and read")  # noqa: RUF009
+    corpus_dir: Path = knob(  # noqa: RUF009
+        Path("corpus"), "folder of documents to answer from (default ./corpus in the working directory)"
+    )
+    index_dir: Path = knob(  # noqa: RUF009
+        Path("index"), "where the index is built and read (default ./index in the working directory)"
+    )
+    report_dir: Path | None = knob(  # noqa: RUF009
+        None, "where `ipqa eval` writes its report (empty: data/ beside the index folder)"
+    )
     retriever: str = knob("hybrid", "retrieval mode: hybrid, dense or bm25")
     top_k: int = knob(5, "passages returned with an answer", 1, 50)
     rrf_k: int = knob(60, "reciprocal-rank-fusion constant (higher flattens the two rankings)", 1, 1000)
@@ -66,8 +73,7 @@ class Settings:
     @classmethod
     def load_with_sources(cls, **overrides: Any) -> tuple[Settings, dict[str, str]]:
         """The settings and where each came from: "flag", "environment" or "default"."""
-        root = _project_root()
-        base = cls(corpus_dir=root / "corpus", index_dir=root / "index")
+        base = cls()
         values: dict[str, Any] = {}
         for f in fields(cls):
             env = os.environ.get(f"IPQA_{f.name.upper()}")
@@ -78,8 +84,16 @@ class Settings:
         values.update(flags)
         source.update(dict.fromkeys(flags, "flag"))
         settings = replace(base, **values)
+        # Relative folders (the defaults among them) are taken from the working directory now, once:
+        # a later change of directory does not move them.
+        settings = replace(settings, **{name: Path(getattr(settings, name)).absolute()
+                                        for name in PATHS if getattr(settings, name) is not None})  # fmt: skip
         settings.check()
         return settings, source
+
+    def report_folder(self) -> Path:
+        """Where `ipqa eval` writes its report: `report_dir`, else the data folder."""
+        return self.report_dir if self.report_dir is not None else data_folder(self.index_dir)
 
     def check(self) -> None:
         """Every field's type and range; one line naming the setting when one is off."""
@@ -126,11 +140,12 @@ class Settings:
 
 
 SECRET = frozenset({"llm_api_key", "store"})  # a store URL may hold a password
+PATHS = ("corpus_dir", "index_dir", "report_dir")  # folders: relative ones start at the working directory
 
 
 def _coerce(name: str, raw: str, default: Any) -> Any:
     try:
-        if isinstance(default, Path):
+        if name in PATHS:
             return Path(raw)
         if isinstance(default, bool):
             if raw.lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off"):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from ipqa.embedding import query_encoder
-from ipqa.grounding import answer_sentences, check_answer
+from ipqa.grounding import answer_sentences, check_answer, check_sentence
 
 Q1 = "In trade secret protection, Japan has established a complete protection system centered on the “Unfair Competition Prevention Act.”"
 Q2 = "The Japan Patent Office established a fast-track examination channel for AI inventions, reducing the examination period to an average of 6 months."
@@ -96,3 +96,48 @@ def test_every_extractive_answer_is_grounded(engine):
         changed = ans.answer[: figure.start()] + str(int(figure.group()) + 7) + ans.answer[figure.end() :]
         verdicts = check_answer(changed, ans.citations, engine.encoder)
         assert not all(v.supported for v in verdicts)
+
+
+QUALIFIED = "Brazil's patent office established a fast-track route in 2022, and filings through it exceeded 4,000 a year."
+
+
+@pytest.mark.parametrize(
+    ("claim", "why"),
+    [
+        ("Brazil's patent office established a fast-track route in 2022, with at most 4,000 filings a year.",
+         "upper bound"),
+        ("Brazil's patent office plans to establish a fast-track route, with over 4,000 filings a year.",
+         "planned or expected"),
+        ("Brazil's patent office must establish a fast-track route for all 4,000 filings a year.", "required"),
+        ("All filings at Brazil's patent office went through the fast-track route established in 2022.",
+         "all of it"),
+        ("Brazil's patent office established its second fast-track route in 2022.", "an order"),
+    ],
+)  # fmt: skip
+def test_a_changed_qualifier_is_caught(claim, why):
+    v = check_sentence(f"{claim[:-1]} [1].", [QUALIFIED], None)
+    assert not v.supported
+    assert any(why in r for r in v.reasons), v.reasons
+
+
+def test_a_faithful_paraphrase_keeps_its_qualifiers():
+    claim = "In 2022 Brazil's patent office set up a fast-track route, and more than 4,000 filings a year went through it [1]."
+    v = check_sentence(claim, [QUALIFIED], None)
+    assert v.supported, v.reasons
+
+
+def test_a_plan_stated_as_done_is_caught():
+    quote = "Kenya's trade ministry plans to open an IP mediation centre in Nairobi in 2026."
+    v = check_sentence(
+        "Kenya's trade ministry opened an IP mediation centre in Nairobi in 2026 [1].", [quote], None
+    )
+    assert not v.supported
+    assert any("planned or expected, not done" in r for r in v.reasons)
+
+
+def test_an_acronym_is_supported_by_its_words_written_out():
+    quote = "Norway's intellectual property office publishes artificial intelligence guidelines every year."
+    ok = check_sentence("Norway's IP office publishes AI guidelines every year [1].", [quote], None)
+    assert ok.supported, ok.reasons
+    bad = check_sentence("Norway's IP office publishes ML guidelines every year [1].", [quote], None)
+    assert not bad.supported

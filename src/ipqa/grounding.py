@@ -54,6 +54,51 @@ def directions(text: str) -> set[str]:
     return {g for g, stems in _DIRECTION_STEMS.items() if ts & stems}
 
 
+# What a claim qualifies its facts with must be said by its quote too: a bound on a number ("at
+# most 5" is not "over 5"), how sure or binding it is ("plans to", "is encouraged to" are not
+# "has", "must"), how much of something ("all", "only a few") and an order ("second"). General
+# English, found per claim; a verbatim quote always agrees with itself.
+_NUMBER_AHEAD = r"(?=\s+(?:[\w$€£¥₩.,%-]+\s+){0,2}?[$€£¥₩]?\d)"
+QUALIFIERS: dict[str, re.Pattern[str]] = {
+    "a lower bound": re.compile(
+        rf"\b(?:over|more than|at least|above|beyond|in excess of|exceed(?:s|ed|ing)?|surpass(?:es|ed|ing)?|"
+        rf"minimum(?: of)?){_NUMBER_AHEAD}"
+    ),
+    "an upper bound": re.compile(
+        rf"\b(?:up to|at most|no more than|less than|fewer than|below|under|not exceeding|maximum(?: of)?|"
+        rf"capped at){_NUMBER_AHEAD}"
+    ),
+    "that it is planned or expected": re.compile(
+        r"\b(?:will|plans?|planned|planning|intends?|expected|expects?|projected|forecast|"
+        r"anticipated|likely|going to|forthcoming|"
+        r"upcoming|propos(?:e|es|ed|ing)|consider(?:s|ing)?|set to|yet to|still to|soon)\b"
+    ),
+    "that it is required": re.compile(
+        r"\b(?:must|requir(?:e|es|ed|ing)|mandatory|obliged|obligatory|shall)\b"
+    ),
+    "that it is only encouraged": re.compile(
+        r"\b(?:encourag(?:e|es|ed|ing)|advis(?:e|es|ed|ing)|recommend(?:s|ed|ing)?|voluntar(?:y|ily)|"
+        r"suggest(?:s|ed|ing)?|optional)\b"
+    ),
+    "all of it": re.compile(r"\b(?:all|every|entire(?:ly)?|always|whole)\b"),
+    "only part of it": re.compile(
+        r"\b(?:only|few|a few|some|most|majority|minority|several|partly|partial(?:ly)?)\b"
+    ),
+    "an order": re.compile(r"\b(?:first|second|third|fourth|fifth|top|leading)\b"),
+}
+
+
+def qualifiers(text: str) -> dict[str, set[str]]:
+    """The qualifiers (QUALIFIERS) a text states, each with the words that state it."""
+    t = normalize(text).lower()
+    out = {}
+    for name, pattern in QUALIFIERS.items():
+        found = {m.group(0) for m in pattern.finditer(t)}
+        if found:
+            out[name] = found
+    return out
+
+
 class _Encoder(Protocol):
     def encode(self, texts: list[str]) -> np.ndarray: ...
 
@@ -112,6 +157,17 @@ def _entities(claim: str) -> set[str]:
     return out
 
 
+def _spelled_out(acronym: str, tokens: list[str]) -> bool:
+    """Whether an acronym ("IP", "R&D") stands written out in the quote ("intellectual property"):
+    the initials of consecutive words, small connecting words skipped."""
+    letters = [c for c in acronym.upper() if c.isalpha()]
+    if not 2 <= len(letters) <= 6 or not acronym.isupper():
+        return False
+    content = [t for t in tokens if t.lower() not in ("of", "and", "the", "for")]
+    n = len(letters)
+    return any([t[0].upper() for t in content[i : i + n]] == letters for i in range(len(content) - n + 1))
+
+
 def _has_negation(text: str) -> bool:
     t = re.sub(r"\bnot only\b", " ", normalize(text).lower())  # "not only … but also" negates nothing
     return bool(set(words(t)) & _NEGATION) or "n't" in t
@@ -133,12 +189,17 @@ def check_sentence(sentence: str, cited: Sequence[str], encoder: _Encoder | None
     if missing_nums:
         reasons.append(f"figure not in the cited text: {', '.join(sorted(missing_nums))}")
     quote_words = set(words(quotes))
-    quote_tokens = set(re.findall(r"[A-Za-z][\w&]*", norm_quotes))
+    quote_tokens_seq = re.findall(r"[A-Za-z][\w&]*", norm_quotes)
+    quote_tokens = set(quote_tokens_seq)
     quote_lower = {t.lower() for t in quote_tokens}
     missing_names = sorted(
         e
         for e in _entities(claim)
-        if not (e in quote_tokens or (e.islower() and (e in quote_words or e in quote_lower)))
+        if not (
+            e in quote_tokens
+            or (e.islower() and (e in quote_words or e in quote_lower))
+            or _spelled_out(e, quote_tokens_seq)
+        )
     )
     missing_names += [
         f"“{n}”"
@@ -151,6 +212,12 @@ def check_sentence(sentence: str, cited: Sequence[str], encoder: _Encoder | None
         reasons.append("negation differs from the cited text")
     for group in sorted(directions(claim) - directions(quotes)):
         reasons.append(f"the cited text does not say it {group}")
+    if not verbatim:
+        said, quoted = qualifiers(claim), qualifiers(quotes)
+        for name in sorted(set(said) - set(quoted)):
+            reasons.append(f"the cited text does not state {name} ({', '.join(sorted(said[name]))})")
+        if "that it is planned or expected" in quoted and "that it is planned or expected" not in said:
+            reasons.append("the cited text says it is planned or expected, not done")
 
     claim_terms = set(terms(claim))
     quote_terms = set(terms(quotes))

@@ -386,11 +386,7 @@ def train(engine, items: list[dict], extra: list[dict], log=print) -> dict[bool,
         # sentences to keep
         name = "other languages" if cross else "English"
         sel = np.array([(language_of(ex.item) != "en") == cross for ex in ex_dv])
-        # The other languages have too few dev questions (about 40 answerable) to place a 5%
-        # false-refusal point: one question moves it. Their threshold is chosen on every dev
-        # question (the model is the same; its calibration covers all languages).
-        pick = np.ones_like(sel) if cross else sel
-        threshold = choose_threshold(calibrated[pick], a_dv[pick].astype(bool), TARGET_FALSE_REFUSALS)
+        threshold = choose_threshold(calibrated[sel], a_dv[sel].astype(bool), TARGET_FALSE_REFUSALS)
         refused = calibrated < threshold
         log(f"{name}: threshold {threshold:.2f}: dev refuses {refused[sel & (a_dv == 0)].mean():.3f} of "
             f"unanswerable, {refused[sel & (a_dv == 1)].mean():.3f} of answerable ({int(sel.sum())} questions)")  # fmt: skip

@@ -48,11 +48,6 @@ def test_coverage_is_by_specificity(gaz):
         ("up 23% in 2023", {"percent", "year"}),
         ("over 1,200 companies", {"count"}),
         ("no figure at all", set()),
-        ("up to fifteen years in prison", {"duration"}),
-        ("one to four years", {"duration"}),
-        ("a thirty percent rise", {"percent"}),
-        ("twenty-five working days", {"duration"}),
-        ("one of the few ways", set()),
     ],
 )
 def test_quantity_kinds(gaz, text, kinds):

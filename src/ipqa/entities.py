@@ -16,7 +16,7 @@ from functools import cached_property
 
 from ipqa.text import STOPWORDS, normalize
 
-ANALYSIS_VERSION = 4  # bump when tokenisation or entity finding changes: older indexes become stale
+ANALYSIS_VERSION = 3  # bump when tokenisation or entity finding changes: older indexes become stale
 CITY_MIN_POPULATION = 300_000  # large enough that a city's name is rarely an ordinary word
 
 # ---------------------------------------------------------------- the gazetteer (made at build time)
@@ -148,16 +148,8 @@ _YEAR = re.compile(r"(?<![0-9A-Za-z_.,])((?:19|20)\d\d)(?![0-9A-Za-z_])")  # als
 _NUM = r"\d[\d,]*(?:\.\d+)?"
 _SCALE = r"(?:\s*(?:thousand|million|billion|trillion|bn|mn|k|m|b)\b)?"
 _TIME_UNIT = r"(?:years?|months?|weeks?|days?|hours?|minutes?|working[- ]days?|business[- ]days?)"
-# A quantity written out ("fifteen years", "one to four years", "thirty percent") states the
-# same kind of thing as one in digits.
-_NUM_WORD = (
-    r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four|five|six|seven|"
-    r"eight|nine))?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
-    r"sixteen|seventeen|eighteen|nineteen|a hundred|several|a few)"
-)
-_QTY = rf"(?:{_NUM}|{_NUM_WORD})"
-_DURATION = re.compile(rf"\b{_QTY}(?:\s*(?:-|to|–|or)\s*{_QTY})?[- ]{_TIME_UNIT}\b", re.I)
-_PERCENT = re.compile(rf"\b{_QTY}\s?(?:%|percent\b|per cent\b|percentage points?\b)|{_NUM}\s?%", re.I)
+_DURATION = re.compile(rf"\b{_NUM}(?:\s*(?:-|to|–)\s*{_NUM})?[- ]{_TIME_UNIT}\b", re.I)
+_PERCENT = re.compile(rf"{_NUM}\s?(?:%|percent\b|per cent\b|percentage points?\b)", re.I)
 _SYMBOL_MONEY = re.compile(rf"(?:[$€£¥₩₫₹฿₱]|[A-Z]{{1,3}}\$)\s?{_NUM}{_SCALE}")
 _QUOTED = re.compile(r"[“\"«「『]([^”\"»」』]{2,80})[”\"»」』]")
 _CAPS_RUN = re.compile(

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from ipqa.embedding import DIM  # noqa: E402
-from ipqa.features import MONOTONE, QUESTION_FEATURES, SENTENCE_FEATURES, Candidate, Question  # noqa: E402
+from ipqa.features import CONTEXT_CHUNKS, MONOTONE, QUESTION_FEATURES, SENTENCE_FEATURES, Candidate, Question  # noqa: E402
 from ipqa.labels import language_of, load_extra_intents, load_labelled  # noqa: E402
 from ipqa.model import (  # noqa: E402
     CROSS_MODEL_FILE,
@@ -136,7 +136,7 @@ def build_examples(engine, items: list[dict]) -> list[Example]:
 def featurize(engine, examples: list[Example]) -> None:
     f = engine.composer.f
     for ex in examples:
-        hits = engine.retriever.search(ex.item["search_q"], ex.qvec, k=8)
+        hits = engine.retriever.search(ex.item["search_q"], ex.qvec, k=CONTEXT_CHUNKS)
         ex.q = f.question(ex.item["search_q"], ex.qvec)
         ex.cands = f.candidates(ex.q, ex.qvec, hits)
         ex.X = f.sentence_matrix(ex.q, ex.qvec, ex.cands)

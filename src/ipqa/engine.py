@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ipqa.answer import Composer, Decision, closest_sections, refusal_text, with_marker
+from ipqa.answer import DUPLICATE_COSINE, Composer, Decision, closest_sections, refusal_text, with_marker
 from ipqa.chunking import ChunkerParams
 from ipqa.contract import Answer, Citation, Passage, final_answer
 from ipqa.corpus import Sentence
@@ -24,7 +24,7 @@ from ipqa.embedding import Encoder, LazyQueryEncoder, SentenceTransformerEncoder
 from ipqa.entities import Gazetteer
 from ipqa.errors import IndexError_, InputError, IpqaError
 from ipqa.features import CONTEXT_CHUNKS, Featurizer
-from ipqa.grounding import check_answer
+from ipqa.grounding import Limits, check_answer
 from ipqa.index import DocumentInfo, build_index, current_generation, load_index
 from ipqa.language import NOT_ANSWERED, QUOTED_FROM_ENGLISH
 from ipqa.language import detect as detect_language
@@ -298,7 +298,8 @@ class Engine:
         shown = hits[:MAX_PASSAGES]
         relevance, floor = self._relevance(*prepared, shown)
         v = verify(reply, shown, self._sentences_of, self.index.sentence_vectors, self.encoder, relevance, floor,
-                   [passage_heading(n, h.chunk.section) for n, h in enumerate(shown, 1)])  # fmt: skip
+                   [passage_heading(n, h.chunk.section) for n, h in enumerate(shown, 1)],
+                   Limits.of(self.settings))  # fmt: skip
         yield v
         if not v.citations:
             note = "No sentence of the language model's answer was supported by the report; this is the extractive answer."
@@ -372,7 +373,7 @@ class Engine:
         for i in ranked:
             if len(chosen) == 2:
                 break
-            if all(float(vec[cands[i].row] @ vec[cands[j].row]) <= 0.92 for j in chosen):
+            if all(float(vec[cands[i].row] @ vec[cands[j].row]) <= DUPLICATE_COSINE for j in chosen):
                 chosen.append(i)
         if not chosen:
             return Decision(prob, True, (), q)
@@ -481,7 +482,9 @@ class Engine:
             )
         ans = replace(ans, citations=self.placed(ans.citations))
         if ans.citations:  # verbatim sentences pass without embedding; the check stays honest
-            ans = replace(ans, grounding=check_answer(ans.answer, ans.citations, self.encoder))
+            ans = replace(
+                ans, grounding=check_answer(ans.answer, ans.citations, self.encoder, Limits.of(self.settings))
+            )
         timings["compose"] = (time.perf_counter() - t2) * 1000
         timings["total"] = (time.perf_counter() - t0) * 1000
         return replace(ans, timings_ms=timings, language=language), hits, strip_instructions(q)[0], prepared

@@ -21,10 +21,23 @@ from typing import Any, Protocol
 import numpy as np
 
 from ipqa.corpus import split_sentences
+from ipqa.settings import Settings
 from ipqa.text import STOPWORDS, normalize, numbers, stem, terms, words
 
-MIN_LEXICAL = 0.6  # share of the sentence's content terms found in its quotes
-MIN_SEMANTIC = 0.75  # cosine(sentence, quotes) when the sentence is not verbatim
+
+@dataclass(frozen=True)
+class Limits:
+    """How close a sentence must be to its quotes (Settings.support_min_lexical / _semantic)."""
+
+    lexical: float  # share of the sentence's content terms found in its quotes
+    semantic: float  # cosine(sentence, quotes) when the sentence is not verbatim
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        return cls(settings.support_min_lexical, settings.support_min_semantic)
+
+
+DEFAULT_LIMITS = Limits.of(Settings())
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _LEADING_MARKERS = re.compile(r"^((?:\[\d+\]\s*)+)")
@@ -168,12 +181,14 @@ def _spelled_out(acronym: str, tokens: list[str]) -> bool:
     return any([t[0].upper() for t in content[i : i + n]] == letters for i in range(len(content) - n + 1))
 
 
-def _has_negation(text: str) -> bool:
+def has_negation(text: str) -> bool:
     t = re.sub(r"\bnot only\b", " ", normalize(text).lower())  # "not only … but also" negates nothing
     return bool(set(words(t)) & _NEGATION) or "n't" in t
 
 
-def check_sentence(sentence: str, cited: Sequence[str], encoder: _Encoder | None) -> Verdict:
+def check_sentence(
+    sentence: str, cited: Sequence[str], encoder: _Encoder | None, limits: Limits = DEFAULT_LIMITS
+) -> Verdict:
     markers = tuple(int(m) for m in _MARKER.findall(sentence))
     claim = _claim(sentence)
     reasons: list[str] = []
@@ -208,7 +223,7 @@ def check_sentence(sentence: str, cited: Sequence[str], encoder: _Encoder | None
     ]
     if missing_names:
         reasons.append(f"name not in the cited text: {', '.join(missing_names)}")
-    if _has_negation(claim) != _has_negation(quotes) and not verbatim:
+    if has_negation(claim) != has_negation(quotes) and not verbatim:
         reasons.append("negation differs from the cited text")
     for group in sorted(directions(claim) - directions(quotes)):
         reasons.append(f"the cited text does not say it {group}")
@@ -222,19 +237,19 @@ def check_sentence(sentence: str, cited: Sequence[str], encoder: _Encoder | None
     claim_terms = set(terms(claim))
     quote_terms = set(terms(quotes))
     lexical = len(claim_terms & quote_terms) / len(claim_terms) if claim_terms else 0.0
-    if lexical < MIN_LEXICAL:
+    if lexical < limits.lexical:
         reasons.append(f"too little of it is in the cited text ({lexical:.2f})")
     semantic = None
     if not verbatim and encoder is not None:
         vecs = encoder.encode([claim, *cited])
         semantic = float(max(vecs[0] @ v for v in vecs[1:]))
-        if semantic < MIN_SEMANTIC:
+        if semantic < limits.semantic:
             reasons.append(f"meaning is far from the cited text ({semantic:.2f})")
     return Verdict(sentence, markers, not reasons, tuple(reasons), round(lexical, 4), semantic)
 
 
 def check_answer(
-    answer: str, citations: Sequence[_Cited], encoder: _Encoder | None = None
+    answer: str, citations: Sequence[_Cited], encoder: _Encoder | None = None, limits: Limits = DEFAULT_LIMITS
 ) -> tuple[Verdict, ...]:
     """One verdict per answer sentence, against the quotes of the citations it names."""
     by_marker = {c.marker: c.quote for c in citations}
@@ -246,5 +261,5 @@ def check_answer(
                 Verdict(sentence, tuple(markers), False, ("cites a source that does not exist",), 0.0, None)
             )
             continue
-        verdicts.append(check_sentence(sentence, [by_marker[m] for m in markers], encoder))
+        verdicts.append(check_sentence(sentence, [by_marker[m] for m in markers], encoder, limits))
     return tuple(verdicts)

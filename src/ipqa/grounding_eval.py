@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ipqa.grounding import check_answer
+from ipqa.grounding import check_answer, has_negation
 from ipqa.text import STOPWORDS
 
-_NEGATIONS = re.compile(r"\b(?:not|no|never|without|cannot|nor)\b", re.I)
 # Claims no document makes, about a name taken from the evidence ({name}); general shapes only.
 INVENTED = [
     "{name} abolished its patent fast-track channel in 2021 [{m}].",
@@ -58,7 +57,7 @@ def swap_name(s: str, pool: list[str]) -> str | None:
 
 
 def negate(s: str) -> str | None:
-    if _NEGATIONS.search(s):  # "not only …": negating again would not reverse the meaning
+    if has_negation(s):  # "not only …": negating again would not reverse the meaning
         return None
     for pat, rep in [
         (r"\b(has|have|had|is|are|was|were|will|can|must|should)\b", r"\1 not"),

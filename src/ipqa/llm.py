@@ -24,7 +24,7 @@ import numpy as np
 from ipqa.answer import DUPLICATE_COSINE
 from ipqa.contract import Citation
 from ipqa.corpus import split_sentences
-from ipqa.grounding import Verdict, check_sentence
+from ipqa.grounding import DEFAULT_LIMITS, Limits, Verdict, check_sentence
 from ipqa.retrieval import Hit
 
 SENTINEL = "NOT_IN_REPORT"
@@ -334,6 +334,7 @@ def verify(
     relevance: Any = None,  # Callable[[int], float]: how well a document sentence answers the question
     floor: float = 0.0,  # the least relevance a kept sentence's support must have
     headings: list[str] | None = None,
+    limits: Limits = DEFAULT_LIMITS,  # how close a kept sentence must be to its support
 ) -> Verified:
     """Keep the sentences the cited passages support and that answer the question, each citing
     its best supporting sentence. A sentence citing nothing is tried against each passage alone;
@@ -373,7 +374,7 @@ def verify(
             removed += 1
             continue
         cvec = encoder.encode([claim])[0]
-        verdict, support = _best_support(claim, markers, hits, sentences_of, vectors, cvec, encoder)
+        verdict, support = _best_support(claim, markers, hits, sentences_of, vectors, cvec, encoder, limits)
         if (
             verdict.supported
             and relevance is not None
@@ -416,7 +417,7 @@ def verify(
     return Verified(" ".join(kept), tuple(citations), tuple(verdicts), removed, off_point, attributed)
 
 
-def _best_support(claim, markers, hits, sentences_of, vectors, cvec, encoder):
+def _best_support(claim, markers, hits, sentences_of, vectors, cvec, encoder, limits):
     """(verdict, [(hit, row, sentence)]): one supporting sentence per cited passage, its best
     matches by meaning tried in turn (joining two sentences of a passage would let a swapped name
     borrow support from the other). A sentence citing nothing is tried with each passage alone."""
@@ -435,7 +436,7 @@ def _best_support(claim, markers, hits, sentences_of, vectors, cvec, encoder):
         tags = (
             [n for n, h in enumerate(hits, 1) for c in combo if c[0] is h] if not markers else list(markers)
         )
-        v = check_sentence(with_markers(claim, tags), [s.text for _, _, s in combo], encoder)
+        v = check_sentence(with_markers(claim, tags), [s.text for _, _, s in combo], encoder, limits)
         if best is None or (v.supported and not best[0].supported):
             best = (v, list(combo))
         if v.supported:

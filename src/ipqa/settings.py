@@ -59,6 +59,12 @@ class Settings:
     store: str | None = knob(
         None, "where the index is served from: empty for the index folder, or a postgresql:// URL", repr=False
     )
+    support_min_lexical: float = knob(
+        0.6, "share of an LLM answer sentence's content words its cited quotes must have", 0.0, 1.0
+    )
+    support_min_semantic: float = knob(
+        0.75, "least cosine between a reworded LLM answer sentence and its cited quotes", -1.0, 1.0
+    )
     pg_pool_size: int = knob(4, "database connections one ipqa process keeps at most", 1, 64)
     pg_timeout: float = knob(10.0, "seconds a database connection or statement may take", 0.1, 600.0)
     pg_ef_search: int = knob(

@@ -28,12 +28,13 @@ import gradio as gr
 from gradio.components.api_component import Api
 
 from ipqa import feedback
+from ipqa.building import build, ensure_index, serving_generation
 from ipqa.contract import Citation
 from ipqa.conversation import Turn, resolve, stream_in_conversation
 from ipqa.corpus import OPENING_LABEL
 from ipqa.documents import add_bytes
 from ipqa.embedding import offline_environment
-from ipqa.engine import Engine, build, ensure_index, get_engine, reload_engine, serving_generation
+from ipqa.engine import Engine, get_engine, reload_engine
 from ipqa.errors import InputError, IpqaError
 from ipqa.formats import SUPPORTED_SUFFIXES
 from ipqa.language import UNDERSTOOD

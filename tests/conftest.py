@@ -33,7 +33,8 @@ def settings(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="session")
 def engine(settings):
-    from ipqa.engine import Engine, build
+    from ipqa.building import build
+    from ipqa.engine import Engine
 
     build(settings)
     return Engine(settings)

@@ -26,7 +26,8 @@ Both countries plan to revise their data protection rules by 2026. Regional coop
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
-    from ipqa.engine import Engine, build
+    from ipqa.building import build
+    from ipqa.engine import Engine
     from ipqa.settings import Settings
 
     root = tmp_path_factory.mktemp("small")

@@ -85,7 +85,8 @@ QUESTIONS = [
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory):
-    from ipqa.engine import Engine, build
+    from ipqa.building import build
+    from ipqa.engine import Engine
     from ipqa.settings import Settings
 
     root = tmp_path_factory.mktemp("corpora")

@@ -22,7 +22,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def library(tmp_path_factory):
     """The report plus one document of each format, a scanned and an encrypted PDF; built once."""
-    from ipqa.engine import Engine, build
+    from ipqa.building import build
+    from ipqa.engine import Engine
     from ipqa.settings import Settings
 
     root = tmp_path_factory.mktemp("library")

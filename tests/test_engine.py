@@ -118,7 +118,8 @@ def _note(folder, name: str, text: str) -> None:
 def test_the_engine_cache_follows_a_rebuild(tmp_path):
     """`ensure_index` builds once; `get_engine` keeps its engine while the generation stays and
     loads a new one after another build switched generations; `clear_engines` forgets them."""
-    from ipqa.engine import build, clear_engines, ensure_index, get_engine
+    from ipqa.building import build, ensure_index
+    from ipqa.engine import clear_engines, get_engine
     from ipqa.settings import Settings
 
     corpus = tmp_path / "corpus"

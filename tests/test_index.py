@@ -41,7 +41,7 @@ def test_no_pickle_and_no_temp_files(engine, settings):
 
 
 def _small_index(tmp_path: Path, corpus: Path):
-    from ipqa.engine import build
+    from ipqa.building import build
     from ipqa.settings import Settings
 
     s = Settings.load(corpus_dir=corpus, index_dir=tmp_path / "index")
@@ -50,7 +50,7 @@ def _small_index(tmp_path: Path, corpus: Path):
 
 
 def test_changed_corpus_is_reported_stale(tmp_path, corpus_copy):
-    from ipqa.engine import chunker_params
+    from ipqa.building import chunker_params
 
     s = _small_index(tmp_path, corpus_copy)
     doc = next(corpus_copy.iterdir())
@@ -65,7 +65,7 @@ def test_changed_corpus_is_reported_stale(tmp_path, corpus_copy):
 def test_other_chunker_settings_are_stale(tmp_path, corpus_copy):
     from dataclasses import replace
 
-    from ipqa.engine import chunker_params
+    from ipqa.building import chunker_params
 
     s = _small_index(tmp_path, corpus_copy)
     with pytest.raises(IndexError_, match="chunking"):
@@ -84,7 +84,7 @@ def test_other_chunker_settings_are_stale(tmp_path, corpus_copy):
     ],
 )
 def test_damaged_files_are_detected(tmp_path, corpus_copy, name):
-    from ipqa.engine import chunker_params
+    from ipqa.building import chunker_params
 
     s = _small_index(tmp_path, corpus_copy)
     target = current_generation(s.index_dir) / name
@@ -95,7 +95,7 @@ def test_damaged_files_are_detected(tmp_path, corpus_copy, name):
 
 
 def test_missing_and_dangling_current(tmp_path, corpus_copy):
-    from ipqa.engine import chunker_params
+    from ipqa.building import chunker_params
 
     s = _small_index(tmp_path, corpus_copy)
     (s.index_dir / CURRENT).write_text("gen-does-not-exist")
@@ -109,7 +109,7 @@ def test_missing_and_dangling_current(tmp_path, corpus_copy):
 def test_rebuild_replaces_generation_and_cleans_up(tmp_path, corpus_copy):
     s = _small_index(tmp_path, corpus_copy)
     first = current_generation(s.index_dir)
-    from ipqa.engine import build
+    from ipqa.building import build
 
     build(s, force=True)
     second = current_generation(s.index_dir)
@@ -126,8 +126,8 @@ def test_changed_model_files_make_the_index_stale(tmp_path, corpus_copy, monkeyp
     import shutil
 
     import ipqa.index as index_mod
+    from ipqa.building import chunker_params
     from ipqa.embedding import model_dir
-    from ipqa.engine import chunker_params
 
     s = _small_index(tmp_path, corpus_copy)
     fake = tmp_path / "model"

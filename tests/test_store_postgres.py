@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ipqa.engine import Engine, build
+from ipqa.building import build
+from ipqa.engine import Engine
 from ipqa.errors import IndexError_
 from ipqa.stores import changed, database
 

@@ -145,7 +145,7 @@ def test_a_build_while_the_ui_serves_does_not_disturb_answers(tmp_path, corpus_c
 
     from gradio_client import Client
 
-    from ipqa.engine import build
+    from ipqa.building import build
     from ipqa.settings import Settings
 
     s = Settings.load(corpus_dir=corpus_copy, index_dir=tmp_path / "index")

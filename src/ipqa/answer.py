@@ -147,6 +147,43 @@ class Composer:
             chosen.sort(key=lambda i: (side_of(i), -p[i]))
         return [(cands[i], float(p[i])) for i in chosen]
 
+    def go_on(
+        self, search_q: str, qvec: np.ndarray, hits: list[Hit], given: set[tuple[str, int]]
+    ) -> Decision:
+        """A continued answer ("tell me more"): leaves out the sentences already `given` (doc,
+        start) and goes on with the best of the others near them in their sections."""
+        q, cands, _x, p, qx = self.score(search_q, qvec, hits)
+        old = [cand for cand in cands if (cand.sentence.doc, cand.sentence.start) in given]
+        keep = [i for i, cand in enumerate(cands) if (cand.sentence.doc, cand.sentence.start) not in given]
+        if qx is None or not keep or not old:
+            return Decision(0.0, True, (), q)
+        prob = self.model_for(q).answer_probability(qx)
+        if prob < self.threshold(q):
+            return Decision(prob, True, (), q)
+
+        def near(i: int) -> float:  # 1 beside a given sentence of the same section, less further off
+            s = cands[i].sentence
+            d = [
+                abs(cands[i].row - o.row)
+                for o in old
+                if (o.sentence.doc, o.sentence.section) == (s.doc, s.section)
+            ]
+            return 1 / min(d) if d else 0.0
+
+        ranked = sorted((i for i in keep if near(i) > 0 or p[i] >= self.model_for(q).sentence_floor),
+                        key=lambda i: -(near(i) + float(p[i])))  # fmt: skip
+        chosen: list[int] = []
+        vec = self.f.vectors
+        for i in ranked:
+            if len(chosen) == 2:
+                break
+            if all(float(vec[cands[i].row] @ vec[cands[j].row]) <= DUPLICATE_COSINE for j in chosen):
+                chosen.append(i)
+        if not chosen:
+            return Decision(prob, True, (), q)
+        chosen.sort(key=lambda i: cands[i].row)
+        return Decision(prob, False, tuple((cands[i], float(p[i])) for i in chosen), q)
+
     def _about(self, c: Candidate, place) -> bool:  # place: entities.Place
         return self.f.about(c.row, place)
 

@@ -1,4 +1,9 @@
-"""The `ipqa` command: parse arguments, call the library, print. No answering logic lives here."""
+"""The `ipqa` command: parse arguments, call the library, print. No answering logic lives here.
+
+Why long: one short function per command (ask, chat, build, add, docs, feedback, config, db,
+eval), each with its plain and `--json` output; split up, the commands' shared flags and error
+handling would be repeated in every file.
+"""
 
 from __future__ import annotations
 
@@ -183,7 +188,7 @@ def _settings_with_sources(args: argparse.Namespace) -> tuple[Settings, dict[str
 def _ready(settings: Settings) -> None:
     """A first `ipqa ask` or `ipqa chat` without an index builds it, saying so (the engine never
     builds by itself)."""
-    from ipqa.engine import ensure_index
+    from ipqa.building import ensure_index
 
     ensure_index(settings, _log)
 
@@ -352,7 +357,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from ipqa.engine import build
+    from ipqa.building import build
 
     settings = _settings(args)
     with _stdout_for_results(args.json):
@@ -414,8 +419,8 @@ def cmd_db(args: argparse.Namespace) -> int:
 def cmd_add(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from ipqa.building import build
     from ipqa.documents import add_files
-    from ipqa.engine import build
 
     settings = _settings(args)
     for path in add_files([Path(f) for f in args.files], settings.corpus_dir):

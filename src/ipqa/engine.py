@@ -2,30 +2,31 @@
 
 An `Engine` loads the index, the query encoder and the BM25 index once; each question then costs
 one small embedding, two searches and some dot products.
+
+Why long: `ask()` has two paths that share every step up to the answer (extractive, and the
+LLM's reply streamed, checked and fallen back from); each step itself is a call into its module.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
-from pathlib import Path
+from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from ipqa.answer import DUPLICATE_COSINE, Composer, Decision, closest_sections, refusal_text, with_marker
-from ipqa.chunking import ChunkerParams
+from ipqa.answer import Composer, Decision, closest_sections, refusal_text, with_marker
+from ipqa.building import chunker_params, serving_generation
 from ipqa.contract import Answer, Citation, Passage, final_answer
 from ipqa.corpus import Sentence
-from ipqa.embedding import Encoder, LazyQueryEncoder, SentenceTransformerEncoder, multilingual_encoder
+from ipqa.embedding import Encoder, LazyQueryEncoder, multilingual_encoder
 from ipqa.entities import Gazetteer
-from ipqa.errors import IndexError_, InputError, IpqaError
+from ipqa.errors import IndexError_, InputError
 from ipqa.features import CONTEXT_CHUNKS, Featurizer
 from ipqa.grounding import Limits, check_answer
-from ipqa.index import DocumentInfo, build_index, current_generation, load_index
+from ipqa.index import DocumentInfo, current_generation, load_index
 from ipqa.language import NOT_ANSWERED, QUOTED_FROM_ENGLISH
 from ipqa.language import detect as detect_language
 from ipqa.llm import (
@@ -43,83 +44,8 @@ from ipqa.question import clean_question, strip_instructions
 from ipqa.retrieval import Hit, Retriever
 from ipqa.runtime import single_thread_search
 from ipqa.settings import Settings
-from ipqa.stores import database, is_database, open_index
+from ipqa.stores import is_database, open_index
 from ipqa.text import Speller
-
-
-def chunker_params(settings: Settings) -> ChunkerParams:
-    return ChunkerParams(max_chars=settings.chunk_max_chars, overlap=settings.chunk_overlap)
-
-
-@dataclass(frozen=True)
-class BuildResult:
-    """What a build did: the generation now live and its size (`ipqa build --json`)."""
-
-    generation: str  # the live generation folder's name
-    index: Path  # its folder
-    rebuilt: bool  # False: the index was up to date and nothing was written
-    documents: int
-    chunks: int
-    sentences: int
-    seconds: float
-    published: Any = None  # with a database store: the database's generation id
-
-    def to_json(self) -> dict[str, Any]:
-        out = {"generation": self.generation, "index": str(self.index), "rebuilt": self.rebuilt,
-               "up_to_date": not self.rebuilt, "documents": self.documents, "chunks": self.chunks,
-               "sentences": self.sentences, "seconds": round(self.seconds, 3)}  # fmt: skip
-        if self.published is not None:
-            out["published"] = self.published
-        return out
-
-
-def _live_generation(index_dir: Path) -> Path | None:
-    """The index folder's live generation; None when there is none or CURRENT is damaged (a build
-    replaces a damaged one)."""
-    try:
-        return current_generation(index_dir)
-    except IpqaError:
-        return None
-
-
-def build(
-    settings: Settings,
-    log: Callable[[str], None] = lambda _m: None,
-    force: bool = False,
-    progress: bool | None = None,
-) -> BuildResult:
-    """Bring the index up to date with the corpus (the only code path that writes an index)."""
-    t0 = time.perf_counter()
-    before = _live_generation(settings.index_dir)
-    gen = build_index(
-        settings.corpus_dir,
-        settings.index_dir,
-        chunker_params(settings),
-        SentenceTransformerEncoder,
-        log,
-        force=force,
-        progress=progress,
-    )
-    gid = None
-    if is_database(settings.store):  # the folder's new generation becomes the database's current one
-        gid = database(settings).publish(gen, log)
-        log(f"published as generation {gid}")
-    counts = json.loads((gen / "manifest.json").read_text(encoding="utf-8")).get("counts", {})
-    return BuildResult(gen.name, gen, before is None or before.name != gen.name,
-                       int(counts.get("documents", 0)), int(counts.get("chunks", 0)),
-                       int(counts.get("sentences", 0)), time.perf_counter() - t0, gid)  # fmt: skip
-
-
-def ensure_index(settings: Settings, log: Callable[[str], None]) -> BuildResult | None:
-    """Build the index when the index folder has none; None when one is there already.
-
-    Entry points that promise a first run without `ipqa build` (`ipqa ask`, `ipqa chat`, ui.py)
-    call this before they create an `Engine`; the engine itself only ever reads. A database store
-    is built and published by `ipqa build` alone."""
-    if is_database(settings.store) or current_generation(settings.index_dir) is not None:
-        return None
-    log(f"no index in {settings.index_dir} yet — building it from {settings.corpus_dir} (about 10 s)…")
-    return build(settings, log)
 
 
 class Engine:
@@ -343,42 +269,10 @@ class Engine:
     def _decide(
         self, search_q: str, qvec: np.ndarray, hits: list[Hit], given: set[tuple[str, int]]
     ) -> Decision:
-        """The composer's decision. A continued answer ("tell me more") leaves out the sentences
-        already given and goes on with the best of the others near them in their sections."""
+        """The composer's decision; a continued answer ("tell me more") goes on from `given`."""
         if not given:
             return self.composer.decide(search_q, qvec, hits)
-        c = self.composer
-        q, cands, _x, p, qx = c.score(search_q, qvec, hits)
-        old = [cand for cand in cands if (cand.sentence.doc, cand.sentence.start) in given]
-        keep = [i for i, cand in enumerate(cands) if (cand.sentence.doc, cand.sentence.start) not in given]
-        if qx is None or not keep or not old:
-            return Decision(0.0, True, (), q)
-        prob = c.model_for(q).answer_probability(qx)
-        if prob < c.threshold(q):
-            return Decision(prob, True, (), q)
-
-        def near(i: int) -> float:  # 1 beside a given sentence of the same section, less further off
-            s = cands[i].sentence
-            d = [
-                abs(cands[i].row - o.row)
-                for o in old
-                if (o.sentence.doc, o.sentence.section) == (s.doc, s.section)
-            ]
-            return 1 / min(d) if d else 0.0
-
-        ranked = sorted((i for i in keep if near(i) > 0 or p[i] >= c.model_for(q).sentence_floor),
-                        key=lambda i: -(near(i) + float(p[i])))  # fmt: skip
-        chosen: list[int] = []
-        vec = c.f.vectors
-        for i in ranked:
-            if len(chosen) == 2:
-                break
-            if all(float(vec[cands[i].row] @ vec[cands[j].row]) <= DUPLICATE_COSINE for j in chosen):
-                chosen.append(i)
-        if not chosen:
-            return Decision(prob, True, (), q)
-        chosen.sort(key=lambda i: cands[i].row)
-        return Decision(prob, False, tuple((cands[i], float(p[i])) for i in chosen), q)
+        return self.composer.go_on(search_q, qvec, hits, given)
 
     def placed(self, citations: tuple[Citation, ...]) -> tuple[Citation, ...]:
         """Citations with the page and document title a reader looks for."""
@@ -492,14 +386,6 @@ class Engine:
 
 _engines: dict[Settings, Engine] = {}
 _lock = threading.Lock()
-
-
-def serving_generation(settings: Settings) -> Any:
-    """The generation the index currently serves (folder name or database id); None: no index."""
-    if is_database(settings.store):
-        return database(settings).current()
-    gen = current_generation(settings.index_dir)
-    return gen.name if gen is not None else None
 
 
 def get_engine(settings: Settings | None = None) -> Engine:

@@ -7,6 +7,9 @@ passages it cites: supported sentences stay (their citations give that exact rep
 its offsets), the rest are removed and reported. The caller falls back to the extractive answer
 when nothing survives, the sentinel comes back, or the server fails.
 
+Why long: the prompt, reading the model's reply (its many marker forms) and checking each
+sentence are one contract with the model; apart, a change to one would silently break another.
+
 LangChain is used only here, through its chat-model interface (`ChatOpenAI`), so Ollama,
 llama.cpp's server, vLLM and hosted services all work the same way.
 """

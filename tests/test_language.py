@@ -50,12 +50,15 @@ ANSWERED = [
     ("日本专利局对人工智能发明的审查要多长时间？", "6 months"),
     ("韓国のデジタルコンテンツ輸出は2023年にいくらでしたか？", "12.8 billion"),
     ("싱가포르에서 핀테크 회사는 정식 인가 전에 어떤 절차를 거쳐야 하나요?", "sandbox"),
+    (
+        "싱가포르는 핀테크 기업에게 정식 라이선스 전에 무엇을 요구하나요?",
+        "sandbox",
+    ),  # a known miss until Nov 2026
 ]
 # Known misses of the cross-lingual model (eval/report.md, "By language"): kept as strict xfails so
 # that a fix shows up. The closeness of a CJK question to its English sentence runs low, and few
 # labelled questions mix scripts.
 KNOWN_MISSES = [
-    ("싱가포르는 핀테크 기업에게 정식 라이선스 전에 무엇을 요구하나요?", "sandbox"),
     ("PPH 是什么？能节省多少时间？", "Patent Prosecution Highway"),
 ]
 REFUSED = [

@@ -49,8 +49,10 @@ DIRECTION_WORDS: dict[str, frozenset[str]] = {
         "ban banned bans prohibit prohibited forbid forbade outlaw outlawed scrap scrapped abolish abolished "
         "repeal repealed withdraw withdrew withdrawn disband disbanded dissolve dissolved close closed shut "
         "stop stopped cease ceased cancel cancelled canceled suspend suspended revoke revoked halt halted "
-        "terminate terminated quit exit exited reject rejected refuse refused".split()
+        "terminate terminated quit exit exited reject rejected refuse refused shelve shelved abandon abandoned "
+        "block blocked blocks strip stripped axe axed discontinue discontinued".split()
     ),
+    "failed": frozenset("fail failed fails failure collapse collapsed".split()),
     "fell": frozenset(
         "drop dropped drops fall fell fallen falls decline declined decrease decreased shrink shrank shrunk "
         "lose lost cut cuts reduce reduced reducing reduction lower lowered fewer less slump plunge "

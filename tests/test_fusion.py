@@ -223,3 +223,26 @@ def test_single_retriever_modes_keep_that_retrievers_scores(mode):
     want = dense if mode == "dense" else lexical
     expected = sorted(want, key=lambda x: (-x[1], x[0]))  # equal scores: lower id first
     assert [(ret.index.chunks.index(h.chunk), h.score) for h in hits] == expected
+
+
+def test_rrf_fuse_on_its_own_matches_the_formula_in_exact_fractions():
+    """The pure function the retriever calls, against the formula in exact arithmetic."""
+    from fractions import Fraction
+
+    from ipqa.retrieval import rrf_fuse
+
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        k = int(rng.integers(1, 100))
+        rankings = [
+            (float(w), [int(i) for i in rng.permutation(30)[: rng.integers(0, 20)]])
+            for w in rng.choice([0.5, 1.0, 2.0], size=int(rng.integers(1, 4)))
+        ]
+        exact: dict[int, Fraction] = {}
+        for w, ids in rankings:
+            for r, i in enumerate(ids, 1):
+                exact[i] = exact.get(i, Fraction(0)) + Fraction(w) / (k + r)
+        got = rrf_fuse(rankings, k)
+        assert set(got) == set(exact)
+        for i, v in exact.items():
+            assert abs(got[i] - float(v)) < 1e-12

@@ -6,6 +6,7 @@ model catches paraphrases ("how quickly" ~ "examination period"). RRF needs no s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -25,6 +26,16 @@ class Hit:
     rank: int  # 1-based
     dense: float | None = None  # cosine similarity, when computed
     bm25: float | None = None
+
+
+def rrf_fuse(rankings: Sequence[tuple[float, Sequence[int]]], k: int) -> dict[int, float]:
+    """Reciprocal rank fusion: each (weight, ids best first) ranking gives an id weight / (k + rank),
+    rank counted from 1; an id's score is the sum over the rankings that hold it."""
+    fused: dict[int, float] = {}
+    for weight, ids in rankings:
+        for rank, i in enumerate(ids, start=1):
+            fused[i] = fused.get(i, 0.0) + weight / (k + rank)
+    return fused
 
 
 class Retriever:
@@ -115,10 +126,9 @@ class Retriever:
         elif mode == "bm25":
             fused = dict(lexical)
         else:
-            fused = {}
-            for weight, ranking in ((self.dense_weight, [d for d in dense if d[1] > 0]), (1.0, lexical)):
-                for rank, (i, _) in enumerate(ranking, start=1):
-                    fused[i] = fused.get(i, 0.0) + weight / (self.rrf_k + rank)
+            # A chunk the dense model finds no closer than orthogonal (cosine ≤ 0) gets no vote.
+            positive = [i for i, cos in dense if cos > 0]
+            fused = rrf_fuse([(self.dense_weight, positive), (1.0, [i for i, _ in lexical])], self.rrf_k)
         # Stable order: score, then document position (deterministic ties).
         order = sorted(fused, key=lambda i: (-fused[i], i))[:k]
         return [

@@ -18,14 +18,13 @@ build, holding its lock, creates <folder>/holding at its first embedding and wai
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import itertools
 import os
 import re
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -84,18 +83,6 @@ def _hold_once() -> None:
         time.sleep(0.01)
 
 
-@contextlib.contextmanager
-def hashing_encoders() -> Iterator[None]:
-    """`build_index` makes its multilingual encoder itself (it takes no factory for it): swap the
-    class it calls for a hashing encoder of the multilingual width while the block runs."""
-    saved = ipqa_index.MultilingualEncoder
-    ipqa_index.MultilingualEncoder = lambda: HashEncoder(ML_DIM)  # type: ignore[assignment,misc]
-    try:
-        yield
-    finally:
-        ipqa_index.MultilingualEncoder = saved  # type: ignore[misc]
-
-
 def build(
     corpus_dir: Path,
     index_dir: Path,
@@ -104,10 +91,16 @@ def build(
     params: ChunkerParams | None = None,
 ) -> Path:
     """`ipqa.index.build_index` with hashing encoders; returns the new generation's folder."""
-    with hashing_encoders():
-        return ipqa_index.build_index(
-            corpus_dir, index_dir, params or ChunkerParams(), HashEncoder, log, force=force, progress=False
-        )
+    return ipqa_index.build_index(
+        corpus_dir,
+        index_dir,
+        params or ChunkerParams(),
+        HashEncoder,
+        log,
+        force=force,
+        progress=False,
+        multilingual_factory=lambda: HashEncoder(ML_DIM),
+    )
 
 
 def main(argv: list[str]) -> int:

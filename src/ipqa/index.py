@@ -537,8 +537,12 @@ def build_index(
     log: Callable[[str], None] = lambda _msg: None,
     force: bool = False,
     progress: bool | None = None,
+    multilingual_factory: Callable[[], Encoder] | None = None,
 ) -> Path:
     """Convert, chunk, embed and write a new generation; returns its folder.
+
+    The encoders are made by the factories given (`multilingual_factory` None: the multilingual
+    USE), only when something needs embedding.
 
     Only new or changed documents are converted and embedded; the others are carried over from
     the live generation (`force`: none are). When nothing changed, nothing is written and the live
@@ -601,7 +605,7 @@ def build_index(
             log(f"embedding {n_sent} sentences of {len(new)} new or changed document(s)…")
             sent_texts = [s.text for d in new for s in d.sentences]
             chunk_texts = [c.embed_text for d in new for c in d.chunks]
-            encoder, ml = encoder_factory(), MultilingualEncoder()
+            encoder, ml = encoder_factory(), (multilingual_factory or MultilingualEncoder)()
             made = {
                 "sentence_vectors": encode_unique(encoder, sent_texts, "embedding sentences", progress),
                 "chunk_vectors": encode_unique(encoder, chunk_texts, "embedding passages", progress),

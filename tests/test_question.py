@@ -4,21 +4,24 @@ import pytest
 
 from ipqa.errors import InputError
 from ipqa.question import clean_question, strip_instructions
+from ipqa.settings import Settings
+
+LIMIT = Settings().max_question_chars  # the one owner of the limit
 
 
 def test_clean_question_trims_and_strips_controls():
-    assert clean_question("  How\tlong?\n") == "How long?"
-    assert clean_question("a\x00b\x1b[31mred\x1b[0m") == "a b red"
+    assert clean_question("  How\tlong?\n", LIMIT) == "How long?"
+    assert clean_question("a\x00b\x1b[31mred\x1b[0m", LIMIT) == "a b red"
 
 
-@pytest.mark.parametrize("bad", ["", " \n ", "\x00\x01", "q" * 2001, "bad \ud800 surrogate"])
+@pytest.mark.parametrize("bad", ["", " \n ", "\x00\x01", "q" * (LIMIT + 1), "bad \ud800 surrogate"])
 def test_clean_question_rejects(bad):
     with pytest.raises(InputError):
-        clean_question(bad)
+        clean_question(bad, LIMIT)
 
 
 def test_clean_question_limit_is_inclusive():
-    assert len(clean_question("q" * 2000)) == 2000
+    assert len(clean_question("q" * LIMIT, LIMIT)) == LIMIT
 
 
 @pytest.mark.parametrize(

@@ -251,5 +251,9 @@ def stream_in_conversation(
     r = resolved or resolve(engine, question, history, docs)
     for event in engine.ask_stream(r.standalone, retriever, docs, r.continue_from):
         if isinstance(event, Answer) and r.depends:
-            event = replace(event, question=clean_question(question), searched_for=r.standalone)
+            event = replace(
+                event,
+                question=clean_question(question, engine.settings.max_question_chars),
+                searched_for=r.standalone,
+            )
         yield event

@@ -14,8 +14,6 @@ from collections.abc import Callable
 from ipqa.entities import Place
 from ipqa.errors import InputError
 
-MAX_CHARS = 2000
-
 _INSTRUCTION = re.compile(
     r"""^\s*(?:
         ignore|disregard|forget|override|bypass|pretend|act\s+as|you\s+are\s+(?:now|a|an)|
@@ -40,7 +38,7 @@ _CLAUSE = re.compile(r"(?<=[.!?;])\s+|\n+")
 _ANSWER_LEAD = re.compile(r"^(?:then\s+)?(?:please\s+)?answer(?:\s+this)?(?:\s+question)?\s*:\s*", re.I)
 
 
-def clean_question(raw: object, max_chars: int = MAX_CHARS) -> str:
+def clean_question(raw: object, max_chars: int) -> str:
     """Trim, turn control characters into spaces, enforce the limit; raise InputError otherwise."""
     if not isinstance(raw, str):
         raise InputError("the question must be text")

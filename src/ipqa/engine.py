@@ -30,7 +30,6 @@ from ipqa.index import DocumentInfo, current_generation, load_index
 from ipqa.language import NOT_ANSWERED, QUOTED_FROM_ENGLISH
 from ipqa.language import detect as detect_language
 from ipqa.llm import (
-    MAX_PASSAGES,
     ChatClient,
     LLMError,
     Verified,
@@ -65,7 +64,9 @@ class Engine:
         )
         self.index = self.opened.index
         self._encoder = encoder
-        self.retriever = Retriever(self.index, rrf_k=settings.rrf_k, rankings=self.opened.rankings)
+        self.retriever = Retriever(
+            self.index, rrf_k=settings.rrf_k, depth=settings.retrieval_depth, rankings=self.opened.rankings
+        )
         self.speller = Speller(self.index.lexicon["word_freq"])
         self.llm: ChatClient | None = None
         if settings.llm_url or settings.llm_model:
@@ -193,7 +194,7 @@ class Engine:
 
         # The model reads what the person asked (instructions set aside), not the spelling-corrected
         # search text: "protects" must not reach it as "projects".
-        messages = build_messages(asked, hits[:MAX_PASSAGES])
+        messages = build_messages(asked, hits[: self.settings.llm_passages])
         pieces: list[str] = []
         try:
             for piece in self.llm.stream(messages):
@@ -221,7 +222,7 @@ class Engine:
                 )
             )
             return
-        shown = hits[:MAX_PASSAGES]
+        shown = hits[: self.settings.llm_passages]
         relevance, floor = self._relevance(*prepared, shown)
         v = verify(reply, shown, self._sentences_of, self.index.sentence_vectors, self.encoder, relevance, floor,
                    [passage_heading(n, h.chunk.section) for n, h in enumerate(shown, 1)],

@@ -31,7 +31,6 @@ from ipqa.grounding import DEFAULT_LIMITS, Limits, Verdict, check_sentence
 from ipqa.retrieval import Hit
 
 SENTINEL = "NOT_IN_REPORT"
-MAX_PASSAGES = 5
 MAX_TOKENS = 512  # asked of the server: an answer is 1–4 sentences
 MAX_REPLY_CHARS = 20_000  # and enforced here, whatever the server does
 MAX_CLAIMS = 8  # sentences of a reply that are checked; an answer is asked to have at most 4

@@ -126,10 +126,12 @@ def test_a_repeated_heading_starts_a_new_section_each_time():
     assert len(enforcement) == 2 and enforcement[0].id != enforcement[1].id
     assert [s.part for s in enforcement] == ["Alpha", "Beta"]
     chunks = chunk_document(doc, ChunkerParams())
-    assert [c.text for c in chunks if c.section == "Enforcement"] == [
-        "Alpha fines reach 9,000 euros.",
-        "Beta jails offenders.",
+    assert [(c.section, c.text) for c in chunks if c.section.endswith("Enforcement")] == [
+        ("Alpha › Enforcement", "Alpha fines reach 9,000 euros."),  # named with its parent: it repeats
+        ("Beta › Enforcement", "Beta jails offenders."),
     ]
+    once = parse_document("y.md", convert_markdown("y.md", "# Alpha\n\n## Enforcement\n\nFines.\n"), "0")
+    assert {s.section for s in once.sentences} == {"Enforcement"}  # a heading used once keeps its name
 
 
 def test_a_hard_link_into_the_corpus_is_skipped(tmp_path: Path):

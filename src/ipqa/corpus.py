@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,7 +58,7 @@ class Section:
 @dataclass(frozen=True)
 class Sentence:
     doc: str
-    section: str  # Section.label
+    section: str  # Section.label; with its parent's heading when the heading repeats in the document
     start: int
     end: int
     text: str
@@ -172,6 +173,9 @@ def parse_document(doc: str, converted: Converted | str, sha256: str) -> Documen
         open_.append((h.level, text[h.start : h.end].strip()))
         bodies.append((h, no + 1, next_no, part))
 
+    # A heading that repeats in the document ("Penalties" under "Copyright" and under "Trade
+    # secrets") is named with its parent, so that citations and search tell the sections apart.
+    counts = Counter(text[h.start : h.end].strip().casefold() for h, *_ in bodies if h)
     for h, first, last, parent in bodies:
         body_lines = lines[first:last]
         b_start = body_lines[0][0] if body_lines else (lines[first - 1][1] if first else 0)
@@ -181,10 +185,11 @@ def parse_document(doc: str, converted: Converted | str, sha256: str) -> Documen
             doc, h.number if h else "", heading, h.level if h else 0, b_start, b_end, parent, len(sections)
         )
         sections.append(section)
+        name = f"{parent} › {section.label}" if parent and counts[heading.casefold()] > 1 else section.label
         for line_no, (ls, le) in enumerate(body_lines, start=first):
             for ss, se in split_sentences(text, ls, le):
                 sentences.append(
-                    Sentence(doc, section.label, ss, se, text[ss:se], len(sentences), line_no, section.id)
+                    Sentence(doc, name, ss, se, text[ss:se], len(sentences), line_no, section.id)
                 )
     return Document(
         doc, text, sha256, tuple(sections), tuple(sentences), converted.title, converted.kind, converted.pages

@@ -19,7 +19,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from ipqa.evaluation_llm import run_llm_eval  # noqa: E402
+from ipqa.evaluation_llm import compare_modes  # noqa: E402
 from ipqa.settings import Settings  # noqa: E402
 
 
@@ -29,7 +29,7 @@ def main() -> None:
     folder.mkdir(exist_ok=True)
     for split in ("dev",):
         out = folder / f"{settings.llm_model}.{split}.raw.jsonl"
-        run_llm_eval(
+        compare_modes(
             settings, ROOT / "eval", lambda m: print(m, file=sys.stderr), split=split, records=out, limit=70
         )
         print(f"wrote {out}", file=sys.stderr)

@@ -318,3 +318,19 @@ def test_a_sentence_citing_nothing_is_counted_from_the_check_not_the_note(llm, l
     assert not any("cited no passage" in n for n in ans.notes)
     ans, checked = llm_engine.ask_verified("What is the capital of France?")  # refused: never asked
     assert ans.refused and checked is None
+
+
+def test_a_run_away_reply_counts_its_unread_sentences_in_the_check(llm, llm_engine):
+    """Sentences past the first MAX_CLAIMS are counted as unread (and removed) by the check
+    itself, which the LLM evaluation reads instead of the verdicts' wording."""
+    from ipqa.llm import MAX_CLAIMS
+
+    cited = f"{JPO}, reducing the examination period to an average of 6 months"
+    llm.script = lambda req: {
+        "content": " ".join(
+            f"Point {i}: {cited} [{passage_number(req, JPO)}]." for i in range(MAX_CLAIMS + 3)
+        )
+    }
+    ans, checked = llm_engine.ask_verified(AI_Q)
+    assert ans.mode != "extractive" and checked is not None and checked.unread == 3  # the model was asked
+    assert checked.removed >= checked.unread

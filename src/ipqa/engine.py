@@ -55,6 +55,7 @@ class Engine:
     def __init__(self, settings: Settings, encoder: Encoder | None = None, model: AnsweringModel | None = None,
                  cross_model: AnsweringModel | None = None) -> None:  # fmt: skip
         self.settings = settings
+        self.limits = Limits.of(settings)  # how close a checked sentence must be to its quotes
         params = chunker_params(settings)
         if not is_database(settings.store) and current_generation(settings.index_dir) is None:
             raise IndexError_(f"no index in {settings.index_dir} — run `ipqa build` first")
@@ -226,7 +227,7 @@ class Engine:
         relevance, floor = self._relevance(*prepared, shown)
         v = verify(reply, shown, self._sentences_of, self.index.sentence_vectors, self.encoder, relevance, floor,
                    [passage_heading(n, h.chunk.section) for n, h in enumerate(shown, 1)],
-                   Limits.of(self.settings))  # fmt: skip
+                   self.limits)  # fmt: skip
         yield v
         if not v.citations:
             note = "No sentence of the language model's answer was supported by the report; this is the extractive answer."
@@ -377,9 +378,7 @@ class Engine:
             )
         ans = replace(ans, citations=self.placed(ans.citations))
         if ans.citations:  # verbatim sentences pass without embedding; the check stays honest
-            ans = replace(
-                ans, grounding=check_answer(ans.answer, ans.citations, self.encoder, Limits.of(self.settings))
-            )
+            ans = replace(ans, grounding=check_answer(ans.answer, ans.citations, self.encoder, self.limits))
         timings["compose"] = (time.perf_counter() - t2) * 1000
         timings["total"] = (time.perf_counter() - t0) * 1000
         return replace(ans, timings_ms=timings, language=language), hits, strip_instructions(q)[0], prepared

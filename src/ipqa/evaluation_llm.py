@@ -20,28 +20,6 @@ from ipqa.evaluation import score_item, summarize
 from ipqa.labels import load_labelled
 
 
-def _reason_kind(reasons: tuple[str, ...]) -> str:
-    text = " ".join(reasons)
-    if "does not answer" in text or "repeats" in text:
-        return "off_point"
-    if "past the first" in text:
-        return "unread"
-    return "unsupported"
-
-
-def run_llm_eval(
-    settings: Any,
-    eval_dir: Path,
-    log: Callable[[str], None],
-    split: str = "test",
-    records: Path | None = None,
-    limit: int | None = None,
-) -> str:
-    """Ask every question of `split` in both modes; return the report's Markdown (see
-    `compare_modes` for `records`)."""
-    return render_llm_report(compare_modes(settings, eval_dir, log, split, records, limit))
-
-
 def compare_modes(
     settings: Any,
     eval_dir: Path,
@@ -80,10 +58,11 @@ def compare_modes(
                 model = list(checked.verdicts) if checked else []
                 sentences["checked"] += len(model)
                 sentences["kept"] += sum(v.supported for v in model)
-                for v in model:
-                    if not v.supported:
-                        sentences[_reason_kind(v.reasons)] += 1
-                sentences["attributed"] += checked.attributed if checked else 0
+                if checked:
+                    sentences["unsupported"] += checked.removed - checked.unread
+                    sentences["off_point"] += checked.off_point
+                    sentences["unread"] += bool(checked.unread)  # replies cut, not sentences
+                    sentences["attributed"] += checked.attributed
                 if out:
                     shown = [p.text for p in ans_l.retrieved[:5]]
                     out.write(json.dumps({

@@ -325,6 +325,7 @@ class Verified:
     removed: int  # sentences the cited passages do not support
     off_point: int = 0  # supported, but not an answer to the question (or said already)
     attributed: int = 0  # kept sentences that cited nothing: ipqa found the passage sentence
+    unread: int = 0  # sentences past the first MAX_CLAIMS, not read (counted in `removed` too)
 
 
 def verify(
@@ -346,7 +347,7 @@ def verify(
     verdicts: list[Verdict] = []
     citations: list[Citation] = []
     number_of: dict[tuple[str, int], int] = {}
-    removed = off_point = attributed = 0
+    removed = off_point = attributed = unread = 0
     claims = parse_reply(reply, len(hits), headings)
     seen: set[str] = set()
     for n, (claim, markers) in enumerate(claims):
@@ -363,6 +364,7 @@ def verify(
                 )
             )
             removed += rest
+            unread = rest
             break
         if claim.casefold() in seen:  # said word for word already: not checked again, not kept
             off_point += 1
@@ -416,7 +418,7 @@ def verify(
             if number_of[key] not in new_markers:
                 new_markers.append(number_of[key])
         kept.append(with_markers(claim, new_markers))
-    return Verified(" ".join(kept), tuple(citations), tuple(verdicts), removed, off_point, attributed)
+    return Verified(" ".join(kept), tuple(citations), tuple(verdicts), removed, off_point, attributed, unread)
 
 
 def _best_support(claim, markers, hits, sentences_of, vectors, cvec, encoder, limits):

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from ipqa.corpus import load_document
-from ipqa.labels import REGISTERS, load_labelled, problems, split_of
+from ipqa.labels import REGISTERS, load_labelled, load_labelled_file, problems, split_of
 
 from .conftest import REPORT, ROOT
 
@@ -71,3 +71,14 @@ def test_validator_catches_broken_items(items, sentences, breakage):
     else:
         del item["intent"]
     assert problems(item, sentences)
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "eval" / "other_documents").glob("*.jsonl")))
+def test_other_documents_questions_are_valid(name):
+    """Questions about the other documents: evidence verbatim in their own document."""
+    folder = ROOT / "eval" / "other_documents" / name
+    known = {s.text for doc in sorted(folder.iterdir()) for s in load_document(doc).sentences}
+    items = load_labelled_file(ROOT / "eval" / "other_documents" / f"{name}.jsonl")
+    assert len(items) >= 60
+    assert {it["answerable"] for it in items} == {True, False}
+    assert {it["id"]: problems(it, known) for it in items if problems(it, known)} == {}

@@ -30,15 +30,20 @@ def load_labelled(folder: Path) -> list[dict[str, Any]]:
     """Every labelled question, each with its `split` and `source` (file stem)."""
     items: list[dict[str, Any]] = []
     for path in sorted(folder.glob("*.jsonl")):
-        if path.name == EXTRA_INTENTS:
-            continue
-        with open(path, encoding="utf-8") as fh:
-            for line in fh:
-                if line.strip():
-                    item = json.loads(line)
-                    item["split"] = split_of(item["question"])
-                    item["source"] = path.stem
-                    items.append(item)
+        if path.name != EXTRA_INTENTS:
+            items += load_labelled_file(path)
+    return items
+
+
+def load_labelled_file(path: Path) -> list[dict[str, Any]]:
+    items = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                item = json.loads(line)
+                item["split"] = split_of(item["question"])
+                item["source"] = path.stem
+                items.append(item)
     return items
 
 

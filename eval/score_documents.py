@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from ipqa.building import build  # noqa: E402
 from ipqa.engine import Engine  # noqa: E402
-from ipqa.evaluation import run_items, summarize  # noqa: E402
+from ipqa.evaluation import run_items  # noqa: E402
 from ipqa.labels import load_labelled_file  # noqa: E402
 from ipqa.model import load_model  # noqa: E402
 from ipqa.settings import Settings  # noqa: E402
@@ -43,9 +43,10 @@ def auc(pos: list[float], neg: list[float]) -> float:
 def metrics(rows: list[dict]) -> dict[str, float]:
     ans = [r for r in rows if r["answerable"]]
     una = [r for r in rows if not r["answerable"]]
+    answered = [r for r in ans if not r["refused"]]  # citation support: as in eval/report.md
     return {
         "fact": float(np.mean([r["fact"] for r in ans])) if ans else float("nan"),
-        "citation": float(np.mean([r["cites"] for r in ans])) if ans else float("nan"),
+        "citation": float(np.mean([r["cites"] for r in answered])) if answered else float("nan"),
         "refusal": float(np.mean([r["refused"] for r in una])) if una else float("nan"),
         "false_refusals": float(np.mean([r["refused"] for r in ans])) if ans else float("nan"),
         "auc": auc([r["p"] for r in ans], [r["p"] for r in una]),
@@ -93,14 +94,12 @@ def main() -> int:
          "p": support[r.question], "question": r.question}
         for it, r in zip(items, run.results, strict=True)
     ]  # fmt: skip
-    overall = summarize(run.results)
     print(f"{len(rows)} questions on {len(names)} documents (English; indexed beside the report)")
     print("document      fact  citation  refusal  false refusals  AUC   (answerable/unanswerable)")
     for name in [*names, "all"]:
         m = metrics([r for r in rows if name in ("all", r["document"])])
         print(f"{name:12s}  {m['fact']:.3f}  {m['citation']:.3f}     {m['refusal']:.3f}    {m['false_refusals']:.3f}"
               f"           {m['auc']:.3f} ({m['answerable']}/{m['unanswerable']})")  # fmt: skip
-    print(f"citation support (among answered, as in eval/report.md): {overall['citation_support']:.3f}")
     if args.out:
         Path(args.out).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     return 0

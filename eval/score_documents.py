@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from sklearn.metrics import roc_auc_score
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -33,11 +34,11 @@ OTHER = ROOT / "eval" / "other_documents"
 
 
 def auc(pos: list[float], neg: list[float]) -> float:
-    """How often an answerable question's answer probability is above an unanswerable one's."""
+    """How often an answerable question's answer probability is above an unanswerable one's
+    (undefined, NaN, for a document without both kinds of question)."""
     if not pos or not neg:
         return float("nan")
-    p, n = np.array(pos)[:, None], np.array(neg)[None, :]
-    return float((p > n).mean() + 0.5 * (p == n).mean())
+    return float(roc_auc_score([1] * len(pos) + [0] * len(neg), [*pos, *neg]))
 
 
 def metrics(rows: list[dict]) -> dict[str, float]:

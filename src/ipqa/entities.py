@@ -82,7 +82,8 @@ def build_gazetteer() -> dict:
                 for d in _demonyms(f):
                     add(names, d, key)
     acronyms: dict[str, set[str]] = {}
-    big = [c["name"] for c in gc.get_cities().values()]
+    all_cities = gc.get_cities()
+    big = [c["name"] for c in all_cities.values()]
     for key, forms, capitalised, upper in _everyday_forms(country_names, big):
         for f in forms:
             add(names, f, key)
@@ -97,7 +98,7 @@ def build_gazetteer() -> dict:
         if " " not in cname:
             for d in _demonyms(cname):
                 add(names, d, key)
-    for gid, city in gc.get_cities().items():
+    for gid, city in all_cities.items():
         if city["population"] < CITY_MIN_POPULATION:
             continue
         key = f"city:{gid}"
@@ -138,7 +139,8 @@ def _everyday_forms(country_names: dict[str, set[str]], other_places: list[str])
     first_words: dict[str, int] = {}
     for n in [f for forms in country_names.values() for f in forms] + other_places:
         if " " in n:
-            first_words[n.split()[0].lower()] = first_words.get(n.split()[0].lower(), 0) + 1
+            first = n.split()[0].lower()
+            first_words[first] = first_words.get(first, 0) + 1
     out = []
     for c in countryinfo.all_countries():
         try:

@@ -35,7 +35,11 @@ from ipqa.model import (  # noqa: E402
     question_input,
 )
 
-TARGET_FALSE_REFUSALS = 0.05  # on dev; the bound is 0.05, and blind sets run harder
+# False refusals allowed on dev when choosing the refusal threshold. English is held to 0.05 on test
+# and on blind sets; dev's ~160 answerable English questions measure a rate of 0.05 only to about
+# ±0.017 (one standard error), so its target sits that far under the bound. Other languages are
+# far from their 0.05 target yet; their ~40 dev questions could not resolve a margin at all.
+TARGET_FALSE_REFUSALS = {False: 0.033, True: 0.05}  # key: other languages
 C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 
 
@@ -386,7 +390,7 @@ def train(engine, items: list[dict], extra: list[dict], log=print) -> dict[bool,
         # sentences to keep
         name = "other languages" if cross else "English"
         sel = np.array([(language_of(ex.item) != "en") == cross for ex in ex_dv])
-        threshold = choose_threshold(calibrated[sel], a_dv[sel].astype(bool), TARGET_FALSE_REFUSALS)
+        threshold = choose_threshold(calibrated[sel], a_dv[sel].astype(bool), TARGET_FALSE_REFUSALS[cross])
         refused = calibrated < threshold
         log(f"{name}: threshold {threshold:.2f}: dev refuses {refused[sel & (a_dv == 0)].mean():.3f} of "
             f"unanswerable, {refused[sel & (a_dv == 1)].mean():.3f} of answerable ({int(sel.sum())} questions)")  # fmt: skip

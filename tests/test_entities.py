@@ -62,3 +62,12 @@ def test_names_years_figures_advice(gaz):
     assert years(text) == {"2023", "2030"}
     assert "1200" in figures(text) and "2023" not in figures(text)
     assert deontic("Enterprises should register early.") and not deontic("Enterprises registered early.")
+
+
+def test_figures_touching_cjk_words_are_found_unless_a_cjk_magnitude_scales_them():
+    assert figures("沙盒测试只要1个月") == {"1"}
+    assert figures("占比90%的企业") == {"90"}
+    assert figures("심사 기간을 2년으로") == {"2"}
+    assert figures("日本企业2023年拿到了多少件") == set()  # a year, not a figure
+    assert figures("基金以5亿美元启动") == set()  # 500 million: not the digits "5" in English
+    assert figures("15조 원") == set()

@@ -260,10 +260,15 @@ def years(text: str) -> set[str]:
     return set(_YEAR.findall(normalize(text)))
 
 
+# A number may touch a CJK word ("只要1个月", "2년으로"); one scaled by a CJK magnitude ("5亿" is
+# 500 million, "3조" 3 trillion) is not the same digits in English, so it is not compared.
+_FIGURE = re.compile(r"(?<![0-9A-Za-z_.])\d[\d,]*(?:\.\d+)?(?![\d,.]*[万萬만亿億억兆조千천百백])")
+
+
 def figures(text: str) -> set[str]:
     """Numbers written with digits, years excluded, as canonical strings ('1,200' → '1200')."""
     t = _YEAR.sub(" ", normalize(text))
-    return {m.replace(",", "").rstrip(".") for m in re.findall(r"(?<![\w.])\d[\d,]*(?:\.\d+)?", t)}
+    return {m.replace(",", "").rstrip(".") for m in _FIGURE.findall(t)}
 
 
 def names(text: str, gazetteer: Gazetteer | None = None) -> set[str]:

@@ -75,6 +75,8 @@ QUESTION_FEATURES = (
     "kind_unmet_best",
     "place_conflict_best",
     "intent_broad",
+    "intent_summary",
+    "intent_recommendation",
     "intent_comparison",
     "log_terms",
     "best_dense",
@@ -281,10 +283,12 @@ class Featurizer:
         return self._terms[row]
 
     def _overlap(self, q_terms: frozenset[str], have: frozenset[str]) -> float:
+        # Sums over sets use math.fsum: exact, so a feature does not depend on the order a set
+        # iterates in (it changes from run to run) and training gives the same model every time.
         if not q_terms:
             return 0.0
-        total = sum(self._idf.get(t, self._max_idf) for t in q_terms)
-        return sum(self._idf.get(t, self._max_idf) for t in q_terms if t in have) / total
+        total = math.fsum(self._idf.get(t, self._max_idf) for t in q_terms)
+        return math.fsum(self._idf.get(t, self._max_idf) for t in q_terms if t in have) / total
 
     def about(self, row: int, place: Place) -> bool:
         """Whether a sentence is about a place: named in it or its paragraph, or, for a city, its
@@ -427,6 +431,10 @@ class Featurizer:
             ),
             "place_conflict_best": float(X[order[0], f["place_conflict"]]),
             "intent_broad": q.p_intent(*BROAD),
+            # A summary of the documents needs no one sentence close to the question; advice is
+            # found wherever the documents give it: both answer with words the question lacks.
+            "intent_summary": q.p_intent("summary"),
+            "intent_recommendation": q.p_intent("recommendation"),
             "intent_comparison": q.p_intent("comparison"),
             "log_terms": math.log(1 + len(q.terms)),
             "best_dense": float(X[top[0], f["dense"]]),
@@ -457,7 +465,7 @@ class Featurizer:
             return 0.0
         have = set().union(*(self._sentence_terms(x.row) for x in chosen))
         new = [t for t in known if t in self._sentence_terms(c.row) and t not in have]
-        return sum(self._idf[t] for t in new) / sum(self._idf[t] for t in known)
+        return math.fsum(self._idf[t] for t in new) / math.fsum(self._idf[t] for t in known)
 
     def _missing(self, q: Question, cands: list[Candidate], top: list[int]) -> tuple[float, float, float]:
         """How much of what the question asks about the best sentences leave out.
@@ -480,9 +488,9 @@ class Featurizer:
         two = best | (have(top[1]) if len(top) > 1 else frozenset())
         idf = {t: self._idf[t] for t in known}
         missing_best = max((idf[t] for t in known if t not in best), default=0.0) / self._max_idf
-        missing_two = sum(idf[t] for t in known if t not in two) / sum(idf.values())
-        total = sum(self._idf.get(t, self._max_idf) for t in q.terms)
-        return missing_best, missing_two, sum(idf.values()) / total
+        missing_two = math.fsum(idf[t] for t in known if t not in two) / math.fsum(idf.values())
+        total = math.fsum(self._idf.get(t, self._max_idf) for t in q.terms)
+        return missing_best, missing_two, math.fsum(idf.values()) / total
 
     def chunk_of(self, row: int) -> Chunk:
         return self._chunk_of[row]

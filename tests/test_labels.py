@@ -71,3 +71,16 @@ def test_validator_catches_broken_items(items, sentences, breakage):
     else:
         del item["intent"]
     assert problems(item, sentences)
+
+
+def test_kind_only_examples_are_well_formed_and_not_labelled_questions(items):
+    from ipqa.labels import LANGUAGES, load_extra_kinds
+    from ipqa.model import KINDS
+
+    extra = load_extra_kinds(ROOT / "eval" / "labelled")
+    assert len(extra) >= 200
+    assert {e["kind"] for e in extra} == set(KINDS)
+    assert {e.get("language", "en") for e in extra} <= set(LANGUAGES)
+    asked = {" ".join(it["question"].lower().split()) for it in items}
+    own = [" ".join(e["question"].lower().split()) for e in extra]
+    assert len(set(own)) == len(own) and not set(own) & asked

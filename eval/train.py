@@ -78,9 +78,10 @@ def fit_linear(X: np.ndarray, y: np.ndarray, C: float, classes: tuple[str, ...] 
 
 
 # What tells an off-topic question from one about the documents: how close the documents come to
-# it at all, and how much of its wording they have.
+# it at all, and how much of its wording they have; and whether it asks for a summary or advice,
+# which "summarise this document" does in words no sentence of it is close to.
 DOMAIN_FEATURES = ("dense_max", "best_dense", "lex_max", "heading_max", "known_share", "unknown_terms",
-                   "uncovered_places", "any_unknown_name")  # fmt: skip
+                   "uncovered_places", "any_unknown_name", "intent_summary", "intent_recommendation")  # fmt: skip
 
 
 def _always(n: int) -> Linear:

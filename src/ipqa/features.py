@@ -418,7 +418,14 @@ class Featurizer:
             "unknown_terms": q.unknown_terms,
             "unknown_names": len(q.unknown_names) / len(q.names) if q.names else 0.0,
             "any_unknown_name": float(bool(q.unknown_names)),
-            "uncovered_places": len(q.uncovered) / len(q.places) if q.places else 0.0,
+            # A comparison is answered when one side is covered (the answer says which side the
+            # documents leave out); other questions need every place they name.
+            "uncovered_places": (
+                (1.0 - q.p_intent("comparison")) * len(q.uncovered) / len(q.places)
+                + q.p_intent("comparison") * float(len(q.uncovered) == len(q.places))
+                if q.places
+                else 0.0
+            ),
             "year_unmet": float(bool(q.years) and not any(X[i, f["year_match"]] for i in top)),
             "figure_unmet": float(bool(q.figures) and not any(X[i, f["figure_match"]] >= 1.0 for i in top)),
             "kind_unmet": kind_asked * (1.0 - min(1.0, kind_met)),

@@ -135,3 +135,30 @@ def test_list_answers_cover_distinct_points(small):
     assert len(decision.chosen) >= 2
     quotes = [c.quote for c in ans.citations]
     assert len(set(quotes)) == len(quotes)
+
+
+def test_features_do_not_depend_on_the_order_sets_iterate_in(index_env):
+    """Set order changes with the hash seed between runs; a feature summed over a set must not,
+    or training is not repeatable (it was off by the last bit, which moved tree splits)."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "from ipqa.engine import Engine\nfrom ipqa.settings import Settings\n"
+        "e = Engine(Settings.load())\n"
+        "for text in ('How did Korea protect AI model parameters as trade secrets in 2024?',\n"
+        "             'what should firms do first about data compliance and cross-border transfers'):\n"
+        "    _, sq, v, _ = e.prepare(text)\n"
+        "    q, cands, X, p, qx = e.composer.score(sq, v, e.retriever.search(sq, v, k=8))\n"
+        "    print([float(x).hex() for x in qx], [float(x).hex() for x in X.ravel()])\n"
+    )
+    outs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, **index_env, "PYTHONHASHSEED": seed, "HF_HUB_OFFLINE": "1"}
+        run = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
+        )
+        assert run.returncode == 0, run.stderr[-2000:]
+        outs.append(run.stdout)
+    assert outs[0] == outs[1]

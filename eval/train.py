@@ -325,7 +325,10 @@ def train(
     featurize(engine, ex_dv)
 
     # 3. the sentence model: which candidates answer the question
+    # Questions the documents nearly answer teach it too: none of their candidates is an answer,
+    # however close, so a sentence on the topic that lacks what was asked scores low.
     ranked = [ex for ex in ex_tr if ex.item["answerable"] and ex.y.any()]
+    ranked += [ex for ex in ex_tr if ex.item["register"] in ("near-miss", "false-premise") and len(ex.X)]
     Xs = np.vstack([ex.X for ex in ranked])
     ys = np.concatenate([ex.y for ex in ranked])
     sentence, best_mrr, sent_c = None, -1.0, None
@@ -361,84 +364,44 @@ def train(
     a_tr = np.array([ex.item["answerable"] for ex in ex_tr], dtype=int)
     Q_dv = question_rows(engine, ex_dv, sentence)
     a_dv = np.array([ex.item["answerable"] for ex in ex_dv], dtype=int)
-    # 4a. in the documents' domain at all? (out-of-domain questions against all others)
-    d_idx = [QUESTION_FEATURES.index(n) for n in DOMAIN_FEATURES]
-    d_signs = [MONOTONE.get(n, 0) for n in DOMAIN_FEATURES]
+    lang_tr = np.array([language_of(ex.item) != "en" for ex in ex_tr])
+    lang_dv = np.array([language_of(ex.item) != "en" for ex in ex_dv])
     o_tr = np.array([ex.item["register"] != "out-of-domain" for ex in ex_tr], dtype=int)
     o_dv = np.array([ex.item["register"] != "out-of-domain" for ex in ex_dv], dtype=int)
-    domain, best_dom, dom_c = None, 9e9, None
-    for C in C_GRID:
-        m = fit_linear_signed(Q_tr[:, d_idx], o_tr, C, d_signs)
-        ll = logloss(m.proba(Q_dv[:, d_idx]), o_dv)
-        if ll < best_dom:
-            domain, best_dom, dom_c = m, ll, C
-    log(f"domain: dev log-loss {best_dom:.3f} (C={dom_c})")
-
-    # 4b. answerable, among in-domain questions: a sign-constrained linear model and monotone trees
-    ind_tr = o_tr == 1
-    ind_dv = o_dv == 1
-    linear, best_lin, lin_c = None, 9e9, None
-    signs = [MONOTONE.get(n, 0) for n in QUESTION_FEATURES]
-    for C in C_GRID:
-        m = fit_linear_signed(Q_tr[ind_tr], a_tr[ind_tr], C, signs)
-        ll = logloss(m.proba(Q_dv[ind_dv]), a_dv[ind_dv])
-        if ll < best_lin:
-            linear, best_lin, lin_c = m, ll, C
-    trees, best_trees, trees_c = None, 9e9, None
-    for depth in (2, 3):
-        for n_trees in (50, 100, 200):
-            m = fit_trees(Q_tr[ind_tr], a_tr[ind_tr], depth, n_trees, monotone=signs)
-            ll = logloss(m.proba(Q_dv[ind_dv]), a_dv[ind_dv])
-            if ll < best_trees:
-                trees, best_trees, trees_c = m, ll, (depth, n_trees)
-    answerable = Blend((linear, trees))
-    model = replace(model, domain=domain, answerable=answerable)
-    raw_dv = np.array([domain.proba(q[d_idx])[0] * answerable.proba(q)[0] for q in Q_dv])
-    best_ll = logloss(raw_dv, a_dv)
-    ans_c = f"blend of linear C={lin_c} (dev {best_lin:.3f}) and trees {trees_c} (dev {best_trees:.3f})"
-    log(f"answerable: dev log-loss {best_ll:.3f} ({ans_c})")
-
-    # 5. Platt calibration and the refusal threshold, on dev
-    raw = np.clip(raw_dv, 1e-6, 1 - 1e-6)
-    logit = np.log(raw / (1 - raw)).reshape(-1, 1)
-    from sklearn.linear_model import LogisticRegression
-
-    platt_fit = LogisticRegression(C=1e6, max_iter=1000).fit(logit, a_dv)
-    platt = (float(platt_fit.coef_[0, 0]), float(platt_fit.intercept_[0]))
-    calibrated = 1 / (1 + np.exp(-(platt[0] * logit[:, 0] + platt[1])))
-    weights = {
-        "linear": dict(zip(QUESTION_FEATURES, linear.coef[0].round(3).tolist(), strict=True)),
-        "trees_split_share": tree_importance(trees, QUESTION_FEATURES),
-        "domain_linear": dict(zip(DOMAIN_FEATURES, domain.coef[0].round(3).tolist(), strict=True)),
-    }
+    fits: dict[bool, AnswerabilityFit] = {}
+    for cross in (False, True):
+        # English questions get a model of their own: the lexical features mean more for them,
+        # and mixing in other languages blurs that. Other languages have too few questions for a
+        # model of their own, so theirs is fitted and chosen on every question (English included).
+        use_tr = np.ones(len(ex_tr), dtype=bool) if cross else ~lang_tr
+        choose_dv = np.ones(len(ex_dv), dtype=bool) if cross else ~lang_dv
+        fits[cross] = fit_answerability(Q_tr, a_tr, o_tr, Q_dv, a_dv, o_dv, use_tr, choose_dv)
+        name = "other languages" if cross else "English"
+        log(f"{name}: domain dev log-loss {fits[cross].domain_ll:.3f}; answerable: {fits[cross].about}")
     sweights = (
         dict(zip(SENTENCE_FEATURES, sentence.coef[0].round(3).tolist(), strict=True))
         if isinstance(sentence, Linear)
         else tree_importance(sentence, SENTENCE_FEATURES)
     )
-    fitted = replace(model, sentence=sentence, answerable=answerable, platt=platt)
-    models = {}
-    # The refusal threshold sits at a low quantile of the answerable questions' probabilities, which
-    # dev alone (about 160 English answerable questions) measures to a question or two. Train
-    # questions scored by models fitted without them (out of fold) are pooled with dev for it.
-    raw_tr = out_of_fold(Q_tr, o_tr, a_tr, d_idx, d_signs, dom_c, signs, lin_c, trees_c)
-    logit_tr = np.log(np.clip(raw_tr, 1e-6, 1 - 1e-6) / (1 - np.clip(raw_tr, 1e-6, 1 - 1e-6)))
-    calibrated_tr = 1 / (1 + np.exp(-(platt[0] * logit_tr + platt[1])))
     if dump:  # every question's calibrated probability, to read the model's errors (no test)
         rows = [
             {"split": split, "question": ex.item["question"], "register": ex.item["register"],
              "intent": ex.item["intent"], "answerable": bool(ex.item["answerable"]), "p": round(float(pr), 4)}
-            for split, exs, ps in (("train (out of fold)", ex_tr, calibrated_tr), ("dev", ex_dv, calibrated))
-            for ex, pr in zip(exs, ps, strict=True)
+            for split, exs, ps, langs in (
+                ("train (out of fold)", ex_tr, None, lang_tr), ("dev", ex_dv, None, lang_dv))
+            for ex, pr in zip(exs, _own_group(fits, langs, split == "dev"), strict=True)
         ]  # fmt: skip
         Path(dump).write_text(
             "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
         )
+    models = {}
     for cross in (False, True):
         # 6. per language group: the refusal threshold, then how many sentences to keep
         name = "other languages" if cross else "English"
-        sel = np.array([(language_of(ex.item) != "en") == cross for ex in ex_dv])
-        sel_tr = np.array([(language_of(ex.item) != "en") == cross for ex in ex_tr])
+        fit = fits[cross]
+        calibrated, calibrated_tr = fit.calibrated_dv, fit.calibrated_tr
+        sel = lang_dv == cross
+        sel_tr = lang_tr == cross
         threshold = choose_threshold(
             np.concatenate([calibrated_tr[sel_tr], calibrated[sel]]),
             np.concatenate([a_tr[sel_tr], a_dv[sel]]).astype(bool),
@@ -462,7 +425,8 @@ def train(
         # probabilities from models that did not see them) are pooled with dev here too.
         scored = [(ex, p_cross[i]) for i, ex in enumerate(ex_tr) if sel_tr[i]]
         scored += [(ex, sentence.proba(ex.X)) for ex, s in zip(ex_dv, sel, strict=True) if s]
-        base = replace(fitted, threshold=threshold)
+        base = replace(model, sentence=sentence, domain=fit.domain, answerable=fit.answerable,
+                       platt=fit.platt, threshold=threshold)  # fmt: skip
         best = (-1.0, base)
         for extra_ratio in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01):
             for broad_ratio in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
@@ -480,22 +444,109 @@ def train(
             "serves": name,
             "train_questions": len(tr),
             "dev_questions": len(dv),
+            "answerability_fitted_on": "every language" if cross else "English questions",
             "dev_questions_for_threshold_and_selection": int(sel.sum()),
             "intent_extra_examples": len(extra_tr),
             "kind_extra_examples": len(kinds_tr),
-            "chosen_C": {"intent": intent_c, "kind": kind_c, "sentence": sent_c, "answerable": ans_c},
+            "chosen_C": {"intent": intent_c, "kind": kind_c, "sentence": sent_c, "answerable": fit.about},
             "dev": {
                 "intent_accuracy": round(intent_acc, 4),
                 "kind_accuracy": round(kind_acc, 4),
                 "sentence_mrr": round(best_mrr, 4),
-                "answerable_logloss": round(best_ll, 4),
+                "answerable_logloss": round(fit.answerable_ll, 4),
                 "refusal_rate_unanswerable": round(float(refused[sel & (a_dv == 0)].mean()), 4),
                 "refusal_rate_answerable": round(float(refused[sel & (a_dv == 1)].mean()), 4),
             },
-            "standardised_weights": {"answerable": weights, "sentence": sweights},
+            "standardised_weights": {"answerable": fit.weights, "sentence": sweights},
         }
         models[cross] = replace(chosen, info=info)
     return models
+
+
+@dataclass(frozen=True)
+class AnswerabilityFit:
+    """One language group's domain and answerable models, calibrated, with the probabilities they
+    give every dev question and (out of fold) every train question."""
+
+    domain: Linear
+    answerable: Blend
+    platt: tuple[float, float]
+    calibrated_dv: np.ndarray
+    calibrated_tr: np.ndarray
+    domain_ll: float
+    answerable_ll: float
+    about: str
+    weights: dict
+
+
+def fit_answerability(Q_tr, a_tr, o_tr, Q_dv, a_dv, o_dv, use_tr, choose_dv) -> AnswerabilityFit:
+    """Fit on the train rows `use_tr`; choose regularisation and calibrate on the dev rows
+    `choose_dv` (the group the model serves). Train rows outside `use_tr` are scored by the full
+    model, rows inside it out of fold."""
+    d_idx = [QUESTION_FEATURES.index(n) for n in DOMAIN_FEATURES]
+    d_signs = [MONOTONE.get(n, 0) for n in DOMAIN_FEATURES]
+    signs = [MONOTONE.get(n, 0) for n in QUESTION_FEATURES]
+    Qt, at, ot = Q_tr[use_tr], a_tr[use_tr], o_tr[use_tr]
+    Qd, ad, od = Q_dv[choose_dv], a_dv[choose_dv], o_dv[choose_dv]
+    # in the documents' domain at all? (out-of-domain questions against all others)
+    domain, domain_ll, dom_c = None, 9e9, None
+    for C in C_GRID:
+        m = fit_linear_signed(Qt[:, d_idx], ot, C, d_signs)
+        ll = logloss(m.proba(Qd[:, d_idx]), od)
+        if ll < domain_ll:
+            domain, domain_ll, dom_c = m, ll, C
+    # answerable, among in-domain questions: a sign-constrained linear model and monotone trees
+    it, idv = ot == 1, od == 1
+    linear, best_lin, lin_c = None, 9e9, None
+    for C in C_GRID:
+        m = fit_linear_signed(Qt[it], at[it], C, signs)
+        ll = logloss(m.proba(Qd[idv]), ad[idv])
+        if ll < best_lin:
+            linear, best_lin, lin_c = m, ll, C
+    trees, best_trees, trees_c = None, 9e9, None
+    for depth in (2, 3):
+        for n_trees in (50, 100, 200):
+            m = fit_trees(Qt[it], at[it], depth, n_trees, monotone=signs)
+            ll = logloss(m.proba(Qd[idv]), ad[idv])
+            if ll < best_trees:
+                trees, best_trees, trees_c = m, ll, (depth, n_trees)
+    answerable = Blend((linear, trees))
+
+    def raw(Q):
+        return np.array([domain.proba(q[d_idx])[0] * answerable.proba(q)[0] for q in Q])
+
+    raw_dv = raw(Q_dv)
+    answerable_ll = logloss(raw_dv[choose_dv], ad)
+    # Platt calibration on the group's dev questions
+    from sklearn.linear_model import LogisticRegression
+
+    def logit(r):
+        r = np.clip(r, 1e-6, 1 - 1e-6)
+        return np.log(r / (1 - r))
+
+    fit = LogisticRegression(C=1e6, max_iter=1000).fit(logit(raw_dv[choose_dv]).reshape(-1, 1), ad)
+    platt = (float(fit.coef_[0, 0]), float(fit.intercept_[0]))
+
+    def calibrate(r):
+        return 1 / (1 + np.exp(-(platt[0] * logit(r) + platt[1])))
+
+    raw_tr = raw(Q_tr)
+    raw_tr[use_tr] = out_of_fold(Qt, ot, at, d_idx, d_signs, dom_c, signs, lin_c, trees_c)
+    weights = {
+        "linear": dict(zip(QUESTION_FEATURES, linear.coef[0].round(3).tolist(), strict=True)),
+        "trees_split_share": tree_importance(trees, QUESTION_FEATURES),
+        "domain_linear": dict(zip(DOMAIN_FEATURES, domain.coef[0].round(3).tolist(), strict=True)),
+    }
+    about = f"blend of linear C={lin_c} (dev {best_lin:.3f}) and trees {trees_c} (dev {best_trees:.3f}); domain C={dom_c}"
+    return AnswerabilityFit(domain, answerable, platt, calibrate(raw_dv), calibrate(raw_tr), domain_ll,
+                            answerable_ll, about, weights)  # fmt: skip
+
+
+def _own_group(fits: dict[bool, AnswerabilityFit], langs: np.ndarray, dev: bool) -> np.ndarray:
+    """Each question's probability from the model of its own language group."""
+    en = fits[False].calibrated_dv if dev else fits[False].calibrated_tr
+    other = fits[True].calibrated_dv if dev else fits[True].calibrated_tr
+    return np.where(langs, other, en)
 
 
 def out_of_fold_classes(X: np.ndarray, y: list[str], n: int, fit, folds: int = 5) -> np.ndarray:

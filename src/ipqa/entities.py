@@ -241,19 +241,31 @@ class Gazetteer:
 
     def kinds(self, text: str) -> set[str]:
         """The kinds of quantity text states: duration, money, percent, count, year."""
+        return set(self.quantities(text))
+
+    def quantities(self, text: str) -> dict[str, frozenset[str]]:
+        """The quantities text states, by kind, each as its numbers ("over 1,200 companies" →
+        count: {"1200"}): a sentence answers "how many" only with a number the question lacks."""
         t = normalize(text)
-        found = set()
+        found: dict[str, frozenset[str]] = {}
         rest = t
         for kind, pattern in (("percent", _PERCENT), ("money", self._money), ("duration", _DURATION)):
-            if pattern.search(rest):
-                found.add(kind)
+            spans = [m.group(0) for m in pattern.finditer(rest)]
+            if spans:
+                found[kind] = frozenset(v for span in spans for v in _numbers(span))
                 rest = pattern.sub(" ", rest)
-        if _YEAR.search(rest):
-            found.add("year")
+        ys = _YEAR.findall(rest)
+        if ys:
+            found["year"] = frozenset(ys)
             rest = _YEAR.sub(" ", rest)
-        if re.search(r"(?<![\w.])\d", rest):
-            found.add("count")
+        counts = _numbers(rest)
+        if counts:
+            found["count"] = frozenset(counts)
         return found
+
+
+def _numbers(text: str) -> set[str]:
+    return {m.replace(",", "").rstrip(".") for m in re.findall(r"(?<![\w.])\d[\d,]*(?:\.\d+)?", text)}
 
 
 def years(text: str) -> set[str]:

@@ -42,6 +42,7 @@ SENTENCE_FEATURES = (
     "figure_match",
     "name_match",
     "kind_match",
+    "kind_new",
     "neighbour_dense",
     "first_in_section",
     "advice",
@@ -73,6 +74,7 @@ QUESTION_FEATURES = (
     "figure_unmet",
     "kind_unmet",
     "kind_unmet_best",
+    "kind_new_unmet_best",
     "place_conflict_best",
     "intent_broad",
     "intent_summary",
@@ -212,6 +214,7 @@ class Featurizer:
             if self._sections[key][0] == i or not 0.05 <= self._doc_position[i] <= 0.95:
                 self._overview_rows.setdefault(s.doc, []).append(i)
         self._terms: dict[int, frozenset[str]] = {}
+        self._values: dict[int, tuple[dict[str, frozenset[str]], tuple[frozenset[str], ...]]] = {}
         self._corpus_lower = " ".join(normalize(t).lower() for t in index.doc_texts.values())
 
     # ------------------------------------------------------------ the question
@@ -282,6 +285,27 @@ class Featurizer:
             self._terms[row] = frozenset(terms(self.sentences[row].text))
         return self._terms[row]
 
+    def new_kinds(self, row: int, q: Question) -> set[str]:
+        """The kinds of value a sentence states that the question does not already state.
+
+        "How many of the 800 patents are foreign-owned?" is not answered by the sentence that
+        gives the 800, nor "which companies are members of X?" by one that names only X.
+        """
+        if row not in self._values:
+            text = self.sentences[row].text
+            places = tuple(p.keys for p in self.gazetteer.places(text))
+            self._values[row] = (self.gazetteer.quantities(text), places)
+        quantities, places = self._values[row]
+        stated = q.figures | q.years
+        out = {k for k, values in quantities.items() if values - stated}
+        q_text = normalize(q.text).lower()
+        q_places = [p.keys for p in q.places]
+        if any(n not in q_text for n in self.info[row]["names"]) or any(
+            not any(keys & other for other in q_places) for keys in places
+        ):
+            out.add("name")
+        return out
+
     def _overlap(self, q_terms: frozenset[str], have: frozenset[str]) -> float:
         # Sums over sets use math.fsum: exact, so a feature does not depend on the order a set
         # iterates in (it changes from run to run) and training gives the same model every time.
@@ -348,6 +372,7 @@ class Featurizer:
             s_years = set(info["years"])
             s_text = normalize(s.text).lower()
             s_figs = figures(s.text)
+            new = self.new_kinds(c.row, q)
             X[j] = (
                 dense[j],
                 dense[j] - max_dense,
@@ -365,7 +390,8 @@ class Featurizer:
                 float(bool(q.years) and bool(s_years) and not (q.years & s_years)),
                 len(q.figures & s_figs) / len(q.figures) if q.figures else 0.0,
                 sum(n in s_text for n in q.names) / len(q.names) if q.names else 0.0,
-                sum(p for k, p in kind_p.items() if k in info["kinds"]),
+                sum(p for k, p in kind_p.items() if k in info["kinds"] or k == "name" and k in new),
+                sum(p for k, p in kind_p.items() if k in new),
                 max((float(vectors[r] @ qvec) for r in neighbours), default=0.0),
                 float(pos == 0),
                 float(info["advice"]),
@@ -431,10 +457,14 @@ class Featurizer:
             "kind_unmet": kind_asked * (1.0 - min(1.0, kind_met)),
             # The sentence an answer would lead with: a question asking "when" or "how much" is
             # not answered by a sentence that states no date or amount, however close it is.
+            # … nor by one whose only such value is the one the question states ("of the 800 …").
+            "kind_new_unmet_best": sum(
+                float(q.kind[i]) for i, k in enumerate(KINDS) if k != "none" and k not in self.new_kinds(cands[top[0]].row, q)
+            ),
             "kind_unmet_best": sum(
                 float(q.kind[i])
                 for i, k in enumerate(KINDS)
-                if k != "none" and k not in self.info[cands[top[0]].row]["kinds"]
+                if k != "none" and k not in self.info[cands[top[0]].row]["kinds"] and k != "name"
             ),
             "place_conflict_best": float(X[order[0], f["place_conflict"]]),
             "intent_broad": q.p_intent(*BROAD),

@@ -33,7 +33,7 @@ FORMAT = 2
 NGRAM_BUCKETS = 1024  # hashed word unigrams and bigrams of the question, beside its embedding
 
 INTENTS = ("fact", "number", "list", "comparison", "summary", "recommendation", "yesno", "followup")
-KINDS = ("none", "duration", "money", "percent", "count", "year")
+KINDS = ("none", "duration", "money", "percent", "count", "year", "name")
 
 
 _GRAM = re.compile(r"[a-z0-9]+|[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")

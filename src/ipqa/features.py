@@ -390,7 +390,7 @@ class Featurizer:
                 float(bool(q.years) and bool(s_years) and not (q.years & s_years)),
                 len(q.figures & s_figs) / len(q.figures) if q.figures else 0.0,
                 sum(n in s_text for n in q.names) / len(q.names) if q.names else 0.0,
-                sum(p for k, p in kind_p.items() if k in info["kinds"] or k == "name" and k in new),
+                sum(p for k, p in kind_p.items() if k in info["kinds"] or (k == "name" and k in new)),
                 sum(p for k, p in kind_p.items() if k in new),
                 max((float(vectors[r] @ qvec) for r in neighbours), default=0.0),
                 float(pos == 0),
@@ -459,7 +459,9 @@ class Featurizer:
             # not answered by a sentence that states no date or amount, however close it is.
             # … nor by one whose only such value is the one the question states ("of the 800 …").
             "kind_new_unmet_best": sum(
-                float(q.kind[i]) for i, k in enumerate(KINDS) if k != "none" and k not in self.new_kinds(cands[top[0]].row, q)
+                float(q.kind[i])
+                for i, k in enumerate(KINDS)
+                if k != "none" and k not in self.new_kinds(cands[top[0]].row, q)
             ),
             "kind_unmet_best": sum(
                 float(q.kind[i])

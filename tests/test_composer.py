@@ -86,11 +86,6 @@ def test_refusal_of_an_uncovered_place_is_in_plain_words(small):
     assert "rule" not in ans.answer.lower() and "figure" not in ans.answer.lower()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limit: the dev-chosen share for further advice sentences (0.5 of the best) keeps "
-    "only the top one here",
-)
 def test_advice_questions_find_the_recommendations(small):
     ans = small.ask("What does the briefing advise companies to do?")
     assert not ans.refused
@@ -117,6 +112,40 @@ def test_intent_classifier(small, question, intent):
     qvec = small.encoder.encode([question])[0]
     q = small.composer.f.question(question, qvec)
     assert q.top_intent == intent
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Which law protects trade secrets in Indonesia?", "name"),
+        ("How much can the fine be?", "money"),
+        ("How long does patent examination take?", "duration"),
+        ("What do the courts do with trade secret cases?", "none"),
+    ],
+)
+def test_kind_classifier(small, question, kind):
+    from ipqa.model import KINDS
+
+    qvec = small.encoder.encode([question])[0]
+    q = small.composer.f.question(question, qvec)
+    assert KINDS[int(q.kind.argmax())] == kind
+
+
+def _row(engine, text: str) -> int:
+    return next(i for i, s in enumerate(engine.composer.f.sentences) if s.text.startswith(text))
+
+
+def test_a_sentence_answers_with_a_value_the_question_does_not_already_state(small):
+    f = small.composer.f
+    ask = "How many of the 41 trade secret cases in Hanoi ended with a fine?"
+    q = f.question(ask, small.encoder.encode([ask])[0])
+    cases = f.new_kinds(_row(small, "Courts in Hanoi handled 41"), q)
+    assert "count" not in cases and "year" in cases  # 41 is the question's own number
+    ask = "Which law protects trade secrets in Vietnam?"
+    q = f.question(ask, small.encoder.encode([ask])[0])
+    assert "name" in f.new_kinds(_row(small, "Vietnam protects trade secrets mainly"), q)
+    fine = f.new_kinds(_row(small, "A company whose secrets are stolen"), q)
+    assert "name" not in fine and "money" in fine  # it names only Vietnam, which was asked about
 
 
 def test_list_answers_cover_distinct_points(small):

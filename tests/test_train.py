@@ -49,3 +49,27 @@ def test_threshold_refuses_most_unanswerable_within_the_false_refusal_target():
     higher = prob < t + 0.01
     assert higher[answerable].mean() > 0.05 or higher[~answerable].mean() == refused[~answerable].mean()
     assert refused[~answerable].mean() > 0.5
+
+
+def test_english_answerability_is_fitted_without_other_languages():
+    """Other-language questions must not move the English model: relabelling them leaves the
+    English model's probabilities unchanged, while the model fitted on every language moves."""
+    rng = np.random.default_rng(1)
+    n_tr, n_dv, d = 300, 120, len(T.QUESTION_FEATURES)
+    Q_tr, Q_dv = rng.normal(size=(n_tr, d)), rng.normal(size=(n_dv, d))
+    other_tr = np.arange(n_tr) % 3 == 0
+    other_dv = np.arange(n_dv) % 3 == 0
+    a_tr = (Q_tr[:, 0] + rng.normal(scale=0.5, size=n_tr) > 0).astype(int)
+    a_dv = (Q_dv[:, 0] + rng.normal(scale=0.5, size=n_dv) > 0).astype(int)
+    o_tr, o_dv = (Q_tr[:, 1] > -1.0).astype(int), (Q_dv[:, 1] > -1.0).astype(int)  # in the domain
+    flipped = np.where(other_tr, 1 - a_tr, a_tr)
+    fits = {}
+    for name, labels in (("original", a_tr), ("flipped", flipped)):
+        en = T.fit_answerability(Q_tr, labels, o_tr, Q_dv, a_dv, o_dv, ~other_tr, ~other_dv)
+        every = T.fit_answerability(Q_tr, labels, o_tr, Q_dv, a_dv, o_dv, np.ones(n_tr, bool), np.ones(n_dv, bool))
+        fits[name] = (en, every)
+    assert np.allclose(fits["original"][0].calibrated_dv, fits["flipped"][0].calibrated_dv)
+    assert not np.allclose(fits["original"][1].calibrated_dv, fits["flipped"][1].calibrated_dv)
+    # train rows it was fitted on are scored out of fold: probabilities, not copies of the labels
+    en = fits["original"][0]
+    assert ((en.calibrated_tr > 0) & (en.calibrated_tr < 1)).all()

@@ -144,7 +144,9 @@ def _cjk_country_names() -> dict[str, set[str]]:
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", re.UNICODE)
-_YEAR = re.compile(r"(?<![0-9A-Za-z_.,])((?:19|20)\d\d)(?![0-9A-Za-z_])")  # also "2023年"
+# Not part of a longer number ("1,2023", "12023"); a comma alone may precede it: NFKC turns the
+# full-width comma of CJK text into "," with no space ("…很猛，2023年").
+_YEAR = re.compile(r"(?<![0-9A-Za-z_.])(?<!\d,)((?:19|20)\d\d)(?![0-9A-Za-z_])")  # also "2023年"
 _NUM = r"\d[\d,]*(?:\.\d+)?"
 _SCALE = r"(?:\s*(?:thousand|million|billion|trillion|bn|mn|k|m|b)\b)?"
 _TIME_UNIT = r"(?:years?|months?|weeks?|days?|hours?|minutes?|working[- ]days?|business[- ]days?)"

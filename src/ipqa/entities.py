@@ -16,7 +16,7 @@ from functools import cached_property
 
 from ipqa.text import STOPWORDS, normalize
 
-ANALYSIS_VERSION = 4  # bump when tokenisation or entity finding changes: older indexes become stale
+ANALYSIS_VERSION = 5  # bump when tokenisation or entity finding changes: older indexes become stale
 CITY_MIN_POPULATION = 300_000  # large enough that a city's name is rarely an ordinary word
 
 # ---------------------------------------------------------------- the gazetteer (made at build time)
@@ -114,7 +114,7 @@ def build_gazetteer() -> dict:
 
 def _cjk_country_names() -> dict[str, set[str]]:
     """Country names in zh, ja and ko (CJK scripts), from pycountry's maintained translations
-    (its ISO 3166 gettext catalogues): 韩国, 韓国, 대한민국, 新加坡 …"""
+    (its ISO 3166 gettext catalogues: 韩国, 韓国, 대한민국, 新加坡 …) and the CLDR's."""
     import gettext
 
     import pycountry
@@ -137,6 +137,15 @@ def _cjk_country_names() -> dict[str, set[str]]:
                     form = form.strip()
                     if len(form) >= 2 and _CJK.search(form):
                         out.setdefault(form, set()).add(f"country:{c.alpha_2}")
+    # The names people use in everyday writing, from the Unicode CLDR (through Babel): often not
+    # the ISO ones ("オーストラリア" beside "オーストラリア連邦", "대만", "澳洲").
+    from babel import Locale
+
+    codes = {c.alpha_2 for c in pycountry.countries}
+    for locale in ("zh", "zh_Hant", "ja", "ko"):
+        for code, local in Locale.parse(locale).territories.items():
+            if code in codes and len(local) >= 2 and _CJK.search(local):
+                out.setdefault(local, set()).add(f"country:{code}")
     return out
 
 

@@ -9,7 +9,7 @@ import numpy as np
 from .conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "eval"))
-import train as T  # noqa: E402
+import train as T
 
 
 class _Seen:
@@ -66,7 +66,9 @@ def test_english_answerability_is_fitted_without_other_languages():
     fits = {}
     for name, labels in (("original", a_tr), ("flipped", flipped)):
         en = T.fit_answerability(Q_tr, labels, o_tr, Q_dv, a_dv, o_dv, ~other_tr, ~other_dv)
-        every = T.fit_answerability(Q_tr, labels, o_tr, Q_dv, a_dv, o_dv, np.ones(n_tr, bool), np.ones(n_dv, bool))
+        every = T.fit_answerability(
+            Q_tr, labels, o_tr, Q_dv, a_dv, o_dv, np.ones(n_tr, bool), np.ones(n_dv, bool)
+        )
         fits[name] = (en, every)
     assert np.allclose(fits["original"][0].calibrated_dv, fits["flipped"][0].calibrated_dv)
     assert not np.allclose(fits["original"][1].calibrated_dv, fits["flipped"][1].calibrated_dv)

@@ -240,10 +240,11 @@ def train(
     extra_kinds: list[dict] = (),
     dump: str | None = None,
 ) -> dict[bool, AnsweringModel]:
-    """Two answering models fitted on every labelled language, told apart by the settings chosen on
-    dev: the English model's refusal threshold and sentence counts come from the English dev
-    questions, the other's (key True) from the non-English ones. More (and other-language) data
-    helps both; each group's trade-offs are its own."""
+    """Two answering models: the English one (key False) and one for questions in other languages
+    (key True). They share the intent, kind and sentence models, fitted on every labelled language.
+    The answer-or-refuse models are the English questions' own for English; for other languages,
+    too few to stand alone, they are fitted on every language. Each group's refusal threshold and
+    sentence counts come from its own questions."""
     # Sorted by question, so that the model does not depend on file order (cross-fitting folds).
     items = sorted(
         (it for it in items if it["split"] in ("train", "dev")),

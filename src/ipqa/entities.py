@@ -138,7 +138,7 @@ def _cjk_country_names() -> dict[str, set[str]]:
                     if len(form) >= 2 and _CJK.search(form):
                         out.setdefault(form, set()).add(f"country:{c.alpha_2}")
     # The names people use in everyday writing, from the Unicode CLDR (through Babel): often not
-    # the ISO ones ("オーストラリア" beside "オーストラリア連邦", "대만", "澳洲").
+    # the ISO ones (ja "オーストラリア", where ISO has only "オーストラリア連邦").
     from babel import Locale
 
     codes = {c.alpha_2 for c in pycountry.countries}

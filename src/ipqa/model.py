@@ -26,8 +26,9 @@ from pathlib import Path
 import numpy as np
 
 MODEL_FILE = Path(__file__).with_name("answering_model.json")  # for questions in English
-# For questions in other languages: fitted on every labelled language, its threshold chosen on the
-# non-English dev questions, so that adding them never moves the English model's answers.
+# For questions in other languages: its answerability fitted on every labelled language (they have
+# too few questions of their own), its threshold chosen on the non-English questions. The English
+# model's answerability is fitted on English questions alone, so adding others never moves it.
 CROSS_MODEL_FILE = Path(__file__).with_name("answering_model_cross.json")
 FORMAT = 2
 NGRAM_BUCKETS = 1024  # hashed word unigrams and bigrams of the question, beside its embedding

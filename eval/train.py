@@ -36,7 +36,6 @@ from ipqa.model import (  # noqa: E402
     Blend,
     Linear,
     Trees,
-    question_input,
 )
 
 # False refusals allowed when choosing the refusal threshold (train out of fold and dev). English is
@@ -260,13 +259,13 @@ def train(
     extra_dv = [e for e in extra if e["split"] == "dev"]
 
     def vecs(rows):
-        return np.array([question_input(ex.item["search_q"], ex.qvec) for ex in rows])
+        return np.array([engine.composer.f.form_input(ex.item["search_q"], ex.qvec) for ex in rows])
 
     def extra_vecs(rows):
         """As a question is read when answering: corrected, and a CJK one without an English vector."""
         if not rows:
             return np.zeros((0, DIM + NGRAM_BUCKETS))
-        return np.array([question_input(*engine.prepare(e["question"])[1:3]) for e in rows])
+        return np.array([engine.composer.f.form_input(*engine.prepare(e["question"])[1:3]) for e in rows])
 
     Xi_tr = np.vstack([vecs(ex_tr), extra_vecs(extra_tr)])
     yi_tr = [ex.item["intent"] for ex in ex_tr] + [e["intent"] for e in extra_tr]

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from ipqa.corpus import load_corpus  # noqa: E402
-from ipqa.labels import EXTRA_INTENTS, EXTRA_KINDS, problems  # noqa: E402
+from ipqa.labels import UNANSWERED_FILES, problems  # noqa: E402
 
 
 def sentences() -> set[str]:
@@ -26,7 +26,7 @@ def main(paths: list[str]) -> int:
     bad = 0
     seen: dict[str, str] = {}
     for path in paths:
-        if Path(path).name in (EXTRA_INTENTS, EXTRA_KINDS):  # intent- or kind-only: no answer labels
+        if Path(path).name in UNANSWERED_FILES:
             continue
         for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():

@@ -219,12 +219,14 @@ class Featurizer:
 
     # ------------------------------------------------------------ the question
 
-    def form_input(self, text: str, qvec: np.ndarray) -> np.ndarray:
+    def form_input(self, text: str, qvec: np.ndarray, places: tuple[Place, ...] | None = None) -> np.ndarray:
         """What the intent and kind classifiers read, with places masked in its words: they read a
         question's form, and a country's name must not tell them what is asked ("How many … did
         <a country> get?" is a count wherever it is; the labelled questions about countries the
         documents never cover are mostly of other kinds)."""
-        for place in sorted({p.surface for p in self.gazetteer.places(text)}, key=len, reverse=True):
+        if places is None:
+            places = tuple(self.gazetteer.places(text))
+        for place in sorted({p.surface for p in places}, key=len, reverse=True):
             text = text.replace(place, " place ")
         return question_input(text, qvec)
 
@@ -234,7 +236,7 @@ class Featurizer:
         q_names = frozenset(names(text, self.gazetteer))
         unknown = frozenset(n for n in q_names if n not in self._corpus_lower)
         q_terms = frozenset(terms(text))
-        x = self.form_input(text, qvec)
+        x = self.form_input(text, qvec, places)
         cross = qvec.shape[-1] != self.vectors.shape[1]
         # A question in a CJK language has no English terms to miss: only its Latin-script ones count.
         unknown_terms = (

@@ -19,6 +19,7 @@ SPLITS = ("train", "dev", "test")
 NOT_ANSWERABLE = {"near-miss", "false-premise", "out-of-domain"}
 EXTRA_INTENTS = "intents_extra.jsonl"  # intent-only examples (no answer labels)
 EXTRA_KINDS = "kinds_extra.jsonl"  # kind-only examples: questions on any subject, no answer labels
+UNANSWERED_FILES = (EXTRA_INTENTS, EXTRA_KINDS)  # examples without answer labels
 
 
 def split_of(question: str) -> str:
@@ -31,7 +32,7 @@ def load_labelled(folder: Path) -> list[dict[str, Any]]:
     """Every labelled question, each with its `split` and `source` (file stem)."""
     items: list[dict[str, Any]] = []
     for path in sorted(folder.glob("*.jsonl")):
-        if path.name in (EXTRA_INTENTS, EXTRA_KINDS):
+        if path.name in UNANSWERED_FILES:
             continue
         with open(path, encoding="utf-8") as fh:
             for line in fh:

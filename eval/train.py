@@ -15,6 +15,8 @@ import argparse
 import itertools
 import json
 import sys
+from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -37,6 +39,7 @@ from ipqa.model import (  # noqa: E402
     Linear,
     Trees,
 )
+from ipqa.text import terms  # noqa: E402
 
 # False refusals allowed when choosing the refusal threshold (train out of fold and dev). English is
 # held to 0.05 on test and on blind sets; a test or blind set of ~160 answerable questions measures a
@@ -45,6 +48,9 @@ from ipqa.model import (  # noqa: E402
 # 0.05 they refuse about half of what they should, at 0.15 three in four (the curve is in the
 # training log). 0.10 misses both by about as much, and stays within their CI bound (0.22).
 TARGET_FALSE_REFUSALS = {False: 0.033, True: 0.10}  # key: other languages
+# A word of asking must be in this many answerable train questions, and be in unanswerable ones at
+# most this share of the time (the share of unanswerable questions among all is about 0.35).
+ASKING_MIN, ASKING_MAX_UNANSWERABLE = 3, 0.2
 C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 WORD_WEIGHTS = (1.0, 2.0, 4.0, 8.0)  # the question's hashed words beside its embedding
 
@@ -145,13 +151,29 @@ def build_examples(engine, items: list[dict]) -> list[Example]:
     return out
 
 
-def featurize(engine, examples: list[Example], intents=None, kinds=None) -> None:
-    """Candidates and their features; `intents` and `kinds`, when given, replace the classifiers'
-    probabilities (row per example)."""
+def learn_asking_terms(examples: list[Example], vocabulary: Collection[str]) -> frozenset[str]:
+    """The words people ask with that the documents do not use: each is in at least
+    ASKING_MIN answerable questions, and at most ASKING_MAX_UNANSWERABLE of the questions with
+    it are unanswerable ("summarise", "gist", "firm"; not "recipe" or a year)."""
+    answerable: Counter[str] = Counter()
+    unanswerable: Counter[str] = Counter()
+    for ex in examples:
+        unknown = {t for t in terms(ex.item["search_q"]) if t not in vocabulary}
+        (answerable if ex.item["answerable"] else unanswerable).update(unknown)
+    return frozenset(
+        t
+        for t, n in answerable.items()
+        if n >= ASKING_MIN and unanswerable[t] <= ASKING_MAX_UNANSWERABLE * (n + unanswerable[t])
+    )
+
+
+def featurize(engine, examples: list[Example], intents=None, kinds=None, asking=None) -> None:
+    """Candidates and their features; `intents`, `kinds` and `asking`, when given, replace the
+    classifiers' probabilities and the model's asking words (row per example)."""
     f = engine.composer.f
     for i, ex in enumerate(examples):
         hits = engine.retriever.search(ex.item["search_q"], ex.qvec, k=CONTEXT_CHUNKS)
-        ex.q = f.question(ex.item["search_q"], ex.qvec)
+        ex.q = f.question(ex.item["search_q"], ex.qvec, None if asking is None else asking[i])
         if intents is not None:
             ex.q = replace(ex.q, intent=intents[i], kind=kinds[i])
         ex.cands = f.candidates(ex.q, ex.qvec, hits)
@@ -321,7 +343,17 @@ def train(
         Xk_tr, yk_tr, n_tr, lambda X, y: _reorder(fit_linear(X, np.array(y), kind_c[0], raw_from=DIM,
                                                               raw_weight=kind_c[1]), y, KINDS)
     )  # fmt: skip
-    featurize(engine, ex_tr, intents_tr, kinds_tr_p)
+    # Words of asking, learned the same way: a train question's come from the other folds.
+    vocabulary = engine.composer.f.vocabulary
+    asking = learn_asking_terms(ex_tr, vocabulary)
+    fold = np.arange(n_tr) % 5
+    asking_folds = [
+        learn_asking_terms([ex for j, ex in enumerate(ex_tr) if fold[j] != k], vocabulary) for k in range(5)
+    ]
+    log(f"asking words: {len(asking)} ({', '.join(sorted(asking)[:30])} …)")
+    model = replace(model, asking_terms=asking)
+    use_model(engine, model)
+    featurize(engine, ex_tr, intents_tr, kinds_tr_p, [asking_folds[k] for k in fold])
     featurize(engine, ex_dv)
 
     # 3. the sentence model: which candidates answer the question

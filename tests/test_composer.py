@@ -191,3 +191,23 @@ def test_features_do_not_depend_on_the_order_sets_iterate_in(index_env):
         assert run.returncode == 0, run.stderr[-2000:]
         outs.append(run.stdout)
     assert outs[0] == outs[1]
+
+
+def test_words_of_asking_are_not_topics_the_documents_lack(small):
+    """A question made of words people ask with ("summarise", "gist") names no topic the documents
+    lack; one with a word the documents never use and that is not a word of asking does."""
+    f = small.composer.f
+    ask = "Give me the gist, summarised for our board"
+    qvec = small.encoder.encode([ask])[0]
+    q = f.question(ask, qvec, asking=frozenset())
+    assert q.unknown_terms == 1.0 and q.n_asking == 0
+    q = f.question(ask, qvec, asking=frozenset({"gist", "summaris", "board"}))
+    assert q.unknown_terms == 0.0 and q.n_asking == 3 and not q.terms
+    missing_best, _, known_share = f._missing(q, [], [])
+    assert missing_best == 0.0 and known_share == 1.0
+    # a word of asking that the documents do use is still part of the question's topic
+    ask = "gist of the penalties in Indonesia"
+    q = f.question(ask, small.encoder.encode([ask])[0], asking=frozenset({"gist", "penalti"}))
+    assert "penalti" in q.terms and "gist" not in q.terms
+    # and the shipped model carries words of asking learned from the labelled questions
+    assert f.model.asking_terms

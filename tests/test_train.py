@@ -75,3 +75,21 @@ def test_english_answerability_is_fitted_without_other_languages():
     # train rows it was fitted on are scored out of fold: probabilities, not copies of the labels
     en = fits["original"][0]
     assert ((en.calibrated_tr > 0) & (en.calibrated_tr < 1)).all()
+
+
+def test_words_of_asking_are_learned_from_answerable_questions_only():
+    """A word the documents lack is a word of asking when answerable questions use it and
+    unanswerable ones seldom do; a word mostly in unanswerable questions never is."""
+    df = {"patent": 5, "secret": 3}
+
+    def ex(q, answerable):
+        return T.Example({"search_q": q, "answerable": answerable}, np.zeros(1))
+
+    rows = [ex("gist of patent rules", True), ex("the gist on secrets", True), ex("patent gist", True)]
+    rows += [ex("recipe for patent cake", False), ex("recipe secrets", False), ex("recipe gist", True)]
+    rows += [ex("a recipe we like", True), ex("recipe", True)]
+    learned = T.learn_asking_terms(rows, df)
+    assert "gist" in learned  # 4 answerable, no unanswerable
+    assert "recipe" not in learned  # 3 answerable but 2 of 5 unanswerable
+    assert "patent" not in learned  # the documents use it: never a word of asking
+    assert T.learn_asking_terms(rows[:2], df) == frozenset()  # too few questions to learn from

@@ -127,6 +127,7 @@ class Question:
     intent: np.ndarray  # probabilities over model.INTENTS
     kind: np.ndarray  # probabilities over model.KINDS
     cross_lingual: bool = False  # asked in another language than the documents' English
+    n_asking: int = 0  # words of asking left out of `terms` ("summarise", "gist")
 
     @property
     def top_intent(self) -> str:
@@ -189,6 +190,8 @@ class Featurizer:
             (s.doc, s.section_id): frozenset(terms(context.get((s.doc, s.section_id), s.section)))
             for s in self.sentences
         }
+        # Every word the documents use, in a sentence or a heading.
+        self.vocabulary = frozenset(self.df).union(*self._heading_terms.values())
         # The share of a section's sentences that give advice: a section of recommendations also
         # holds imperatives ("Participate in …") that no modal verb marks.
         self._section_advice = {
@@ -230,17 +233,23 @@ class Featurizer:
             text = text.replace(place, " place ")
         return question_input(text, qvec)
 
-    def question(self, text: str, qvec: np.ndarray) -> Question:
+    def question(self, text: str, qvec: np.ndarray, asking: frozenset[str] | None = None) -> Question:
+        """`asking` replaces the model's asking words (training: learned without this question)."""
         places = tuple(self.gazetteer.places(text))
         uncovered = tuple(p for p in places if not place_covered(p, self.mentioned, self.gazetteer))
         q_names = frozenset(names(text, self.gazetteer))
         unknown = frozenset(n for n in q_names if n not in self._corpus_lower)
-        q_terms = frozenset(terms(text))
-        x = self.form_input(text, qvec, places)
         cross = qvec.shape[-1] != self.vectors.shape[1]
+        model = self.cross_model if cross else self.model
+        if asking is None:
+            asking = model.asking_terms
+        # The question's topic: its terms, less the words of asking that the documents do not use.
+        every = frozenset(terms(text))
+        q_terms = frozenset(t for t in every if t in self.vocabulary or t not in asking)
+        x = self.form_input(text, qvec, places)
         # A question in a CJK language has no English terms to miss: only its Latin-script ones count.
         unknown_terms = (
-            sum(t not in self.df for t in q_terms) / len(q_terms) if q_terms else (0.0 if cross else 1.0)
+            sum(t not in self.df for t in q_terms) / len(every) if every else (0.0 if cross else 1.0)
         )
         return Question(
             text,
@@ -252,9 +261,10 @@ class Featurizer:
             q_names,
             unknown,
             unknown_terms,
-            (self.cross_model if cross else self.model).intent.proba(x)[0],
-            (self.cross_model if cross else self.model).kind.proba(x)[0],
+            model.intent.proba(x)[0],
+            model.kind.proba(x)[0],
             cross,
+            len(every - q_terms),
         )
 
     # ------------------------------------------------------------ candidates
@@ -525,8 +535,10 @@ class Featurizer:
         two; the IDF-weighted share of the question's terms the documents have at all)
         """
         known = [t for t in q.terms if t in self.df]
-        if not known and q.cross_lingual:
-            return 0.0, 0.0, 1.0  # no English words to check: the multilingual vectors decide
+        if not known and (q.cross_lingual or (q.n_asking and not q.terms)):
+            # no English words to check, or only words of asking ("summarise the whole report"):
+            # nothing is missing, and the vectors decide
+            return 0.0, 0.0, 1.0
         if not known or not top:
             return 1.0, 1.0, 0.0
 

@@ -205,6 +205,10 @@ class AnsweringModel:
     sentence_features: tuple[str, ...]
     question_features: tuple[str, ...]
     info: dict  # how it was trained (data sizes, scores); for the report, not used to answer
+    # Words people use in asking ("summarise", "gist", "firm") that the documents need not contain:
+    # learned from the labelled questions (eval/train.py), they do not count as topics the
+    # documents lack when a question uses them.
+    asking_terms: frozenset[str] = frozenset()
 
     def answer_probability(self, x: np.ndarray) -> float:
         idx = [self.question_features.index(n) for n in self.domain_features]
@@ -230,6 +234,7 @@ class AnsweringModel:
             "sentence_features": list(self.sentence_features),
             "question_features": list(self.question_features),
             "info": self.info,
+            "asking_terms": sorted(self.asking_terms),
         }
 
     @classmethod
@@ -251,6 +256,7 @@ class AnsweringModel:
             tuple(d["sentence_features"]),
             tuple(d["question_features"]),
             d.get("info", {}),
+            frozenset(d.get("asking_terms", ())),
         )
 
     def save(self, path: Path) -> None:

@@ -324,8 +324,12 @@ def train(
     n_s, n_q = len(SENTENCE_FEATURES), len(QUESTION_FEATURES)
     neutral = Linear(np.zeros((1, n_s)), np.zeros(1), np.zeros(n_s), np.ones(n_s))
     neutral_q = Linear(np.zeros((1, n_q)), np.zeros(1), np.zeros(n_q), np.ones(n_q))
+    vocabulary = engine.composer.f.vocabulary
+    asking = learn_asking_terms(ex_tr, vocabulary)
+    log(f"asking words: {len(asking)} ({', '.join(sorted(asking)[:30])} …)")
     model = AnsweringModel(intent, kind, neutral, neutral_q, _always(len(DOMAIN_FEATURES)), DOMAIN_FEATURES,
-                           (1.0, 0.0), 0.5, 0.6, 0.3, 0.1, SENTENCE_FEATURES, QUESTION_FEATURES, {})  # fmt: skip
+                           (1.0, 0.0), 0.5, 0.6, 0.3, 0.1, SENTENCE_FEATURES, QUESTION_FEATURES, {},
+                           asking_terms=asking)  # fmt: skip
     use_model(engine, model)
     # A train question's own intent and kind probabilities would come from classifiers fitted on it,
     # surer than on any new question: the models fitted on them would trust them too much. So
@@ -344,15 +348,10 @@ def train(
                                                               raw_weight=kind_c[1]), y, KINDS)
     )  # fmt: skip
     # Words of asking, learned the same way: a train question's come from the other folds.
-    vocabulary = engine.composer.f.vocabulary
-    asking = learn_asking_terms(ex_tr, vocabulary)
     fold = np.arange(n_tr) % 5
     asking_folds = [
         learn_asking_terms([ex for j, ex in enumerate(ex_tr) if fold[j] != k], vocabulary) for k in range(5)
     ]
-    log(f"asking words: {len(asking)} ({', '.join(sorted(asking)[:30])} …)")
-    model = replace(model, asking_terms=asking)
-    use_model(engine, model)
     featurize(engine, ex_tr, intents_tr, kinds_tr_p, [asking_folds[k] for k in fold])
     featurize(engine, ex_dv)
 

@@ -148,6 +148,28 @@ def test_a_sentence_answers_with_a_value_the_question_does_not_already_state(sma
     assert "name" not in fine and "money" in fine  # it names only Vietnam, which was asked about
 
 
+def test_a_value_the_question_states_is_checked_against_the_sentence(small):
+    """A question that states an amount, share or duration the documents give otherwise has a
+    false premise; one that states the documents' own value, or none, does not."""
+    f = small.composer.f
+
+    def conflicts(ask, start):
+        return f.conflicts(f.question(ask, small.encoder.encode([ask])[0]), _row(small, start))
+
+    prison = "Criminal penalties in Indonesia reach two years"
+    fine = "A company whose secrets are stolen"
+    exam = "The Vietnamese patent office examines"
+    assert conflicts("Why is the Vietnamese examination stuck at 30 months?", exam) == (1.0, 0.0)
+    assert conflicts("Is the Vietnamese examination really 18 months?", exam) == (0.0, 0.0)
+    assert conflicts("Why is the fine in Vietnam capped at 20 million dong?", fine) == (1.0, 0.0)
+    assert conflicts("Is the fine in Vietnam up to 200 million dong?", fine) == (0.0, 0.0)
+    assert conflicts("How long can prison terms be in Indonesia?", prison) == (0.0, 0.0)  # states none
+    cases = "Courts in Hanoi handled 41"
+    assert conflicts("Did Hanoi courts really hear 400 trade secret cases?", cases) == (0.0, 1.0)
+    # a kind of value the sentence does not state is not contradicted by it
+    assert conflicts("We are a 40-person firm: how long is examination in Vietnam?", exam) == (0.0, 0.0)
+
+
 def test_list_answers_cover_distinct_points(small):
     """The shape of a list answer, apart from the decision to answer: the current English model puts
     this question just under its threshold (0.46 < 0.48), which the refusal tests cover."""

@@ -76,6 +76,8 @@ QUESTION_FEATURES = (
     "kind_unmet_best",
     "kind_new_unmet_best",
     "place_conflict_best",
+    "figure_conflict_best",
+    "count_conflict_best",
     "intent_broad",
     "intent_summary",
     "intent_recommendation",
@@ -103,7 +105,15 @@ MONOTONE = {
     "best_lex": 1, "known_share": 1, "p1_consistent": 1,
     "unknown_terms": -1, "unknown_names": -1, "any_unknown_name": -1, "uncovered_places": -1,
     "year_unmet": -1, "figure_unmet": -1, "kind_unmet": -1, "kind_unmet_best": -1, "place_conflict_best": -1,
+    "figure_conflict_best": -1, "count_conflict_best": -1,
     "missing_idf_best": -1, "missing_share_top2": -1, "inconsistent_top5": -1, "direction_unmet": -1,
+}  # fmt: skip
+# The same for the sentence model: a sentence sharing more of the question's words, its place,
+# year, figures or names, or stating the kind of value asked for, is never a worse answer. Dense
+# similarities stay free: constraining them too cost more on dev than it gained (eval/train.py).
+SENTENCE_MONOTONE = {
+    "lex": 1, "lex_sentence": 1, "lex_gap": 1, "heading_overlap": 1, "place_match": 1, "place_conflict": -1,
+    "year_match": 1, "year_conflict": -1, "figure_match": 1, "name_match": 1, "kind_match": 1, "kind_new": 1,
 }  # fmt: skip
 BROAD = ("list", "summary", "recommendation")
 CONTEXT_CHUNKS = 8  # candidate sentences come from the top chunks …
@@ -327,6 +337,23 @@ class Featurizer:
             out.add("name")
         return out
 
+    def conflicts(self, q: Question, row: int) -> tuple[float, float]:
+        """Whether the sentence an answer would lead with states another value of a kind the
+        question states: "the 20 million dong fine" against "200 million dong", "a 30-month
+        examination" against "18 months". Amounts, shares and durations; then counts, which
+        questions also use for themselves ("we are a 40-person team"), so they are a feature of
+        their own."""
+        if not q.figures:
+            return 0.0, 0.0
+        self.new_kinds(row, q)  # fills the sentence's quantities
+        stated = self._values[row][0]
+        asked = self.gazetteer.quantities(q.text)
+
+        def clash(kinds: tuple[str, ...]) -> float:
+            return float(any(k in asked and k in stated and not (asked[k] & stated[k]) for k in kinds))
+
+        return clash(("money", "percent", "duration")), clash(("count",))
+
     def _overlap(self, q_terms: frozenset[str], have: frozenset[str]) -> float:
         # Sums over sets use math.fsum: exact, so a feature does not depend on the order a set
         # iterates in (it changes from run to run) and training gives the same model every time.
@@ -455,6 +482,7 @@ class Featurizer:
         top = cons[:3] if cons else [int(order[0])]
         kind_asked = 1.0 - float(q.kind[KINDS.index("none")])
         kind_met = max((X[i, f["kind_match"]] for i in top), default=0.0) / max(kind_asked, 1e-6)
+        figure_conflict, count_conflict = self.conflicts(q, cands[top[0]].row)
         v = {
             "p1": ps[0],
             "p2": ps[1] if len(ps) > 1 else 0.0,
@@ -490,6 +518,8 @@ class Featurizer:
                 if k != "none" and k not in self.info[cands[top[0]].row]["kinds"] and k != "name"
             ),
             "place_conflict_best": float(X[order[0], f["place_conflict"]]),
+            "figure_conflict_best": figure_conflict,
+            "count_conflict_best": count_conflict,
             "intent_broad": q.p_intent(*BROAD),
             # A summary of the documents needs no one sentence close to the question; advice is
             # found wherever the documents give it: both answer with words the question lacks.

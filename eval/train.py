@@ -35,7 +35,13 @@ from ipqa.features import (  # noqa: E402
     Candidate,
     Question,
 )
-from ipqa.labels import language_of, load_extra_intents, load_extra_kinds, load_labelled  # noqa: E402
+from ipqa.labels import (  # noqa: E402
+    language_of,
+    load_extra_intents,
+    load_extra_kinds,
+    load_labelled,
+    load_labelled_file,
+)
 from ipqa.model import (  # noqa: E402
     CROSS_MODEL_FILE,
     INTENTS,
@@ -653,11 +659,16 @@ def _reorder(m: Linear, labels, order: tuple[str, ...]) -> Linear:
     return Linear(coef, intercept, m.mean, m.scale, tuple(order))
 
 
-def make_engine(model: AnsweringModel | None = None):
+def make_engine(model: AnsweringModel | None = None, corpus_dir: Path | None = None):
     from ipqa.engine import Engine
     from ipqa.settings import Settings
 
     settings = Settings.load()
+    if corpus_dir is not None:  # the documents together, indexed once beside them
+        from ipqa.building import build
+
+        settings = Settings.load(corpus_dir=corpus_dir, index_dir=corpus_dir.parent / "index")
+        build(settings, lambda _: None)
     if model is None:  # a placeholder until the first model is trained
         n_s, n_q, d = len(SENTENCE_FEATURES), len(QUESTION_FEATURES), DIM
         z = Linear(np.zeros((1, n_s)), np.zeros(1), np.zeros(n_s), np.ones(n_s))
@@ -676,12 +687,35 @@ def main() -> int:
     ap.add_argument(
         "--dump", help="write each train (out of fold) and dev question's probability here (JSONL)"
     )
+    ap.add_argument(
+        "--other-documents",
+        help="a folder of other documents (NAME/document) with their labelled questions (NAME.jsonl): "
+        "trained on beside the report, so that the model does not learn one document's habits",
+    )
+    ap.add_argument(
+        "--hold-out", action="append", default=[], help="a NAME under --other-documents to leave out"
+    )
     args = ap.parse_args()
     folder = Path(args.labelled)
-    engine = make_engine()
+    items = load_labelled(folder)
+    corpus_dir = None
+    if args.other_documents:
+        import shutil
+        import tempfile
+
+        other = Path(args.other_documents)
+        corpus_dir = Path(tempfile.mkdtemp(prefix="ipqa-train-")) / "corpus"
+        shutil.copytree(ROOT / "corpus", corpus_dir)
+        for qfile in sorted(other.glob("*.jsonl")):
+            if qfile.stem in args.hold_out:
+                continue
+            for doc in sorted((other / qfile.stem).iterdir()):
+                shutil.copy(doc, corpus_dir / doc.name)
+            items += load_labelled_file(qfile)
+    engine = make_engine(corpus_dir=corpus_dir)
     models = train(
         engine,
-        load_labelled(folder),
+        items,
         load_extra_intents(folder),
         extra_kinds=load_extra_kinds(folder),
         dump=args.dump,

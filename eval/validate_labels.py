@@ -1,6 +1,7 @@
 """Check labelled question files (not the intent- or kind-only example files): schema, verbatim evidence, facts inside their evidence.
 
 Usage: python eval/validate_labels.py eval/labelled/*.jsonl
+       python eval/validate_labels.py --corpus eval/other_documents/brazil eval/other_documents/brazil.jsonl
 """
 
 from __future__ import annotations
@@ -16,13 +17,16 @@ from ipqa.corpus import load_corpus  # noqa: E402
 from ipqa.labels import UNANSWERED_FILES, problems  # noqa: E402
 
 
-def sentences() -> set[str]:
-    docs, _ = load_corpus(ROOT / "corpus")
+def sentences(corpus: Path = ROOT / "corpus") -> set[str]:
+    docs, _ = load_corpus(corpus)
     return {s.text for d in docs for s in d.sentences}
 
 
 def main(paths: list[str]) -> int:
-    known = sentences()
+    corpus = ROOT / "corpus"
+    if paths[:1] == ["--corpus"] and len(paths) > 1:  # questions about other documents
+        corpus, paths = Path(paths[1]), paths[2:]
+    known = sentences(corpus)
     bad = 0
     seen: dict[str, str] = {}
     for path in paths:

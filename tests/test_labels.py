@@ -84,3 +84,15 @@ def test_kind_only_examples_are_well_formed_and_not_labelled_questions(items):
     asked = {" ".join(it["question"].lower().split()) for it in items}
     own = [" ".join(e["question"].lower().split()) for e in extra]
     assert len(set(own)) == len(own) and not set(own) & asked
+
+
+def test_a_labelled_file_gets_its_split_and_source(tmp_path):
+    from ipqa.labels import load_labelled_file, split_of
+
+    f = tmp_path / "brazil.jsonl"
+    f.write_text(
+        '{"question": "How long is examination?"}\n\n{"question": "Who runs it?"}\n', encoding="utf-8"
+    )
+    items = load_labelled_file(f)
+    assert [it["source"] for it in items] == ["brazil", "brazil"]
+    assert [it["split"] for it in items] == [split_of("How long is examination?"), split_of("Who runs it?")]

@@ -32,15 +32,20 @@ def load_labelled(folder: Path) -> list[dict[str, Any]]:
     """Every labelled question, each with its `split` and `source` (file stem)."""
     items: list[dict[str, Any]] = []
     for path in sorted(folder.glob("*.jsonl")):
-        if path.name in UNANSWERED_FILES:
-            continue
-        with open(path, encoding="utf-8") as fh:
-            for line in fh:
-                if line.strip():
-                    item = json.loads(line)
-                    item["split"] = split_of(item["question"])
-                    item["source"] = path.stem
-                    items.append(item)
+        if path.name not in UNANSWERED_FILES:
+            items += load_labelled_file(path)
+    return items
+
+
+def load_labelled_file(path: Path) -> list[dict[str, Any]]:
+    items = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                item = json.loads(line)
+                item["split"] = split_of(item["question"])
+                item["source"] = path.stem
+                items.append(item)
     return items
 
 

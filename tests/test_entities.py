@@ -23,6 +23,20 @@ def test_places_in_any_case_longest_first(gaz):
     assert _surfaces(gaz, "Japanese and Indonesian firms") == ["Japanese", "Indonesian"]
 
 
+def test_everyday_country_forms(gaz):
+    """Acronyms, irregular demonyms and plurals, and a name's distinctive first word."""
+    keys = {
+        p.surface: p.keys
+        for p in gaz.places("The UAE, Emiratis, the Saudis, Saudi law, British and UK firms")
+    }
+    assert keys["UAE"] == keys["Emiratis"] == frozenset({"country:AE"})
+    assert keys["Saudis"] == keys["Saudi"] == frozenset({"country:SA"})
+    assert keys["British"] == keys["UK"] == frozenset({"country:GB"})
+    # ISO codes and one-word native names are ordinary words; acronyms count only in capitals
+    assert gaz.places("Island life: can we uk are the rules the same?") == []
+    assert gaz.places("CAN we do it? ARE there rules?") == []
+
+
 def test_cities_only_when_capitalised(gaz):
     assert _surfaces(gaz, "an office in Ho Chi Minh City") == ["Ho Chi Minh City"]
     assert gaz.places("a large city with a nice beach") == []

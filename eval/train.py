@@ -85,6 +85,7 @@ class Example:
 # asked against that document alone or against all documents together (by a hash of the question),
 # so that training sees corpora of different sizes.
 ENGINES: dict[str, Any] = {}
+NO_DOMAIN = False  # --no-domain: no separate out-of-domain model (its features stay in the answerable one)
 
 
 def fit_linear(X: np.ndarray, y: np.ndarray, C: float, classes: tuple[str, ...] = (), balanced=False,
@@ -550,13 +551,16 @@ def fit_answerability(Q_tr, a_tr, o_tr, Q_dv, a_dv, o_dv, use_tr, choose_dv) -> 
     Qd, ad, od = Q_dv[choose_dv], a_dv[choose_dv], o_dv[choose_dv]
     # in the documents' domain at all? (out-of-domain questions against all others)
     domain, domain_ll, dom_c = None, 9e9, None
-    for C in C_GRID:
+    for C in [] if NO_DOMAIN else C_GRID:
         m = fit_linear_signed(Qt[:, d_idx], ot, C, d_signs)
         ll = logloss(m.proba(Qd[:, d_idx]), od)
         if ll < domain_ll:
             domain, domain_ll, dom_c = m, ll, C
     # answerable, among in-domain questions: a sign-constrained linear model and monotone trees
     it, idv = ot == 1, od == 1
+    if NO_DOMAIN:  # one model for every question, out-of-domain ones included
+        domain, domain_ll = _always(len(d_idx)), 0.0
+        it, idv = np.ones(len(ot), dtype=bool), np.ones(len(od), dtype=bool)
     linear, best_lin, lin_c = None, 9e9, None
     for C in C_GRID:
         m = fit_linear_signed(Qt[it], at[it], C, signs)
@@ -632,8 +636,11 @@ def out_of_fold(Q_tr, o_tr, a_tr, d_idx, d_signs, dom_c, signs, lin_c, trees_c, 
     fold = np.arange(len(Q_tr)) % folds
     for k in range(folds):
         fit, held = fold != k, fold == k
-        domain = fit_linear_signed(Q_tr[fit][:, d_idx], o_tr[fit], dom_c, d_signs)
-        ind = fit & (o_tr == 1)
+        if NO_DOMAIN:
+            domain, ind = _always(len(d_idx)), fit
+        else:
+            domain = fit_linear_signed(Q_tr[fit][:, d_idx], o_tr[fit], dom_c, d_signs)
+            ind = fit & (o_tr == 1)
         answerable = Blend((
             fit_linear_signed(Q_tr[ind], a_tr[ind], lin_c, signs),
             fit_trees(Q_tr[ind], a_tr[ind], *trees_c, monotone=signs),
@@ -704,11 +711,18 @@ def main() -> int:
         "--hold-out", action="append", default=[], help="a NAME under --other-documents to leave out"
     )
     ap.add_argument(
+        "--no-domain",
+        action="store_true",
+        help="no separate out-of-domain model: one answerable model over every question",
+    )
+    ap.add_argument(
         "--alone",
         action="store_true",
         help="ask half of each document's questions (by a hash) against that document alone",
     )
     args = ap.parse_args()
+    global NO_DOMAIN
+    NO_DOMAIN = args.no_domain
     folder = Path(args.labelled)
     items = load_labelled(folder)
     corpus_dir = None

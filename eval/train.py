@@ -312,10 +312,15 @@ def train(
             return np.zeros((0, DIM + NGRAM_BUCKETS))
         return np.array([engine.composer.f.form_input(*engine.prepare(e["question"])[1:3]) for e in rows])
 
-    Xi_tr = np.vstack([vecs(ex_tr), extra_vecs(extra_tr)])
-    yi_tr = [ex.item["intent"] for ex in ex_tr] + [e["intent"] for e in extra_tr]
-    Xi_dv = np.vstack([vecs(ex_dv), extra_vecs(extra_dv)])
-    yi_dv = [ex.item["intent"] for ex in ex_dv] + [e["intent"] for e in extra_dv]
+    # Intent is learned from the report's labelled questions and the intent-only examples: the
+    # other documents' questions are nearly all facts and numbers, and would drown the rare
+    # intents (a follow-up, "what does it advise").
+    own_tr = [ex for ex in ex_tr if not ex.item.get("other_document")]
+    own_dv = [ex for ex in ex_dv if not ex.item.get("other_document")]
+    Xi_tr = np.vstack([vecs(own_tr), extra_vecs(extra_tr)])
+    yi_tr = [ex.item["intent"] for ex in own_tr] + [e["intent"] for e in extra_tr]
+    Xi_dv = np.vstack([vecs(own_dv), extra_vecs(extra_dv)])
+    yi_dv = [ex.item["intent"] for ex in own_dv] + [e["intent"] for e in extra_dv]
     intent, intent_acc, intent_c = None, -1.0, None
     for C, g in itertools.product(C_GRID, WORD_WEIGHTS):
         m = fit_linear(Xi_tr, np.array(yi_tr), C, raw_from=DIM, raw_weight=g)
@@ -358,13 +363,18 @@ def train(
     # surer than on any new question: the models fitted on them would trust them too much. So
     # train questions get them from classifiers fitted without their fold.
     n_tr = len(ex_tr)
-    intents_tr = out_of_fold_classes(
+    own_oof = out_of_fold_classes(
         Xi_tr,
         yi_tr,
-        n_tr,
+        len(own_tr),
         lambda X, y: _reorder(
             fit_linear(X, np.array(y), intent_c[0], raw_from=DIM, raw_weight=intent_c[1]), y, INTENTS
         ),
+    )
+    # the other documents' questions were not fitted on: the intent model's own probabilities
+    own_row = {id(ex): i for i, ex in enumerate(own_tr)}
+    intents_tr = np.array(
+        [own_oof[own_row[id(ex)]] if id(ex) in own_row else intent.proba(vecs([ex]))[0] for ex in ex_tr]
     )
     kinds_tr_p = out_of_fold_classes(
         Xk_tr, yk_tr, n_tr, lambda X, y: _reorder(fit_linear(X, np.array(y), kind_c[0], raw_from=DIM,
@@ -738,7 +748,7 @@ def main() -> int:
                 continue
             for doc in sorted((other / qfile.stem).iterdir()):
                 shutil.copy(doc, corpus_dir / doc.name)
-            items += load_labelled_file(qfile)
+            items += [dict(it, other_document=True) for it in load_labelled_file(qfile)]
     if args.alone and corpus_dir is not None:
         import hashlib
         import shutil

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT / "eval"))
 import train as T  # noqa: E402
 
 from ipqa.evaluation import score_item, summarize  # noqa: E402
-from ipqa.labels import language_of, load_extra_intents, load_labelled  # noqa: E402
+from ipqa.labels import language_of, load_extra_intents, load_extra_kinds, load_labelled  # noqa: E402
 
 SHARES = (0.25, 0.5, 0.75, 1.0)
 
@@ -30,6 +30,7 @@ def main() -> int:
     folder = ROOT / "eval" / "labelled"
     items = load_labelled(folder)
     extra = load_extra_intents(folder)
+    extra_kinds = load_extra_kinds(folder)
     train_items = [it for it in items if it["split"] == "train"]
     others = [it for it in items if it["split"] != "train"]
     test = [it for it in items if it["split"] == "test" and language_of(it) == "en"]
@@ -39,7 +40,9 @@ def main() -> int:
     for share in SHARES:
         keep = [train_items[i] for i in sorted(order[: round(share * len(order))])]
         engine = T.make_engine()
-        model = T.train(engine, keep + others, extra, log=lambda _m: None)[False]  # the English model
+        model = T.train(engine, keep + others, extra, log=lambda _m: None, extra_kinds=extra_kinds)[
+            False
+        ]  # the English model
         engine = T.make_engine(model)
         results = [score_item(it, engine.ask(it["question"]), engine.index.doc_texts) for it in test]
         m = summarize(results)

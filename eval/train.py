@@ -2,17 +2,24 @@
 
     .venv/bin/python eval/train.py
 
-Fits on the train split, chooses every setting on dev (regularisation, calibration, the refusal
-threshold, how many sentences to keep); never reads the test split. Deterministic: the same data
-gives the same file. Needs scikit-learn (a dev dependency); answering does not.
+Fits on the train split and chooses model settings on dev (regularisation, calibration). The
+refusal threshold and how many sentences to keep are chosen on dev pooled with train questions
+scored out of fold (by models fitted without them): both rest on a few questions at the margin,
+which dev alone holds too few of. Never reads the test split. Deterministic: the same data gives
+the same file. Needs scikit-learn (a dev dependency); answering does not.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import json
 import sys
+from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -20,8 +27,22 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from ipqa.embedding import DIM  # noqa: E402
-from ipqa.features import CONTEXT_CHUNKS, MONOTONE, QUESTION_FEATURES, SENTENCE_FEATURES, Candidate, Question  # noqa: E402
-from ipqa.labels import language_of, load_extra_intents, load_labelled  # noqa: E402
+from ipqa.features import (  # noqa: E402
+    CONTEXT_CHUNKS,
+    MONOTONE,
+    QUESTION_FEATURES,
+    SENTENCE_FEATURES,
+    SENTENCE_MONOTONE,
+    Candidate,
+    Question,
+)
+from ipqa.labels import (  # noqa: E402
+    language_of,
+    load_extra_intents,
+    load_extra_kinds,
+    load_labelled,
+    load_labelled_file,
+)
 from ipqa.model import (  # noqa: E402
     CROSS_MODEL_FILE,
     INTENTS,
@@ -32,11 +53,21 @@ from ipqa.model import (  # noqa: E402
     Blend,
     Linear,
     Trees,
-    question_input,
 )
+from ipqa.text import terms  # noqa: E402
 
-TARGET_FALSE_REFUSALS = 0.05  # on dev; the bound is 0.05, and blind sets run harder
+# False refusals allowed when choosing the refusal threshold (train out of fold and dev). English is
+# held to 0.05 on test and on blind sets; a test or blind set of ~160 answerable questions measures a
+# rate of 0.05 only to about ±0.017 (one standard error), so the target sits that far under the
+# bound. Other languages cannot meet both their targets (refusal 0.75, false refusals 0.05) yet: at
+# 0.05 they refuse about half of what they should, at 0.15 three in four (the curve is in the
+# training log). 0.10 misses both by about as much, and stays within their CI bound (0.22).
+TARGET_FALSE_REFUSALS = {False: 0.033, True: 0.10}  # key: other languages
+# A word of asking must be in this many answerable train questions, and be in unanswerable ones at
+# most this share of the time (the share of unanswerable questions among all is about 0.35).
+ASKING_MIN, ASKING_MAX_UNANSWERABLE = 3, 0.2
 C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+WORD_WEIGHTS = (1.0, 2.0, 4.0, 8.0)  # the question's hashed words beside its embedding
 
 
 @dataclass
@@ -47,28 +78,38 @@ class Example:
     cands: list[Candidate] | None = None
     X: np.ndarray | None = None
     y: np.ndarray | None = None  # 1 where the candidate is gold evidence
+    engine: Any = None  # the index the question is asked against (see --alone)
+
+
+# Engines other than the main one, by corpus name: with --alone, an other document's questions are
+# asked against that document alone or against all documents together (by a hash of the question),
+# so that training sees corpora of different sizes.
+ENGINES: dict[str, Any] = {}
+NO_DOMAIN = False  # --no-domain: no separate out-of-domain model (its features stay in the answerable one)
 
 
 def fit_linear(X: np.ndarray, y: np.ndarray, C: float, classes: tuple[str, ...] = (), balanced=False,
-               raw_from: int | None = None) -> Linear:  # fmt: skip
+               raw_from: int | None = None, raw_weight: float = 1.0) -> Linear:  # fmt: skip
     """Logistic regression on standardised inputs; columns from `raw_from` on (0/1 word features)
-    are left as they are, so that a rare word does not get a huge standardised value."""
+    are left as they are, so that a rare word does not get a huge standardised value, but
+    multiplied by `raw_weight` (how much the penalty lets words count beside the embedding)."""
     from sklearn.linear_model import LogisticRegression
 
     mean = X.mean(axis=0)
     scale = X.std(axis=0)
     scale[scale < 1e-9] = 1.0
     if raw_from is not None:
-        mean[raw_from:], scale[raw_from:] = 0.0, 1.0
+        mean[raw_from:], scale[raw_from:] = 0.0, 1.0 / raw_weight
     clf = LogisticRegression(C=C, max_iter=5000, class_weight="balanced" if balanced else None)
     clf.fit((X - mean) / scale, y)
     return Linear(clf.coef_.copy(), clf.intercept_.copy(), mean, scale, classes)
 
 
 # What tells an off-topic question from one about the documents: how close the documents come to
-# it at all, and how much of its wording they have.
+# it at all, and how much of its wording they have; and whether it asks for a summary or advice,
+# which "summarise this document" does in words no sentence of it is close to.
 DOMAIN_FEATURES = ("dense_max", "best_dense", "lex_max", "heading_max", "known_share", "unknown_terms",
-                   "uncovered_places", "any_unknown_name")  # fmt: skip
+                   "uncovered_places", "any_unknown_name", "intent_summary", "intent_recommendation")  # fmt: skip
 
 
 def _always(n: int) -> Linear:
@@ -126,18 +167,39 @@ def fit_trees(
 def build_examples(engine, items: list[dict]) -> list[Example]:
     out = []
     for item in items:
-        _, search_q, qvec, _ = engine.prepare(item["question"])
-        ex = Example(item, qvec)
+        eng = ENGINES.get(item.get("corpus", ""), engine)
+        _, search_q, qvec, _ = eng.prepare(item["question"])
+        ex = Example(item, qvec, engine=eng)
         ex.item = {**item, "search_q": search_q}
         out.append(ex)
     return out
 
 
-def featurize(engine, examples: list[Example]) -> None:
-    f = engine.composer.f
+def learn_asking_terms(examples: list[Example], vocabulary: Collection[str]) -> frozenset[str]:
+    """The words people ask with that the documents do not use: each is in at least
+    ASKING_MIN answerable questions, and at most ASKING_MAX_UNANSWERABLE of the questions with
+    it are unanswerable ("summarise", "gist", "firm"; not "recipe" or a year)."""
+    answerable: Counter[str] = Counter()
+    unanswerable: Counter[str] = Counter()
     for ex in examples:
-        hits = engine.retriever.search(ex.item["search_q"], ex.qvec, k=CONTEXT_CHUNKS)
-        ex.q = f.question(ex.item["search_q"], ex.qvec)
+        unknown = {t for t in terms(ex.item["search_q"]) if t not in vocabulary}
+        (answerable if ex.item["answerable"] else unanswerable).update(unknown)
+    return frozenset(
+        t
+        for t, n in answerable.items()
+        if n >= ASKING_MIN and unanswerable[t] <= ASKING_MAX_UNANSWERABLE * (n + unanswerable[t])
+    )
+
+
+def featurize(engine, examples: list[Example], intents=None, kinds=None, asking=None) -> None:
+    """Candidates and their features; `intents`, `kinds` and `asking`, when given, replace the
+    classifiers' probabilities and the model's asking words (row per example)."""
+    for i, ex in enumerate(examples):
+        f = ex.engine.composer.f
+        hits = ex.engine.retriever.search(ex.item["search_q"], ex.qvec, k=CONTEXT_CHUNKS)
+        ex.q = f.question(ex.item["search_q"], ex.qvec, None if asking is None else asking[i])
+        if intents is not None:
+            ex.q = replace(ex.q, intent=intents[i], kind=kinds[i])
         ex.cands = f.candidates(ex.q, ex.qvec, hits)
         ex.X = f.sentence_matrix(ex.q, ex.qvec, ex.cands)
         gold = set(ex.item.get("evidence", ()))
@@ -145,11 +207,10 @@ def featurize(engine, examples: list[Example]) -> None:
 
 
 def question_rows(engine, examples: list[Example], sentence: Linear, p_override=None) -> np.ndarray:
-    f = engine.composer.f
     rows = []
     for i, ex in enumerate(examples):
         p = p_override[i] if p_override is not None else sentence.proba(ex.X)
-        rows.append(f.question_vector(ex.q, ex.cands, ex.X, p))
+        rows.append(ex.engine.composer.f.question_vector(ex.q, ex.cands, ex.X, p))
     return np.array(rows)
 
 
@@ -191,19 +252,19 @@ def choose_threshold(prob: np.ndarray, answerable: np.ndarray, target: float) ->
 
 def use_model(engine, model: AnsweringModel) -> None:
     """Answer every question, whatever its language, with the model being trained."""
-    engine.composer.f.model = engine.composer.f.cross_model = model
+    for eng in {id(e): e for e in (engine, *ENGINES.values())}.values():
+        eng.composer.f.model = eng.composer.f.cross_model = model
 
 
-def selection_score(engine, examples: list[Example], sentence: Linear, model: AnsweringModel) -> float:
-    """Dev objective for the sentence-count settings: facts found + half the citation precision."""
+def selection_score(engine, scored: list[tuple[Example, np.ndarray]], model: AnsweringModel) -> float:
+    """Objective for the sentence-count settings over (question, its candidates' probabilities):
+    facts found + half the citation precision."""
     use_model(engine, model)
-    comp = engine.composer
     scores = []
-    for ex in examples:
+    for ex, p in scored:
         if not ex.item["answerable"] or not ex.cands:
             continue
-        p = sentence.proba(ex.X)
-        chosen = comp.select(ex.q, ex.cands, p, ex.X)
+        chosen = ex.engine.composer.select(ex.q, ex.cands, p, ex.X)
         text = " ".join(c.sentence.text for c, _ in chosen).lower()
         facts = all(any(a.lower() in text for a in g) for g in ex.item["answer_facts"])
         gold = set(ex.item["evidence"])
@@ -215,11 +276,19 @@ def selection_score(engine, examples: list[Example], sentence: Linear, model: An
 # ---------------------------------------------------------------- training
 
 
-def train(engine, items: list[dict], extra: list[dict], log=print) -> dict[bool, AnsweringModel]:
-    """Two answering models fitted on every labelled language, told apart by the settings chosen on
-    dev: the English model's refusal threshold and sentence counts come from the English dev
-    questions, the other's (key True) from the non-English ones. More (and other-language) data
-    helps both; each group's trade-offs are its own."""
+def train(
+    engine,
+    items: list[dict],
+    extra: list[dict],
+    log=print,
+    extra_kinds: list[dict] = (),
+    dump: str | None = None,
+) -> dict[bool, AnsweringModel]:
+    """Two answering models: the English one (key False) and one for questions in other languages
+    (key True). They share the intent, kind and sentence models, fitted on every labelled language.
+    The answer-or-refuse models are the English questions' own for English; for other languages,
+    too few to stand alone, they are fitted on every language. Each group's refusal threshold and
+    sentence counts come from its own questions."""
     # Sorted by question, so that the model does not depend on file order (cross-fitting folds).
     items = sorted(
         (it for it in items if it["split"] in ("train", "dev")),
@@ -233,62 +302,104 @@ def train(engine, items: list[dict], extra: list[dict], log=print) -> dict[bool,
     # 1. intent and kind, from the question's embedding
     extra_tr = [e for e in extra if e["split"] == "train"]
     extra_dv = [e for e in extra if e["split"] == "dev"]
-    enc = engine.encoder
 
     def vecs(rows):
-        return np.array([question_input(ex.item["search_q"], ex.qvec) for ex in rows])
+        return np.array([engine.composer.f.form_input(ex.item["search_q"], ex.qvec) for ex in rows])
 
     def extra_vecs(rows):
+        """As a question is read when answering: corrected, and a CJK one without an English vector."""
         if not rows:
             return np.zeros((0, DIM + NGRAM_BUCKETS))
-        return np.array(
-            [
-                question_input(e["question"], v)
-                for e, v in zip(rows, enc.encode([e["question"] for e in rows]), strict=True)
-            ]
-        )
+        return np.array([engine.composer.f.form_input(*engine.prepare(e["question"])[1:3]) for e in rows])
 
-    Xi_tr = np.vstack([vecs(ex_tr), extra_vecs(extra_tr)])
-    yi_tr = [ex.item["intent"] for ex in ex_tr] + [e["intent"] for e in extra_tr]
-    Xi_dv = np.vstack([vecs(ex_dv), extra_vecs(extra_dv)])
-    yi_dv = [ex.item["intent"] for ex in ex_dv] + [e["intent"] for e in extra_dv]
+    # Intent is learned from the report's labelled questions and the intent-only examples: the
+    # other documents' questions are nearly all facts and numbers, and would drown the rare
+    # intents (a follow-up, "what does it advise").
+    own_tr = [ex for ex in ex_tr if not ex.item.get("other_document")]
+    own_dv = [ex for ex in ex_dv if not ex.item.get("other_document")]
+    Xi_tr = np.vstack([vecs(own_tr), extra_vecs(extra_tr)])
+    yi_tr = [ex.item["intent"] for ex in own_tr] + [e["intent"] for e in extra_tr]
+    Xi_dv = np.vstack([vecs(own_dv), extra_vecs(extra_dv)])
+    yi_dv = [ex.item["intent"] for ex in own_dv] + [e["intent"] for e in extra_dv]
     intent, intent_acc, intent_c = None, -1.0, None
-    for C in C_GRID:
-        m = fit_linear(Xi_tr, np.array(yi_tr), C, raw_from=DIM)
+    for C, g in itertools.product(C_GRID, WORD_WEIGHTS):
+        m = fit_linear(Xi_tr, np.array(yi_tr), C, raw_from=DIM, raw_weight=g)
         m = replace(m, classes=tuple(INTENTS))
         m = _reorder(m, yi_tr, INTENTS)
         acc = float(np.mean([INTENTS[k] == y for k, y in zip(m.proba(Xi_dv).argmax(1), yi_dv, strict=True)]))
-        if acc > intent_acc:
-            intent, intent_acc, intent_c = m, acc, C
-    log(f"intent: dev accuracy {intent_acc:.3f} (C={intent_c})")
+        if acc > intent_acc + 1e-9:
+            intent, intent_acc, intent_c = m, acc, (C, g)
+    log(f"intent: dev accuracy {intent_acc:.3f} (C, word weight = {intent_c})")
 
-    kl_tr = [(ex, ex.item["kind"]) for ex in ex_tr]
-    kl_dv = [(ex, ex.item["kind"]) for ex in ex_dv]
-    Xk_tr = vecs([ex for ex, _ in kl_tr])
-    Xk_dv = vecs([ex for ex, _ in kl_dv])
-    kind, kind_acc, kind_c = None, -1.0, None
-    for C in C_GRID:
-        m = fit_linear(Xk_tr, np.array([k for _, k in kl_tr]), C, raw_from=DIM)
-        m = _reorder(m, [k for _, k in kl_tr], KINDS)
-        acc = float(
-            np.mean([KINDS[j] == k for j, (_, k) in zip(m.proba(Xk_dv).argmax(1), kl_dv, strict=True)])
-        )
-        if acc > kind_acc:
-            kind, kind_acc, kind_c = m, acc, C
-    log(f"kind: dev accuracy {kind_acc:.3f} (C={kind_c})")
+    kinds_tr = [e for e in extra_kinds if e["split"] == "train"]
+    Xk_tr = np.vstack([vecs(ex_tr), extra_vecs(kinds_tr)])
+    yk_tr = [ex.item["kind"] for ex in ex_tr] + [e["kind"] for e in kinds_tr]
+    # Chosen on the labelled dev questions alone, by log-loss: its probabilities are features.
+    Xk_dv = vecs(ex_dv)
+    yk_dv = np.array([KINDS.index(ex.item["kind"]) for ex in ex_dv])
+    kind, kind_ll, kind_c = None, 9e9, None
+    for C, g in itertools.product(C_GRID, WORD_WEIGHTS):
+        m = _reorder(fit_linear(Xk_tr, np.array(yk_tr), C, raw_from=DIM, raw_weight=g), yk_tr, KINDS)
+        P = m.proba(Xk_dv)
+        ll = float(-np.mean(np.log(np.clip(P[np.arange(len(yk_dv)), yk_dv], 1e-9, 1.0))))
+        if ll < kind_ll - 1e-9:
+            kind, kind_ll, kind_c = m, ll, (C, g)
+    kind_acc = float(np.mean(kind.proba(Xk_dv).argmax(1) == yk_dv))
+    log(f"kind: dev accuracy {kind_acc:.3f}, log-loss {kind_ll:.3f} (C, word weight = {kind_c}; "
+        f"{len(kinds_tr)} kind-only examples)")  # fmt: skip
 
     # 2. features need the intent and kind models; the rest starts neutral
     n_s, n_q = len(SENTENCE_FEATURES), len(QUESTION_FEATURES)
     neutral = Linear(np.zeros((1, n_s)), np.zeros(1), np.zeros(n_s), np.ones(n_s))
     neutral_q = Linear(np.zeros((1, n_q)), np.zeros(1), np.zeros(n_q), np.ones(n_q))
+    vocabulary = engine.composer.f.vocabulary
+    asking = learn_asking_terms(ex_tr, vocabulary)
+    log(f"asking words: {len(asking)} ({', '.join(sorted(asking)[:30])} …)")
     model = AnsweringModel(intent, kind, neutral, neutral_q, _always(len(DOMAIN_FEATURES)), DOMAIN_FEATURES,
-                           (1.0, 0.0), 0.5, 0.6, 0.3, 0.1, SENTENCE_FEATURES, QUESTION_FEATURES, {})  # fmt: skip
+                           (1.0, 0.0), 0.5, 0.6, 0.3, 0.1, SENTENCE_FEATURES, QUESTION_FEATURES, {},
+                           asking_terms=asking)  # fmt: skip
     use_model(engine, model)
-    featurize(engine, ex_tr)
+    # A train question's own intent and kind probabilities would come from classifiers fitted on it,
+    # surer than on any new question: the models fitted on them would trust them too much. So
+    # train questions get them from classifiers fitted without their fold.
+    n_tr = len(ex_tr)
+    own_oof = out_of_fold_classes(
+        Xi_tr,
+        yi_tr,
+        len(own_tr),
+        lambda X, y: _reorder(
+            fit_linear(X, np.array(y), intent_c[0], raw_from=DIM, raw_weight=intent_c[1]), y, INTENTS
+        ),
+    )
+    # the other documents' questions were not fitted on: the intent model's own probabilities
+    own_row = {id(ex): i for i, ex in enumerate(own_tr)}
+    intents_tr = np.array(
+        [own_oof[own_row[id(ex)]] if id(ex) in own_row else intent.proba(vecs([ex]))[0] for ex in ex_tr]
+    )
+    kinds_tr_p = out_of_fold_classes(
+        Xk_tr, yk_tr, n_tr, lambda X, y: _reorder(fit_linear(X, np.array(y), kind_c[0], raw_from=DIM,
+                                                              raw_weight=kind_c[1]), y, KINDS)
+    )  # fmt: skip
+    # Words of asking, learned the same way: a train question's come from the other folds.
+    fold = np.arange(n_tr) % 5
+    asking_folds = [
+        learn_asking_terms([ex for j, ex in enumerate(ex_tr) if fold[j] != k], vocabulary) for k in range(5)
+    ]
+    featurize(engine, ex_tr, intents_tr, kinds_tr_p, [asking_folds[k] for k in fold])
     featurize(engine, ex_dv)
 
     # 3. the sentence model: which candidates answer the question
+    # Questions the documents nearly answer teach it too: none of their candidates is an answer,
+    # however close, so a sentence on the topic that lacks what was asked scores low.
     ranked = [ex for ex in ex_tr if ex.item["answerable"] and ex.y.any()]
+    ranked += [ex for ex in ex_tr if ex.item["register"] in ("near-miss", "false-premise") and len(ex.X)]
+    # Trees keep the directions known beforehand: without them, a few rows can teach that sharing
+    # more of the question's words, or stating the kind of value asked for, makes a worse answer.
+    # Only the lexical and entity features are constrained (features.SENTENCE_MONOTONE): with the
+    # dense ones too, English dev fact accuracy fell from 0.861 to 0.850 and the answer-or-refuse
+    # AUC (train out of fold and dev) from 0.895 to 0.893; with none, a sentence that shares more of
+    # the question's words and states the value asked for can rank under one that does neither.
+    sentence_signs = [SENTENCE_MONOTONE.get(n, 0) for n in SENTENCE_FEATURES]
     Xs = np.vstack([ex.X for ex in ranked])
     ys = np.concatenate([ex.y for ex in ranked])
     sentence, best_mrr, sent_c = None, -1.0, None
@@ -299,7 +410,7 @@ def train(engine, items: list[dict], extra: list[dict], log=print) -> dict[bool,
             sentence, best_mrr, sent_c = m, mrr, C
     for depth in (3, 4):
         for n_trees in (100, 200):
-            m = fit_trees(Xs, ys, depth, n_trees, balanced=False)
+            m = fit_trees(Xs, ys, depth, n_trees, balanced=False, monotone=sentence_signs)
             mrr = first_gold_rank(ex_dv, m)
             if mrr > best_mrr:
                 sentence, best_mrr, sent_c = m, mrr, (depth, n_trees)
@@ -313,7 +424,7 @@ def train(engine, items: list[dict], extra: list[dict], log=print) -> dict[bool,
         fit_rows = [ex for i, ex in enumerate(ex_tr) if i % folds != k and ex in ranked]
         Xf, yf = np.vstack([e.X for e in fit_rows]), np.concatenate([e.y for e in fit_rows])
         m = (
-            fit_trees(Xf, yf, *sent_c, balanced=False)
+            fit_trees(Xf, yf, *sent_c, balanced=False, monotone=sentence_signs)
             if isinstance(sent_c, tuple)
             else fit_linear(Xf, yf, sent_c)
         )
@@ -324,74 +435,69 @@ def train(engine, items: list[dict], extra: list[dict], log=print) -> dict[bool,
     a_tr = np.array([ex.item["answerable"] for ex in ex_tr], dtype=int)
     Q_dv = question_rows(engine, ex_dv, sentence)
     a_dv = np.array([ex.item["answerable"] for ex in ex_dv], dtype=int)
-    # 4a. in the documents' domain at all? (out-of-domain questions against all others)
-    d_idx = [QUESTION_FEATURES.index(n) for n in DOMAIN_FEATURES]
-    d_signs = [MONOTONE.get(n, 0) for n in DOMAIN_FEATURES]
+    lang_tr = np.array([language_of(ex.item) != "en" for ex in ex_tr])
+    lang_dv = np.array([language_of(ex.item) != "en" for ex in ex_dv])
     o_tr = np.array([ex.item["register"] != "out-of-domain" for ex in ex_tr], dtype=int)
     o_dv = np.array([ex.item["register"] != "out-of-domain" for ex in ex_dv], dtype=int)
-    domain, best_dom, dom_c = None, 9e9, None
-    for C in C_GRID:
-        m = fit_linear_signed(Q_tr[:, d_idx], o_tr, C, d_signs)
-        ll = logloss(m.proba(Q_dv[:, d_idx]), o_dv)
-        if ll < best_dom:
-            domain, best_dom, dom_c = m, ll, C
-    log(f"domain: dev log-loss {best_dom:.3f} (C={dom_c})")
-
-    # 4b. answerable, among in-domain questions: a sign-constrained linear model and monotone trees
-    ind_tr = o_tr == 1
-    ind_dv = o_dv == 1
-    linear, best_lin, lin_c = None, 9e9, None
-    signs = [MONOTONE.get(n, 0) for n in QUESTION_FEATURES]
-    for C in C_GRID:
-        m = fit_linear_signed(Q_tr[ind_tr], a_tr[ind_tr], C, signs)
-        ll = logloss(m.proba(Q_dv[ind_dv]), a_dv[ind_dv])
-        if ll < best_lin:
-            linear, best_lin, lin_c = m, ll, C
-    trees, best_trees, trees_c = None, 9e9, None
-    for depth in (2, 3):
-        for n_trees in (50, 100, 200):
-            m = fit_trees(Q_tr[ind_tr], a_tr[ind_tr], depth, n_trees, monotone=signs)
-            ll = logloss(m.proba(Q_dv[ind_dv]), a_dv[ind_dv])
-            if ll < best_trees:
-                trees, best_trees, trees_c = m, ll, (depth, n_trees)
-    answerable = Blend((linear, trees))
-    model = replace(model, domain=domain, answerable=answerable)
-    raw_dv = np.array([domain.proba(q[d_idx])[0] * answerable.proba(q)[0] for q in Q_dv])
-    best_ll = logloss(raw_dv, a_dv)
-    ans_c = f"blend of linear C={lin_c} (dev {best_lin:.3f}) and trees {trees_c} (dev {best_trees:.3f})"
-    log(f"answerable: dev log-loss {best_ll:.3f} ({ans_c})")
-
-    # 5. Platt calibration and the refusal threshold, on dev
-    raw = np.clip(raw_dv, 1e-6, 1 - 1e-6)
-    logit = np.log(raw / (1 - raw)).reshape(-1, 1)
-    from sklearn.linear_model import LogisticRegression
-
-    platt_fit = LogisticRegression(C=1e6, max_iter=1000).fit(logit, a_dv)
-    platt = (float(platt_fit.coef_[0, 0]), float(platt_fit.intercept_[0]))
-    calibrated = 1 / (1 + np.exp(-(platt[0] * logit[:, 0] + platt[1])))
-    weights = {
-        "linear": dict(zip(QUESTION_FEATURES, linear.coef[0].round(3).tolist(), strict=True)),
-        "trees_split_share": tree_importance(trees, QUESTION_FEATURES),
-        "domain_linear": dict(zip(DOMAIN_FEATURES, domain.coef[0].round(3).tolist(), strict=True)),
-    }
+    fits: dict[bool, AnswerabilityFit] = {}
+    for cross in (False, True):
+        # English questions get a model of their own: the lexical features mean more for them,
+        # and mixing in other languages blurs that. Other languages have too few questions for a
+        # model of their own, so theirs is fitted and chosen on every question (English included).
+        use_tr = np.ones(len(ex_tr), dtype=bool) if cross else ~lang_tr
+        choose_dv = np.ones(len(ex_dv), dtype=bool) if cross else ~lang_dv
+        fits[cross] = fit_answerability(Q_tr, a_tr, o_tr, Q_dv, a_dv, o_dv, use_tr, choose_dv)
+        name = "other languages" if cross else "English"
+        log(f"{name}: domain dev log-loss {fits[cross].domain_ll:.3f}; answerable: {fits[cross].about}")
     sweights = (
         dict(zip(SENTENCE_FEATURES, sentence.coef[0].round(3).tolist(), strict=True))
         if isinstance(sentence, Linear)
         else tree_importance(sentence, SENTENCE_FEATURES)
     )
-    fitted = replace(model, sentence=sentence, answerable=answerable, platt=platt)
+    if dump:  # every question's calibrated probability, to read the model's errors (no test)
+        rows = [
+            {"split": split, "question": ex.item["question"], "register": ex.item["register"],
+             "intent": ex.item["intent"], "answerable": bool(ex.item["answerable"]), "p": round(float(pr), 4)}
+            for split, exs, ps, langs in (
+                ("train (out of fold)", ex_tr, None, lang_tr), ("dev", ex_dv, None, lang_dv))
+            for ex, pr in zip(exs, _own_group(fits, langs, split == "dev"), strict=True)
+        ]  # fmt: skip
+        Path(dump).write_text(
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
+        )
     models = {}
     for cross in (False, True):
-        # 6. per language group, on its own dev questions: the refusal threshold, then how many
-        # sentences to keep
+        # 6. per language group: the refusal threshold, then how many sentences to keep
         name = "other languages" if cross else "English"
-        sel = np.array([(language_of(ex.item) != "en") == cross for ex in ex_dv])
-        threshold = choose_threshold(calibrated[sel], a_dv[sel].astype(bool), TARGET_FALSE_REFUSALS)
+        fit = fits[cross]
+        calibrated, calibrated_tr = fit.calibrated_dv, fit.calibrated_tr
+        sel = lang_dv == cross
+        sel_tr = lang_tr == cross
+        threshold = choose_threshold(
+            np.concatenate([calibrated_tr[sel_tr], calibrated[sel]]),
+            np.concatenate([a_tr[sel_tr], a_dv[sel]]).astype(bool),
+            TARGET_FALSE_REFUSALS[cross],
+        )
         refused = calibrated < threshold
+        refused_tr = calibrated_tr < threshold
+        pooled_p = np.concatenate([calibrated_tr[sel_tr], calibrated[sel]])
+        pooled_a = np.concatenate([a_tr[sel_tr], a_dv[sel]]).astype(bool)
+        curve = ", ".join(
+            f"{(pooled_p[~pooled_a] < t).mean():.2f} at {(pooled_p[pooled_a] < t).mean():.3f}"
+            for t in (choose_threshold(pooled_p, pooled_a, target) for target in (0.02, 0.05, 0.1, 0.15, 0.2))
+        )
+        log(f"{name}: unanswerable refused at false refusals (train out of fold and dev): {curve}")
+        log(f"{name}: threshold {threshold:.2f}: train (out of fold) refuses "
+            f"{refused_tr[sel_tr & (a_tr == 0)].mean():.3f} of unanswerable, "
+            f"{refused_tr[sel_tr & (a_tr == 1)].mean():.3f} of answerable")  # fmt: skip
         log(f"{name}: threshold {threshold:.2f}: dev refuses {refused[sel & (a_dv == 0)].mean():.3f} of "
             f"unanswerable, {refused[sel & (a_dv == 1)].mean():.3f} of answerable ({int(sel.sum())} questions)")  # fmt: skip
-        dev_group = [ex for ex, s in zip(ex_dv, sel, strict=True) if s]
-        base = replace(fitted, threshold=threshold)
+        # Settings chosen on few questions fit their noise: train questions (with sentence
+        # probabilities from models that did not see them) are pooled with dev here too.
+        scored = [(ex, p_cross[i]) for i, ex in enumerate(ex_tr) if sel_tr[i]]
+        scored += [(ex, sentence.proba(ex.X)) for ex, s in zip(ex_dv, sel, strict=True) if s]
+        base = replace(model, sentence=sentence, domain=fit.domain, answerable=fit.answerable,
+                       platt=fit.platt, threshold=threshold)  # fmt: skip
         best = (-1.0, base)
         for extra_ratio in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01):
             for broad_ratio in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
@@ -399,31 +505,158 @@ def train(engine, items: list[dict], extra: list[dict], log=print) -> dict[bool,
                     cand = replace(
                         base, extra_ratio=extra_ratio, broad_ratio=broad_ratio, sentence_floor=floor
                     )
-                    score = selection_score(engine, dev_group, sentence, cand)
+                    score = selection_score(engine, scored, cand)
                     if score > best[0] + 1e-9:
                         best = (score, cand)
         chosen = best[1]
         log(f"{name}: selection extra_ratio {chosen.extra_ratio}, broad_ratio {chosen.broad_ratio}, "
-            f"floor {chosen.sentence_floor} (dev score {best[0]:.3f})")  # fmt: skip
+            f"floor {chosen.sentence_floor} (train out of fold and dev: score {best[0]:.3f})")  # fmt: skip
         info = {
             "serves": name,
             "train_questions": len(tr),
             "dev_questions": len(dv),
+            "answerability_fitted_on": "every language" if cross else "English questions",
             "dev_questions_for_threshold_and_selection": int(sel.sum()),
             "intent_extra_examples": len(extra_tr),
-            "chosen_C": {"intent": intent_c, "kind": kind_c, "sentence": sent_c, "answerable": ans_c},
+            "kind_extra_examples": len(kinds_tr),
+            "chosen_C": {"intent": intent_c, "kind": kind_c, "sentence": sent_c, "answerable": fit.about},
             "dev": {
                 "intent_accuracy": round(intent_acc, 4),
                 "kind_accuracy": round(kind_acc, 4),
                 "sentence_mrr": round(best_mrr, 4),
-                "answerable_logloss": round(best_ll, 4),
+                "answerable_logloss": round(fit.answerable_ll, 4),
                 "refusal_rate_unanswerable": round(float(refused[sel & (a_dv == 0)].mean()), 4),
                 "refusal_rate_answerable": round(float(refused[sel & (a_dv == 1)].mean()), 4),
             },
-            "standardised_weights": {"answerable": weights, "sentence": sweights},
+            "standardised_weights": {"answerable": fit.weights, "sentence": sweights},
         }
         models[cross] = replace(chosen, info=info)
     return models
+
+
+@dataclass(frozen=True)
+class AnswerabilityFit:
+    """One language group's domain and answerable models, calibrated, with the probabilities they
+    give every dev question and (out of fold) every train question."""
+
+    domain: Linear
+    answerable: Blend
+    platt: tuple[float, float]
+    calibrated_dv: np.ndarray
+    calibrated_tr: np.ndarray
+    domain_ll: float
+    answerable_ll: float
+    about: str
+    weights: dict
+
+
+def fit_answerability(Q_tr, a_tr, o_tr, Q_dv, a_dv, o_dv, use_tr, choose_dv) -> AnswerabilityFit:
+    """Fit on the train rows `use_tr`; choose regularisation and calibrate on the dev rows
+    `choose_dv` (the group the model serves). Train rows outside `use_tr` are scored by the full
+    model, rows inside it out of fold."""
+    d_idx = [QUESTION_FEATURES.index(n) for n in DOMAIN_FEATURES]
+    d_signs = [MONOTONE.get(n, 0) for n in DOMAIN_FEATURES]
+    signs = [MONOTONE.get(n, 0) for n in QUESTION_FEATURES]
+    Qt, at, ot = Q_tr[use_tr], a_tr[use_tr], o_tr[use_tr]
+    Qd, ad, od = Q_dv[choose_dv], a_dv[choose_dv], o_dv[choose_dv]
+    # in the documents' domain at all? (out-of-domain questions against all others)
+    domain, domain_ll, dom_c = None, 9e9, None
+    for C in [] if NO_DOMAIN else C_GRID:
+        m = fit_linear_signed(Qt[:, d_idx], ot, C, d_signs)
+        ll = logloss(m.proba(Qd[:, d_idx]), od)
+        if ll < domain_ll:
+            domain, domain_ll, dom_c = m, ll, C
+    # answerable, among in-domain questions: a sign-constrained linear model and monotone trees
+    it, idv = ot == 1, od == 1
+    if NO_DOMAIN:  # one model for every question, out-of-domain ones included
+        domain, domain_ll = _always(len(d_idx)), 0.0
+        it, idv = np.ones(len(ot), dtype=bool), np.ones(len(od), dtype=bool)
+    linear, best_lin, lin_c = None, 9e9, None
+    for C in C_GRID:
+        m = fit_linear_signed(Qt[it], at[it], C, signs)
+        ll = logloss(m.proba(Qd[idv]), ad[idv])
+        if ll < best_lin:
+            linear, best_lin, lin_c = m, ll, C
+    trees, best_trees, trees_c = None, 9e9, None
+    for depth in (2, 3):
+        for n_trees in (50, 100, 200):
+            m = fit_trees(Qt[it], at[it], depth, n_trees, monotone=signs)
+            ll = logloss(m.proba(Qd[idv]), ad[idv])
+            if ll < best_trees:
+                trees, best_trees, trees_c = m, ll, (depth, n_trees)
+    answerable = Blend((linear, trees))
+
+    def raw(Q):
+        return np.array([domain.proba(q[d_idx])[0] * answerable.proba(q)[0] for q in Q])
+
+    raw_dv = raw(Q_dv)
+    answerable_ll = logloss(raw_dv[choose_dv], ad)
+    # Platt calibration on the group's dev questions
+    from sklearn.linear_model import LogisticRegression
+
+    def logit(r):
+        r = np.clip(r, 1e-6, 1 - 1e-6)
+        return np.log(r / (1 - r))
+
+    fit = LogisticRegression(C=1e6, max_iter=1000).fit(logit(raw_dv[choose_dv]).reshape(-1, 1), ad)
+    platt = (float(fit.coef_[0, 0]), float(fit.intercept_[0]))
+
+    def calibrate(r):
+        return 1 / (1 + np.exp(-(platt[0] * logit(r) + platt[1])))
+
+    raw_tr = raw(Q_tr)
+    raw_tr[use_tr] = out_of_fold(Qt, ot, at, d_idx, d_signs, dom_c, signs, lin_c, trees_c)
+    weights = {
+        "linear": dict(zip(QUESTION_FEATURES, linear.coef[0].round(3).tolist(), strict=True)),
+        "trees_split_share": tree_importance(trees, QUESTION_FEATURES),
+        "domain_linear": dict(zip(DOMAIN_FEATURES, domain.coef[0].round(3).tolist(), strict=True)),
+    }
+    about = f"blend of linear C={lin_c} (dev {best_lin:.3f}) and trees {trees_c} (dev {best_trees:.3f}); domain C={dom_c}"
+    return AnswerabilityFit(domain, answerable, platt, calibrate(raw_dv), calibrate(raw_tr), domain_ll,
+                            answerable_ll, about, weights)  # fmt: skip
+
+
+def _own_group(fits: dict[bool, AnswerabilityFit], langs: np.ndarray, dev: bool) -> np.ndarray:
+    """Each question's probability from the model of its own language group."""
+    en = fits[False].calibrated_dv if dev else fits[False].calibrated_tr
+    other = fits[True].calibrated_dv if dev else fits[True].calibrated_tr
+    return np.where(langs, other, en)
+
+
+def out_of_fold_classes(X: np.ndarray, y: list[str], n: int, fit, folds: int = 5) -> np.ndarray:
+    """Class probabilities of the first n rows (the labelled questions), each from a classifier
+    fitted without its fold; the rows after n (extra examples) are always fitted on."""
+    out = None
+    fold = np.arange(n) % folds
+    for k in range(folds):
+        keep = np.concatenate([fold != k, np.ones(len(X) - n, dtype=bool)])
+        m = fit(X[keep], [y[j] for j in np.flatnonzero(keep)])
+        held = np.flatnonzero(fold == k)
+        p = m.proba(X[held])
+        if out is None:
+            out = np.zeros((n, p.shape[1]))
+        out[held] = p
+    return out
+
+
+def out_of_fold(Q_tr, o_tr, a_tr, d_idx, d_signs, dom_c, signs, lin_c, trees_c, folds: int = 5) -> np.ndarray:
+    """Raw answer probabilities of the train questions, each from domain and answerable models
+    fitted (with the settings chosen on dev) on the other folds."""
+    raw = np.zeros(len(Q_tr))
+    fold = np.arange(len(Q_tr)) % folds
+    for k in range(folds):
+        fit, held = fold != k, fold == k
+        if NO_DOMAIN:
+            domain, ind = _always(len(d_idx)), fit
+        else:
+            domain = fit_linear_signed(Q_tr[fit][:, d_idx], o_tr[fit], dom_c, d_signs)
+            ind = fit & (o_tr == 1)
+        answerable = Blend((
+            fit_linear_signed(Q_tr[ind], a_tr[ind], lin_c, signs),
+            fit_trees(Q_tr[ind], a_tr[ind], *trees_c, monotone=signs),
+        ))  # fmt: skip
+        raw[held] = domain.proba(Q_tr[held][:, d_idx]) * answerable.proba(Q_tr[held])
+    return raw
 
 
 def tree_importance(t: Trees, names: tuple[str, ...]) -> dict[str, float]:
@@ -451,11 +684,16 @@ def _reorder(m: Linear, labels, order: tuple[str, ...]) -> Linear:
     return Linear(coef, intercept, m.mean, m.scale, tuple(order))
 
 
-def make_engine(model: AnsweringModel | None = None):
+def make_engine(model: AnsweringModel | None = None, corpus_dir: Path | None = None):
     from ipqa.engine import Engine
     from ipqa.settings import Settings
 
     settings = Settings.load()
+    if corpus_dir is not None:  # the documents together, indexed once beside them
+        from ipqa.building import build
+
+        settings = Settings.load(corpus_dir=corpus_dir, index_dir=corpus_dir.parent / "index")
+        build(settings, lambda _: None)
     if model is None:  # a placeholder until the first model is trained
         n_s, n_q, d = len(SENTENCE_FEATURES), len(QUESTION_FEATURES), DIM
         z = Linear(np.zeros((1, n_s)), np.zeros(1), np.zeros(n_s), np.ones(n_s))
@@ -471,10 +709,70 @@ def make_engine(model: AnsweringModel | None = None):
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--labelled", default=str(ROOT / "eval" / "labelled"))
+    ap.add_argument(
+        "--dump", help="write each train (out of fold) and dev question's probability here (JSONL)"
+    )
+    ap.add_argument(
+        "--other-documents",
+        help="a folder of other documents (NAME/document) with their labelled questions (NAME.jsonl): "
+        "trained on beside the report, so that the model does not learn one document's habits",
+    )
+    ap.add_argument(
+        "--hold-out", action="append", default=[], help="a NAME under --other-documents to leave out"
+    )
+    ap.add_argument(
+        "--no-domain",
+        action="store_true",
+        help="no separate out-of-domain model: one answerable model over every question",
+    )
+    ap.add_argument(
+        "--alone",
+        action="store_true",
+        help="ask half of each document's questions (by a hash) against that document alone",
+    )
     args = ap.parse_args()
+    global NO_DOMAIN
+    NO_DOMAIN = args.no_domain
     folder = Path(args.labelled)
-    engine = make_engine()
-    models = train(engine, load_labelled(folder), load_extra_intents(folder))
+    items = load_labelled(folder)
+    corpus_dir = None
+    if args.other_documents:
+        import shutil
+        import tempfile
+
+        other = Path(args.other_documents)
+        corpus_dir = Path(tempfile.mkdtemp(prefix="ipqa-train-")) / "corpus"
+        shutil.copytree(ROOT / "corpus", corpus_dir)
+        for qfile in sorted(other.glob("*.jsonl")):
+            if qfile.stem in args.hold_out:
+                continue
+            for doc in sorted((other / qfile.stem).iterdir()):
+                shutil.copy(doc, corpus_dir / doc.name)
+            items += [dict(it, other_document=True) for it in load_labelled_file(qfile)]
+    if args.alone and corpus_dir is not None:
+        import hashlib
+        import shutil
+        import tempfile
+
+        sources = {"report": ROOT / "corpus"} | {
+            q.stem: other / q.stem for q in sorted(other.glob("*.jsonl")) if q.stem not in args.hold_out
+        }
+        for name, folder in sources.items():
+            alone = Path(tempfile.mkdtemp(prefix=f"ipqa-alone-{name}-")) / "corpus"
+            shutil.copytree(folder, alone)
+            ENGINES[name] = make_engine(corpus_dir=alone)
+        for it in items:
+            name = it["source"] if it["source"] in sources else "report"
+            if hashlib.sha1(("alone:" + it["question"]).encode()).digest()[0] % 2 == 0:
+                it["corpus"] = name
+    engine = make_engine(corpus_dir=corpus_dir)
+    models = train(
+        engine,
+        items,
+        load_extra_intents(folder),
+        extra_kinds=load_extra_kinds(folder),
+        dump=args.dump,
+    )
     for cross, out in ((False, MODEL_FILE), (True, CROSS_MODEL_FILE)):
         models[cross].save(out)
         print(f"wrote {out}")

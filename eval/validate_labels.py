@@ -1,4 +1,4 @@
-"""Check labelled question files (not intents_extra.jsonl, which has intents only): schema, verbatim evidence, facts inside their evidence.
+"""Check labelled question files (not the intent- or kind-only example files): schema, verbatim evidence, facts inside their evidence.
 
 Usage: python eval/validate_labels.py eval/labelled/*.jsonl
        python eval/validate_labels.py --corpus eval/other_documents/brazil eval/other_documents/brazil.jsonl
@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from ipqa.corpus import load_corpus  # noqa: E402
-from ipqa.labels import EXTRA_INTENTS, problems  # noqa: E402
+from ipqa.labels import UNANSWERED_FILES, problems  # noqa: E402
 
 
 def sentences(corpus: Path = ROOT / "corpus") -> set[str]:
@@ -30,7 +30,7 @@ def main(paths: list[str]) -> int:
     bad = 0
     seen: dict[str, str] = {}
     for path in paths:
-        if Path(path).name == EXTRA_INTENTS:  # intent-only examples have no answer labels
+        if Path(path).name in UNANSWERED_FILES:
             continue
         for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():

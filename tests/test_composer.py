@@ -86,11 +86,6 @@ def test_refusal_of_an_uncovered_place_is_in_plain_words(small):
     assert "rule" not in ans.answer.lower() and "figure" not in ans.answer.lower()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limit: the dev-chosen share for further advice sentences (0.5 of the best) keeps "
-    "only the top one here",
-)
 def test_advice_questions_find_the_recommendations(small):
     ans = small.ask("What does the briefing advise companies to do?")
     assert not ans.refused
@@ -117,6 +112,62 @@ def test_intent_classifier(small, question, intent):
     qvec = small.encoder.encode([question])[0]
     q = small.composer.f.question(question, qvec)
     assert q.top_intent == intent
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Which law protects trade secrets in Indonesia?", "name"),
+        ("How much can the fine be?", "money"),
+        ("How long does patent examination take?", "duration"),
+        ("What do the courts do with trade secret cases?", "none"),
+    ],
+)
+def test_kind_classifier(small, question, kind):
+    from ipqa.model import KINDS
+
+    qvec = small.encoder.encode([question])[0]
+    q = small.composer.f.question(question, qvec)
+    assert KINDS[int(q.kind.argmax())] == kind
+
+
+def _row(engine, text: str) -> int:
+    return next(i for i, s in enumerate(engine.composer.f.sentences) if s.text.startswith(text))
+
+
+def test_a_sentence_answers_with_a_value_the_question_does_not_already_state(small):
+    f = small.composer.f
+    ask = "How many of the 41 trade secret cases in Hanoi ended with a fine?"
+    q = f.question(ask, small.encoder.encode([ask])[0])
+    cases = f.new_kinds(_row(small, "Courts in Hanoi handled 41"), q)
+    assert "count" not in cases and "year" in cases  # 41 is the question's own number
+    ask = "Which law protects trade secrets in Vietnam?"
+    q = f.question(ask, small.encoder.encode([ask])[0])
+    assert "name" in f.new_kinds(_row(small, "Vietnam protects trade secrets mainly"), q)
+    fine = f.new_kinds(_row(small, "A company whose secrets are stolen"), q)
+    assert "name" not in fine and "money" in fine  # it names only Vietnam, which was asked about
+
+
+def test_a_value_the_question_states_is_checked_against_the_sentence(small):
+    """A question that states an amount, share or duration the documents give otherwise has a
+    false premise; one that states the documents' own value, or none, does not."""
+    f = small.composer.f
+
+    def conflicts(ask, start):
+        return f.conflicts(f.question(ask, small.encoder.encode([ask])[0]), _row(small, start))
+
+    prison = "Criminal penalties in Indonesia reach two years"
+    fine = "A company whose secrets are stolen"
+    exam = "The Vietnamese patent office examines"
+    assert conflicts("Why is the Vietnamese examination stuck at 30 months?", exam) == (1.0, 0.0)
+    assert conflicts("Is the Vietnamese examination really 18 months?", exam) == (0.0, 0.0)
+    assert conflicts("Why is the fine in Vietnam capped at 20 million dong?", fine) == (1.0, 0.0)
+    assert conflicts("Is the fine in Vietnam up to 200 million dong?", fine) == (0.0, 0.0)
+    assert conflicts("How long can prison terms be in Indonesia?", prison) == (0.0, 0.0)  # states none
+    cases = "Courts in Hanoi handled 41"
+    assert conflicts("Did Hanoi courts really hear 400 trade secret cases?", cases) == (0.0, 1.0)
+    # a kind of value the sentence does not state is not contradicted by it
+    assert conflicts("We are a 40-person firm: how long is examination in Vietnam?", exam) == (0.0, 0.0)
 
 
 def test_list_answers_cover_distinct_points(small):
@@ -162,3 +213,23 @@ def test_features_do_not_depend_on_the_order_sets_iterate_in(index_env):
         assert run.returncode == 0, run.stderr[-2000:]
         outs.append(run.stdout)
     assert outs[0] == outs[1]
+
+
+def test_words_of_asking_are_not_topics_the_documents_lack(small):
+    """A question made of words people ask with ("summarise", "gist") names no topic the documents
+    lack; one with a word the documents never use and that is not a word of asking does."""
+    f = small.composer.f
+    ask = "Give me the gist, summarised for our board"
+    qvec = small.encoder.encode([ask])[0]
+    q = f.question(ask, qvec, asking=frozenset())
+    assert q.unknown_terms == 1.0 and q.n_asking == 0
+    q = f.question(ask, qvec, asking=frozenset({"gist", "summaris", "board"}))
+    assert q.unknown_terms == 0.0 and q.n_asking == 3 and not q.terms
+    missing_best, _, known_share = f._missing(q, [], [])
+    assert missing_best == 0.0 and known_share == 1.0
+    # a word of asking that the documents do use is still part of the question's topic
+    ask = "gist of the penalties in Indonesia"
+    q = f.question(ask, small.encoder.encode([ask])[0], asking=frozenset({"gist", "penalti"}))
+    assert "penalti" in q.terms and "gist" not in q.terms
+    # and the shipped model carries words of asking learned from the labelled questions
+    assert f.model.asking_terms

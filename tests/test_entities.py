@@ -76,3 +76,26 @@ def test_names_years_figures_advice(gaz):
     assert years(text) == {"2023", "2030"}
     assert "1200" in figures(text) and "2023" not in figures(text)
     assert deontic("Enterprises should register early.") and not deontic("Enterprises registered early.")
+
+
+def test_figures_touching_cjk_words_are_found_unless_a_cjk_magnitude_scales_them():
+    assert figures("沙盒测试只要1个月") == {"1"}
+    assert figures("占比90%的企业") == {"90"}
+    assert figures("심사 기간을 2년으로") == {"2"}
+    assert figures("日本企业2023年拿到了多少件") == set()  # a year, not a figure
+    assert figures("基金以5亿美元启动") == set()  # 500 million: not the digits "5" in English
+    assert figures("15조 원") == set()
+
+
+def test_quantities_keep_their_numbers_by_kind(gaz):
+    q = gaz.quantities("Over 200 companies joined in 2023, with 800 patents worth US$5m, up 23% in 6 months.")
+    assert q["count"] == {"200", "800"}
+    assert q["year"] == {"2023"}
+    assert q["money"] == {"5"} and q["percent"] == {"23"} and q["duration"] == {"6"}
+    assert gaz.kinds("no figure at all") == set() == set(gaz.quantities("no figure at all"))
+
+
+def test_a_year_after_a_full_width_comma_is_a_year():
+    text = "听说专利申请涨得很猛，2023年同比涨了多少？"  # NFKC makes "，" a plain comma
+    assert years(text) == {"2023"} and figures(text) == set()
+    assert years("1,2023 units") == set()

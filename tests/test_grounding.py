@@ -141,3 +141,24 @@ def test_an_acronym_is_supported_by_its_words_written_out():
     assert ok.supported, ok.reasons
     bad = check_sentence("Norway's IP office publishes ML guidelines every year [1].", [quote], None)
     assert not bad.supported
+
+
+def test_directions_are_found_in_english_and_in_cjk_questions():
+    from ipqa.grounding import directions
+
+    assert directions("Why did the agency scrap its fast track?") == {"stopped"}
+    assert directions("Exports fell by half") == {"fell"}
+    assert directions("東京地裁が制度を廃止してから、どう変わりましたか？") == {"stopped"}
+    assert directions("韩国出口为什么下滑了？") == {"fell"}
+    assert directions("한일 정보 공유가 중단된 뒤로 어떻게 하나요?") == {"stopped"}
+    assert directions("日本在数据这块有什么规定？") == set()
+    assert directions("The office opened a new channel in 2023.") == set()
+
+
+def test_phrasal_verbs_state_a_direction_and_their_words_alone_do_not():
+    from ipqa.grounding import directions
+
+    assert directions("Why has the agency given up on the scheme?") == {"stopped"}
+    assert directions("Why did both countries pull out of the agreement?") == {"stopped"}
+    assert directions("They scaled back the subsidy.") == {"fell"}
+    assert directions("Firms give their staff training and pull data from logs.") == set()

@@ -83,3 +83,28 @@ def test_other_documents_questions_are_valid(name):
     assert {it["answerable"] for it in items} == {True, False}
     bad = {it["id"]: problems(it, known) for it in items}
     assert {k: v for k, v in bad.items() if v} == {}
+
+
+def test_kind_only_examples_are_well_formed_and_not_labelled_questions(items):
+    from ipqa.labels import LANGUAGES, load_extra_kinds
+    from ipqa.model import KINDS
+
+    extra = load_extra_kinds(ROOT / "eval" / "labelled")
+    assert len(extra) >= 200
+    assert {e["kind"] for e in extra} == set(KINDS)
+    assert {e.get("language", "en") for e in extra} <= set(LANGUAGES)
+    asked = {" ".join(it["question"].lower().split()) for it in items}
+    own = [" ".join(e["question"].lower().split()) for e in extra]
+    assert len(set(own)) == len(own) and not set(own) & asked
+
+
+def test_a_labelled_file_gets_its_split_and_source(tmp_path):
+    from ipqa.labels import load_labelled_file, split_of
+
+    f = tmp_path / "brazil.jsonl"
+    f.write_text(
+        '{"question": "How long is examination?"}\n\n{"question": "Who runs it?"}\n', encoding="utf-8"
+    )
+    items = load_labelled_file(f)
+    assert [it["source"] for it in items] == ["brazil", "brazil"]
+    assert [it["split"] for it in items] == [split_of("How long is examination?"), split_of("Who runs it?")]

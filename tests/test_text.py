@@ -17,3 +17,35 @@ def test_speller_maps_typos_to_the_corpus():
     sp = Speller(Counter(words("The Patent Prosecution Highway reduced examination cycles.")))
     assert sp.correct_text("patnt examnation") == "patent examination"
     assert sp.correct_text("zebra") == "zebra"
+
+
+def test_speller_leaves_correct_english_words_alone():
+    """A right word the corpus lacks is not a typo of a corpus word one letter away."""
+    from collections import Counter
+
+    corpus = Counter(words("Firms keep a fair share of deep markets and sell to themselves."))
+    plain = Speller(corpus)
+    assert plain.correct_text("fail") == "fair"  # what a corpus-only speller does
+    sp = Speller(corpus, known=frozenset({"fail", "kept"}))
+    assert sp.correct_text("we fail, they kept") == "we fail, they kept"
+    assert sp.correct_text("shar of markts") == "share of markets"
+
+
+def test_english_vocabulary_comes_from_the_model_package():
+    from ipqa.embedding import english_words
+
+    vocab = english_words()
+    assert len(vocab) > 15000
+    assert {"fail", "keep", "sell", "advice"} <= vocab
+    assert not any(w.startswith("##") or not w.isalpha() for w in list(vocab)[:500])
+
+
+def test_years_said_in_words_become_digits():
+    from ipqa.text import spelled_years
+
+    assert spelled_years("in early twenty twenty-four") == "in early 2024"
+    assert spelled_years("Twenty-twenty and nineteen ninety-nine") == "2020 and 1999"
+    assert spelled_years("two thousand and three, nineteen oh five") == "2003, 1905"
+    # counts and durations are not years
+    for text in ("twenty five years", "two thousand firms", "twenty-one", "nineteen staff"):
+        assert spelled_years(text) == text

@@ -37,6 +37,16 @@ def model_dir() -> Path:
     return Path(get_model_path())
 
 
+@cache
+def english_words() -> frozenset[str]:
+    """The whole English words of the encoder's tokenizer vocabulary (about 22,000): common words
+    spelt right, which the spelling corrector must leave alone ("fail" is not a typo of a corpus
+    word "fair"). A text file read, no model loaded."""
+    vocab = model_dir() / "vocab.txt"
+    with open(vocab, encoding="utf-8") as fh:
+        return frozenset(w for line in fh if (w := line.strip()).isalpha() and w.islower() and len(w) > 1)
+
+
 def model_package_version() -> str:
     from importlib.metadata import version
 

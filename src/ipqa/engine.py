@@ -21,7 +21,7 @@ from ipqa.answer import Composer, Decision, closest_sections, refusal_text, with
 from ipqa.building import chunker_params, serving_generation
 from ipqa.contract import Answer, Citation, Passage, final_answer
 from ipqa.corpus import Sentence
-from ipqa.embedding import Encoder, LazyQueryEncoder, multilingual_encoder
+from ipqa.embedding import Encoder, LazyQueryEncoder, english_words, multilingual_encoder
 from ipqa.entities import Gazetteer
 from ipqa.errors import IndexError_, InputError
 from ipqa.features import CONTEXT_CHUNKS, Featurizer
@@ -44,7 +44,7 @@ from ipqa.retrieval import Hit, Retriever
 from ipqa.runtime import single_thread_search
 from ipqa.settings import Settings
 from ipqa.stores import is_database, open_index
-from ipqa.text import Speller
+from ipqa.text import Speller, spelled_years
 
 
 class Engine:
@@ -68,7 +68,7 @@ class Engine:
         self.retriever = Retriever(
             self.index, rrf_k=settings.rrf_k, depth=settings.retrieval_depth, rankings=self.opened.rankings
         )
-        self.speller = Speller(self.index.lexicon["word_freq"])
+        self.speller = Speller(self.index.lexicon["word_freq"], english_words())
         self.llm: ChatClient | None = None
         if settings.llm_url or settings.llm_model:
             if not (settings.llm_url and settings.llm_model):
@@ -97,12 +97,13 @@ class Engine:
 
         A question in a CJK language (zh, ja, ko) is embedded with the multilingual encoder (its
         vector then searches the documents' multilingual vectors); keyword search still matches
-        its Latin-script names and numbers."""
+        its Latin-script names and numbers. An English question is searched with years in digits
+        and its misspellings corrected."""
         q = clean_question(question, self.settings.max_question_chars)
         informative, had_instructions = strip_instructions(q)
         if detect_language(informative) != "en":
             return q, informative, multilingual_encoder().encode([informative])[0], had_instructions
-        search_q = self.speller.correct_text(informative)
+        search_q = self.speller.correct_text(spelled_years(informative))
         return q, search_q, self.encoder.encode([search_q])[0], had_instructions
 
     def search(self, question: str, k: int | None = None, mode: str | None = None) -> list[Hit]:

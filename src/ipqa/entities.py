@@ -20,7 +20,7 @@ from functools import cached_property
 
 from ipqa.text import STOPWORDS, normalize
 
-ANALYSIS_VERSION = 5  # bump when tokenisation or entity finding changes: older indexes become stale
+ANALYSIS_VERSION = 6  # bump when tokenisation or entity finding changes: older indexes become stale
 CITY_MIN_POPULATION = 300_000  # large enough that a city's name is rarely an ordinary word
 
 # ---------------------------------------------------------------- the gazetteer (made at build time)
@@ -173,7 +173,7 @@ def _everyday_forms(country_names: dict[str, set[str]], other_places: list[str])
 
 def _cjk_country_names() -> dict[str, set[str]]:
     """Country names in zh, ja and ko (CJK scripts), from pycountry's maintained translations
-    (its ISO 3166 gettext catalogues): 韩国, 韓国, 대한민국, 新加坡 …"""
+    (its ISO 3166 gettext catalogues: 韩国, 韓国, 대한민국, 新加坡 …) and the CLDR's."""
     import gettext
 
     import pycountry
@@ -196,6 +196,15 @@ def _cjk_country_names() -> dict[str, set[str]]:
                     form = form.strip()
                     if len(form) >= 2 and _CJK.search(form):
                         out.setdefault(form, set()).add(f"country:{c.alpha_2}")
+    # The names people use in everyday writing, from the Unicode CLDR (through Babel): often not
+    # the ISO ones (ja "オーストラリア", where ISO has only "オーストラリア連邦").
+    from babel import Locale
+
+    codes = {c.alpha_2 for c in pycountry.countries}
+    for locale in ("zh", "zh_Hant", "ja", "ko"):
+        for code, local in Locale.parse(locale).territories.items():
+            if code in codes and len(local) >= 2 and _CJK.search(local):
+                out.setdefault(local, set()).add(f"country:{code}")
     return out
 
 
@@ -203,7 +212,9 @@ def _cjk_country_names() -> dict[str, set[str]]:
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", re.UNICODE)
-_YEAR = re.compile(r"(?<![0-9A-Za-z_.,])((?:19|20)\d\d)(?![0-9A-Za-z_])")  # also "2023年"
+# Not part of a longer number ("1,2023", "12023"); a comma alone may precede it: NFKC turns the
+# full-width comma of CJK text into "," with no space ("…很猛，2023年").
+_YEAR = re.compile(r"(?<![0-9A-Za-z_.])(?<!\d,)((?:19|20)\d\d)(?![0-9A-Za-z_])")  # also "2023年"
 _NUM = r"\d[\d,]*(?:\.\d+)?"
 _SCALE = r"(?:\s*(?:thousand|million|billion|trillion|bn|mn|k|m|b)\b)?"
 _TIME_UNIT = r"(?:years?|months?|weeks?|days?|hours?|minutes?|working[- ]days?|business[- ]days?)"
@@ -303,29 +314,46 @@ class Gazetteer:
 
     def kinds(self, text: str) -> set[str]:
         """The kinds of quantity text states: duration, money, percent, count, year."""
+        return set(self.quantities(text))
+
+    def quantities(self, text: str) -> dict[str, frozenset[str]]:
+        """The quantities text states, by kind, each as its numbers ("over 1,200 companies" →
+        count: {"1200"}): a sentence answers "how many" only with a number the question lacks."""
         t = normalize(text)
-        found = set()
+        found: dict[str, frozenset[str]] = {}
         rest = t
         for kind, pattern in (("percent", _PERCENT), ("money", self._money), ("duration", _DURATION)):
-            if pattern.search(rest):
-                found.add(kind)
+            spans = [m.group(0) for m in pattern.finditer(rest)]
+            if spans:
+                found[kind] = frozenset(v for span in spans for v in _numbers(span))
                 rest = pattern.sub(" ", rest)
-        if _YEAR.search(rest):
-            found.add("year")
+        ys = _YEAR.findall(rest)
+        if ys:
+            found["year"] = frozenset(ys)
             rest = _YEAR.sub(" ", rest)
-        if re.search(r"(?<![\w.])\d", rest):
-            found.add("count")
+        counts = _numbers(rest)
+        if counts:
+            found["count"] = frozenset(counts)
         return found
+
+
+def _numbers(text: str) -> set[str]:
+    return {m.replace(",", "").rstrip(".") for m in re.findall(r"(?<![\w.])\d[\d,]*(?:\.\d+)?", text)}
 
 
 def years(text: str) -> set[str]:
     return set(_YEAR.findall(normalize(text)))
 
 
+# A number may touch a CJK word ("只要1个月", "2년으로"); one scaled by a CJK magnitude ("5亿" is
+# 500 million, "3조" 3 trillion) is not the same digits in English, so it is not compared.
+_FIGURE = re.compile(r"(?<![0-9A-Za-z_.])\d[\d,]*(?:\.\d+)?(?![\d,.]*[万萬만亿億억兆조千천百백])")
+
+
 def figures(text: str) -> set[str]:
     """Numbers written with digits, years excluded, as canonical strings ('1,200' → '1200')."""
     t = _YEAR.sub(" ", normalize(text))
-    return {m.replace(",", "").rstrip(".") for m in re.findall(r"(?<![\w.])\d[\d,]*(?:\.\d+)?", t)}
+    return {m.replace(",", "").rstrip(".") for m in _FIGURE.findall(t)}
 
 
 def names(text: str, gazetteer: Gazetteer | None = None) -> set[str]:

@@ -42,6 +42,7 @@ SENTENCE_FEATURES = (
     "figure_match",
     "name_match",
     "kind_match",
+    "kind_new",
     "neighbour_dense",
     "first_in_section",
     "advice",
@@ -73,8 +74,13 @@ QUESTION_FEATURES = (
     "figure_unmet",
     "kind_unmet",
     "kind_unmet_best",
+    "kind_new_unmet_best",
     "place_conflict_best",
+    "figure_conflict_best",
+    "count_conflict_best",
     "intent_broad",
+    "intent_summary",
+    "intent_recommendation",
     "intent_comparison",
     "log_terms",
     "best_dense",
@@ -99,7 +105,15 @@ MONOTONE = {
     "best_lex": 1, "known_share": 1, "p1_consistent": 1,
     "unknown_terms": -1, "unknown_names": -1, "any_unknown_name": -1, "uncovered_places": -1,
     "year_unmet": -1, "figure_unmet": -1, "kind_unmet": -1, "kind_unmet_best": -1, "place_conflict_best": -1,
+    "figure_conflict_best": -1, "count_conflict_best": -1,
     "missing_idf_best": -1, "missing_share_top2": -1, "inconsistent_top5": -1, "direction_unmet": -1,
+}  # fmt: skip
+# The same for the sentence model: a sentence sharing more of the question's words, its place,
+# year, figures or names, or stating the kind of value asked for, is never a worse answer. Dense
+# similarities stay free: constraining them too cost more on dev than it gained (eval/train.py).
+SENTENCE_MONOTONE = {
+    "lex": 1, "lex_sentence": 1, "lex_gap": 1, "heading_overlap": 1, "place_match": 1, "place_conflict": -1,
+    "year_match": 1, "year_conflict": -1, "figure_match": 1, "name_match": 1, "kind_match": 1, "kind_new": 1,
 }  # fmt: skip
 BROAD = ("list", "summary", "recommendation")
 CONTEXT_CHUNKS = 8  # candidate sentences come from the top chunks …
@@ -123,6 +137,7 @@ class Question:
     intent: np.ndarray  # probabilities over model.INTENTS
     kind: np.ndarray  # probabilities over model.KINDS
     cross_lingual: bool = False  # asked in another language than the documents' English
+    n_asking: int = 0  # words of asking left out of `terms` ("summarise", "gist")
 
     @property
     def top_intent(self) -> str:
@@ -185,6 +200,8 @@ class Featurizer:
             (s.doc, s.section_id): frozenset(terms(context.get((s.doc, s.section_id), s.section)))
             for s in self.sentences
         }
+        # Every word the documents use, in a sentence or a heading.
+        self.vocabulary = frozenset(self.df).union(*self._heading_terms.values())
         # The share of a section's sentences that give advice: a section of recommendations also
         # holds imperatives ("Participate in …") that no modal verb marks.
         self._section_advice = {
@@ -210,21 +227,39 @@ class Featurizer:
             if self._sections[key][0] == i or not 0.05 <= self._doc_position[i] <= 0.95:
                 self._overview_rows.setdefault(s.doc, []).append(i)
         self._terms: dict[int, frozenset[str]] = {}
+        self._values: dict[int, tuple[dict[str, frozenset[str]], tuple[frozenset[str], ...]]] = {}
         self._corpus_lower = " ".join(normalize(t).lower() for t in index.doc_texts.values())
 
     # ------------------------------------------------------------ the question
 
-    def question(self, text: str, qvec: np.ndarray) -> Question:
+    def form_input(self, text: str, qvec: np.ndarray, places: tuple[Place, ...] | None = None) -> np.ndarray:
+        """What the intent and kind classifiers read, with places masked in its words: they read a
+        question's form, and a country's name must not tell them what is asked ("How many … did
+        <a country> get?" is a count wherever it is; the labelled questions about countries the
+        documents never cover are mostly of other kinds)."""
+        if places is None:
+            places = tuple(self.gazetteer.places(text))
+        for place in sorted({p.surface for p in places}, key=len, reverse=True):
+            text = text.replace(place, " place ")
+        return question_input(text, qvec)
+
+    def question(self, text: str, qvec: np.ndarray, asking: frozenset[str] | None = None) -> Question:
+        """`asking` replaces the model's asking words (training: learned without this question)."""
         places = tuple(self.gazetteer.places(text))
         uncovered = tuple(p for p in places if not place_covered(p, self.mentioned, self.gazetteer))
         q_names = frozenset(names(text, self.gazetteer))
         unknown = frozenset(n for n in q_names if n not in self._corpus_lower)
-        q_terms = frozenset(terms(text))
-        x = question_input(text, qvec)
         cross = qvec.shape[-1] != self.vectors.shape[1]
+        model = self.cross_model if cross else self.model
+        if asking is None:
+            asking = model.asking_terms
+        # The question's topic: its terms, less the words of asking that the documents do not use.
+        every = frozenset(terms(text))
+        q_terms = frozenset(t for t in every if t in self.vocabulary or t not in asking)
+        x = self.form_input(text, qvec, places)
         # A question in a CJK language has no English terms to miss: only its Latin-script ones count.
         unknown_terms = (
-            sum(t not in self.df for t in q_terms) / len(q_terms) if q_terms else (0.0 if cross else 1.0)
+            sum(t not in self.df for t in q_terms) / len(every) if every else (0.0 if cross else 1.0)
         )
         return Question(
             text,
@@ -236,9 +271,10 @@ class Featurizer:
             q_names,
             unknown,
             unknown_terms,
-            (self.cross_model if cross else self.model).intent.proba(x)[0],
-            (self.cross_model if cross else self.model).kind.proba(x)[0],
+            model.intent.proba(x)[0],
+            model.kind.proba(x)[0],
             cross,
+            len(every - q_terms),
         )
 
     # ------------------------------------------------------------ candidates
@@ -279,6 +315,44 @@ class Featurizer:
                 self._terms.clear()
             self._terms[row] = frozenset(terms(self.sentences[row].text))
         return self._terms[row]
+
+    def new_kinds(self, row: int, q: Question) -> set[str]:
+        """The kinds of value a sentence states that the question does not already state.
+
+        "How many of the 800 patents are foreign-owned?" is not answered by the sentence that
+        gives the 800, nor "which companies are members of X?" by one that names only X.
+        """
+        if row not in self._values:
+            text = self.sentences[row].text
+            places = tuple(p.keys for p in self.gazetteer.places(text))
+            self._values[row] = (self.gazetteer.quantities(text), places)
+        quantities, places = self._values[row]
+        stated = q.figures | q.years
+        out = {k for k, values in quantities.items() if values - stated}
+        q_text = normalize(q.text).lower()
+        q_places = [p.keys for p in q.places]
+        if any(n not in q_text for n in self.info[row]["names"]) or any(
+            not any(keys & other for other in q_places) for keys in places
+        ):
+            out.add("name")
+        return out
+
+    def conflicts(self, q: Question, row: int) -> tuple[float, float]:
+        """Whether the sentence an answer would lead with states another value of a kind the
+        question states: "the 20 million dong fine" against "200 million dong", "a 30-month
+        examination" against "18 months". Amounts, shares and durations; then counts, which
+        questions also use for themselves ("we are a 40-person team"), so they are a feature of
+        their own."""
+        if not q.figures:
+            return 0.0, 0.0
+        self.new_kinds(row, q)  # fills the sentence's quantities
+        stated = self._values[row][0]
+        asked = self.gazetteer.quantities(q.text)
+
+        def clash(kinds: tuple[str, ...]) -> float:
+            return float(any(k in asked and k in stated and not (asked[k] & stated[k]) for k in kinds))
+
+        return clash(("money", "percent", "duration")), clash(("count",))
 
     def _overlap(self, q_terms: frozenset[str], have: frozenset[str]) -> float:
         # Sums over sets use math.fsum: exact, so a feature does not depend on the order a set
@@ -346,6 +420,7 @@ class Featurizer:
             s_years = set(info["years"])
             s_text = normalize(s.text).lower()
             s_figs = figures(s.text)
+            new = self.new_kinds(c.row, q)
             X[j] = (
                 dense[j],
                 dense[j] - max_dense,
@@ -363,7 +438,8 @@ class Featurizer:
                 float(bool(q.years) and bool(s_years) and not (q.years & s_years)),
                 len(q.figures & s_figs) / len(q.figures) if q.figures else 0.0,
                 sum(n in s_text for n in q.names) / len(q.names) if q.names else 0.0,
-                sum(p for k, p in kind_p.items() if k in info["kinds"]),
+                sum(p for k, p in kind_p.items() if k in info["kinds"] or (k == "name" and k in new)),
+                sum(p for k, p in kind_p.items() if k in new),
                 max((float(vectors[r] @ qvec) for r in neighbours), default=0.0),
                 float(pos == 0),
                 float(info["advice"]),
@@ -406,6 +482,7 @@ class Featurizer:
         top = cons[:3] if cons else [int(order[0])]
         kind_asked = 1.0 - float(q.kind[KINDS.index("none")])
         kind_met = max((X[i, f["kind_match"]] for i in top), default=0.0) / max(kind_asked, 1e-6)
+        figure_conflict, count_conflict = self.conflicts(q, cands[top[0]].row)
         v = {
             "p1": ps[0],
             "p2": ps[1] if len(ps) > 1 else 0.0,
@@ -416,19 +493,38 @@ class Featurizer:
             "unknown_terms": q.unknown_terms,
             "unknown_names": len(q.unknown_names) / len(q.names) if q.names else 0.0,
             "any_unknown_name": float(bool(q.unknown_names)),
-            "uncovered_places": len(q.uncovered) / len(q.places) if q.places else 0.0,
+            # A comparison is answered when one side is covered (the answer says which side the
+            # documents leave out); other questions need every place they name.
+            "uncovered_places": (
+                (1.0 - q.p_intent("comparison")) * len(q.uncovered) / len(q.places)
+                + q.p_intent("comparison") * float(len(q.uncovered) == len(q.places))
+                if q.places
+                else 0.0
+            ),
             "year_unmet": float(bool(q.years) and not any(X[i, f["year_match"]] for i in top)),
             "figure_unmet": float(bool(q.figures) and not any(X[i, f["figure_match"]] >= 1.0 for i in top)),
             "kind_unmet": kind_asked * (1.0 - min(1.0, kind_met)),
             # The sentence an answer would lead with: a question asking "when" or "how much" is
             # not answered by a sentence that states no date or amount, however close it is.
+            # … nor by one whose only such value is the one the question states ("of the 800 …").
+            "kind_new_unmet_best": sum(
+                float(q.kind[i])
+                for i, k in enumerate(KINDS)
+                if k != "none" and k not in self.new_kinds(cands[top[0]].row, q)
+            ),
             "kind_unmet_best": sum(
                 float(q.kind[i])
                 for i, k in enumerate(KINDS)
-                if k != "none" and k not in self.info[cands[top[0]].row]["kinds"]
+                if k != "none" and k not in self.info[cands[top[0]].row]["kinds"] and k != "name"
             ),
             "place_conflict_best": float(X[order[0], f["place_conflict"]]),
+            "figure_conflict_best": figure_conflict,
+            "count_conflict_best": count_conflict,
             "intent_broad": q.p_intent(*BROAD),
+            # A summary of the documents needs no one sentence close to the question; advice is
+            # found wherever the documents give it: both answer with words the question lacks.
+            "intent_summary": q.p_intent("summary"),
+            "intent_recommendation": q.p_intent("recommendation"),
             "intent_comparison": q.p_intent("comparison"),
             "log_terms": math.log(1 + len(q.terms)),
             "best_dense": float(X[top[0], f["dense"]]),
@@ -469,8 +565,10 @@ class Featurizer:
         two; the IDF-weighted share of the question's terms the documents have at all)
         """
         known = [t for t in q.terms if t in self.df]
-        if not known and q.cross_lingual:
-            return 0.0, 0.0, 1.0  # no English words to check: the multilingual vectors decide
+        if not known and (q.cross_lingual or (q.n_asking and not q.terms)):
+            # no English words to check, or only words of asking ("summarise the whole report"):
+            # nothing is missing, and the vectors decide
+            return 0.0, 0.0, 1.0
         if not known or not top:
             return 1.0, 1.0, 0.0
 

@@ -61,12 +61,42 @@ DIRECTION_WORDS: dict[str, frozenset[str]] = {
     "last": frozenset("last worst lowest least bottom".split()),
 }
 _DIRECTION_STEMS = {g: frozenset(stem(w) for w in ws) for g, ws in DIRECTION_WORDS.items()}
+# Phrasal verbs say it too ("gave up", "pulled out"); their words alone do not.
+DIRECTION_PHRASES: dict[str, re.Pattern[str]] = {
+    "stopped": re.compile(
+        r"\b(?:(?:give|gave|given|giving|gives) up|(?:pull|pulled|pulling|pulls|back|backed|backing|opt|opted) out"
+        r"|(?:walk|walked|walking|walks) away|(?:phase|phased|phasing) out|(?:shut|shutting|shuts) down"
+        r"|(?:wind|winding|wound) down|(?:roll|rolled|rolling) back|(?:do|did|done|doing) away with)\b",
+        re.IGNORECASE,
+    ),
+    "fell": re.compile(r"\b(?:scale|scaled|scaling|cut|cutting) back\b", re.IGNORECASE),
+}
+# The same groups in the CJK languages (zh, simplified and traditional; ja; ko), matched as parts of
+# words (these scripts do not space words): a question asked in them states a direction too.
+CJK_DIRECTION_WORDS: dict[str, tuple[str, ...]] = {
+    "stopped": tuple(
+        "禁止 废除 廢除 取消 撤回 撤销 撤銷 退出 停止 暂停 暫停 中止 终止 終止 放弃 放棄 关闭 關閉 叫停 搁置 擱置 "
+        "解散 拒绝 拒絕 中断 中斷 廃止 撤廃 取り消 撤退 離脱 脱退 打ち切 断念 閉鎖 凍結 拒否 금지 폐지 취소 "
+        "철회 철수 탈퇴 중단 중지 정지 종료 포기 폐쇄 해체 거부 보류".split()
+    ),
+    "failed": tuple("失败 失敗 破产 破產 崩溃 崩潰 破綻 頓挫 崩壊 실패 무산 붕괴 파산".split()),
+    "fell": tuple(
+        "下降 减少 減少 下滑 下跌 降低 缩减 縮減 减半 減半 萎缩 萎縮 低下 下落 半減 縮小 落ち込 감소 하락 줄었 "
+        "줄어들 축소 급감 반토막 떨어졌".split()
+    ),
+    "last": tuple("最差 最低 最少 垫底 墊底 倒数 倒數 最下位 最悪 최하위 최저 꼴찌 최악".split()),
+}
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
 def directions(text: str) -> set[str]:
     """Which kinds of direction (stopped, fell, came last) a text states."""
     ts = set(terms(text))
-    return {g for g, stems in _DIRECTION_STEMS.items() if ts & stems}
+    found = {g for g, stems in _DIRECTION_STEMS.items() if ts & stems}
+    found |= {g for g, pattern in DIRECTION_PHRASES.items() if pattern.search(text)}
+    if _CJK.search(text):
+        found |= {g for g, ws in CJK_DIRECTION_WORDS.items() if any(w in text for w in ws)}
+    return found
 
 
 # What a claim qualifies its facts with must be said by its quote too: a bound on a number ("at

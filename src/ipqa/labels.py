@@ -18,6 +18,8 @@ from ipqa.model import INTENTS, KINDS
 SPLITS = ("train", "dev", "test")
 NOT_ANSWERABLE = {"near-miss", "false-premise", "out-of-domain"}
 EXTRA_INTENTS = "intents_extra.jsonl"  # intent-only examples (no answer labels)
+EXTRA_KINDS = "kinds_extra.jsonl"  # kind-only examples: questions on any subject, no answer labels
+UNANSWERED_FILES = (EXTRA_INTENTS, EXTRA_KINDS)  # examples without answer labels
 
 
 def split_of(question: str) -> str:
@@ -30,7 +32,7 @@ def load_labelled(folder: Path) -> list[dict[str, Any]]:
     """Every labelled question, each with its `split` and `source` (file stem)."""
     items: list[dict[str, Any]] = []
     for path in sorted(folder.glob("*.jsonl")):
-        if path.name != EXTRA_INTENTS:
+        if path.name not in UNANSWERED_FILES:
             items += load_labelled_file(path)
     return items
 
@@ -48,7 +50,16 @@ def load_labelled_file(path: Path) -> list[dict[str, Any]]:
 
 
 def load_extra_intents(folder: Path) -> list[dict[str, Any]]:
-    path = folder / EXTRA_INTENTS
+    return _load_extra(folder / EXTRA_INTENTS)
+
+
+def load_extra_kinds(folder: Path) -> list[dict[str, Any]]:
+    """Questions labelled only with the kind of quantity they ask for. The kind classifier reads a
+    question's form, not its subject, so these are about anything but the documents."""
+    return _load_extra(folder / EXTRA_KINDS)
+
+
+def _load_extra(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     with open(path, encoding="utf-8") as fh:

@@ -26,14 +26,15 @@ from pathlib import Path
 import numpy as np
 
 MODEL_FILE = Path(__file__).with_name("answering_model.json")  # for questions in English
-# For questions in other languages: fitted on every labelled language, its threshold chosen on the
-# non-English dev questions, so that adding them never moves the English model's answers.
+# For questions in other languages: its answerability fitted on every labelled language (they have
+# too few questions of their own), its threshold chosen on the non-English questions. The English
+# model's answerability is fitted on English questions alone, so adding others never moves it.
 CROSS_MODEL_FILE = Path(__file__).with_name("answering_model_cross.json")
 FORMAT = 2
 NGRAM_BUCKETS = 1024  # hashed word unigrams and bigrams of the question, beside its embedding
 
 INTENTS = ("fact", "number", "list", "comparison", "summary", "recommendation", "yesno", "followup")
-KINDS = ("none", "duration", "money", "percent", "count", "year")
+KINDS = ("none", "duration", "money", "percent", "count", "year", "name")
 
 
 _GRAM = re.compile(r"[a-z0-9]+|[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
@@ -204,6 +205,10 @@ class AnsweringModel:
     sentence_features: tuple[str, ...]
     question_features: tuple[str, ...]
     info: dict  # how it was trained (data sizes, scores); for the report, not used to answer
+    # Words people use in asking ("summarise", "gist", "firm") that the documents need not contain:
+    # learned from the labelled questions (eval/train.py), they do not count as topics the
+    # documents lack when a question uses them.
+    asking_terms: frozenset[str] = frozenset()
 
     def answer_probability(self, x: np.ndarray) -> float:
         idx = [self.question_features.index(n) for n in self.domain_features]
@@ -229,6 +234,7 @@ class AnsweringModel:
             "sentence_features": list(self.sentence_features),
             "question_features": list(self.question_features),
             "info": self.info,
+            "asking_terms": sorted(self.asking_terms),
         }
 
     @classmethod
@@ -250,6 +256,7 @@ class AnsweringModel:
             tuple(d["sentence_features"]),
             tuple(d["question_features"]),
             d.get("info", {}),
+            frozenset(d.get("asking_terms", ())),
         )
 
     def save(self, path: Path) -> None:

@@ -89,14 +89,55 @@ def numbers(text: str) -> set[str]:
     return found
 
 
+_UNITS = "one two three four five six seven eight nine".split()
+_TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+         "ninety": 90}  # fmt: skip
+_TWO_DIGITS = rf"(?:(?:{'|'.join(_TENS)})(?:[- ](?:{'|'.join(_UNITS)}))?|{'|'.join(_TEENS)}|oh[- ](?:{'|'.join(_UNITS)}))"
+_SPELLED_YEAR = re.compile(
+    rf"\b(?:(?P<century>nineteen|twenty)[- ](?P<rest>{_TWO_DIGITS})"
+    rf"|two thousand(?: and)?[- ](?P<small>{_TWO_DIGITS}|{'|'.join(_UNITS)}))\b",
+    re.IGNORECASE,
+)
+
+
+def _two_digits(text: str) -> int:
+    parts = text.lower().replace("-", " ").split()
+    if parts[0] == "oh":
+        return _UNITS.index(parts[1]) + 1
+    if parts[0] in _TEENS:
+        return 10 + _TEENS.index(parts[0])
+    if parts[0] in _UNITS:
+        return _UNITS.index(parts[0]) + 1
+    return _TENS[parts[0]] + (_UNITS.index(parts[1]) + 1 if len(parts) > 1 else 0)
+
+
+def spelled_years(text: str) -> str:
+    """Years written in words as digits ("twenty twenty-four", "two thousand and three" → 2024,
+    2003), as people say them: documents write years in digits, and a question's year must be
+    compared with theirs. Only the shapes of a year, so "twenty twenty" is one while "twenty five"
+    and "two thousand firms" are left alone."""
+
+    def year(m: re.Match[str]) -> str:
+        if m.group("century"):
+            return str(
+                (19 if m.group("century").lower() == "nineteen" else 20) * 100 + _two_digits(m.group("rest"))
+            )
+        return str(2000 + _two_digits(m.group("small")))
+
+    return _SPELLED_YEAR.sub(year, text)
+
+
 # ---------------------------------------------------------------- spelling
 
 
 class Speller:
-    """Maps misspelt question words onto the corpus vocabulary (edit distance ≤ 2, SymSpell-style)."""
+    """Maps misspelt question words onto the corpus vocabulary (edit distance ≤ 2, SymSpell-style).
+    A word of `known` (correct English the corpus may not use) is never changed."""
 
-    def __init__(self, freq: dict[str, int]) -> None:
+    def __init__(self, freq: dict[str, int], known: frozenset[str] = frozenset()) -> None:
         self.freq = freq
+        self.known = known
         self._deletes: dict[str, set[str]] = {}
         for w in freq:
             if len(w) >= 4:
@@ -105,7 +146,7 @@ class Speller:
 
     def correct(self, word: str) -> str:
         w = word.lower()
-        if w in self.freq or w in STOPWORDS or len(w) < 4 or any(ch.isdigit() for ch in w):
+        if w in self.freq or w in self.known or w in STOPWORDS or len(w) < 4 or any(ch.isdigit() for ch in w):
             return word
         options: set[str] = set()
         for d in {w, *_deletes(w)}:

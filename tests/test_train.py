@@ -1,0 +1,95 @@
+"""The training script's choices (eval/train.py): out-of-fold scoring and the refusal threshold."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from .conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "eval"))
+import train as T
+
+
+class _Seen:
+    """A "model" that gives 1.0 for rows it was fitted on and 0.0 for others."""
+
+    def __init__(self, X):
+        self.rows = {tuple(r) for r in X}
+
+    def proba(self, X):
+        seen = np.array([tuple(r) in self.rows for r in X], dtype=float)
+        return np.stack([1 - seen, seen], axis=1)
+
+
+def test_out_of_fold_classes_never_score_a_row_with_a_model_fitted_on_it():
+    X = np.arange(40, dtype=float).reshape(20, 2)  # 15 labelled rows, then 5 extra ones
+    y = ["a", "b"] * 10
+    fitted_with_extra = []
+
+    def fit(Xf, yf):
+        fitted_with_extra.append(all(tuple(r) in {tuple(x) for x in Xf} for r in X[15:]))
+        return _Seen(Xf)
+
+    p = T.out_of_fold_classes(X, y, 15, fit, folds=5)
+    assert p.shape == (15, 2)
+    assert (p[:, 1] == 0.0).all()  # no labelled row was seen by the model that scored it
+    assert all(fitted_with_extra) and len(fitted_with_extra) == 5
+
+
+def test_threshold_refuses_most_unanswerable_within_the_false_refusal_target():
+    rng = np.random.default_rng(0)
+    answerable = np.r_[np.ones(200, bool), np.zeros(100, bool)]
+    prob = np.where(answerable, rng.beta(5, 2, 300), rng.beta(2, 5, 300))
+    t = T.choose_threshold(prob, answerable, 0.05)
+    refused = prob < t
+    assert refused[answerable].mean() <= 0.05
+    # one step higher would pass the target or refuse no more unanswerable questions
+    higher = prob < t + 0.01
+    assert higher[answerable].mean() > 0.05 or higher[~answerable].mean() == refused[~answerable].mean()
+    assert refused[~answerable].mean() > 0.5
+
+
+def test_english_answerability_is_fitted_without_other_languages():
+    """Other-language questions must not move the English model: relabelling them leaves the
+    English model's probabilities unchanged, while the model fitted on every language moves."""
+    rng = np.random.default_rng(1)
+    n_tr, n_dv, d = 300, 120, len(T.QUESTION_FEATURES)
+    Q_tr, Q_dv = rng.normal(size=(n_tr, d)), rng.normal(size=(n_dv, d))
+    other_tr = np.arange(n_tr) % 3 == 0
+    other_dv = np.arange(n_dv) % 3 == 0
+    a_tr = (Q_tr[:, 0] + rng.normal(scale=0.5, size=n_tr) > 0).astype(int)
+    a_dv = (Q_dv[:, 0] + rng.normal(scale=0.5, size=n_dv) > 0).astype(int)
+    o_tr, o_dv = (Q_tr[:, 1] > -1.0).astype(int), (Q_dv[:, 1] > -1.0).astype(int)  # in the domain
+    flipped = np.where(other_tr, 1 - a_tr, a_tr)
+    fits = {}
+    for name, labels in (("original", a_tr), ("flipped", flipped)):
+        en = T.fit_answerability(Q_tr, labels, o_tr, Q_dv, a_dv, o_dv, ~other_tr, ~other_dv)
+        every = T.fit_answerability(
+            Q_tr, labels, o_tr, Q_dv, a_dv, o_dv, np.ones(n_tr, bool), np.ones(n_dv, bool)
+        )
+        fits[name] = (en, every)
+    assert np.allclose(fits["original"][0].calibrated_dv, fits["flipped"][0].calibrated_dv)
+    assert not np.allclose(fits["original"][1].calibrated_dv, fits["flipped"][1].calibrated_dv)
+    # train rows it was fitted on are scored out of fold: probabilities, not copies of the labels
+    en = fits["original"][0]
+    assert ((en.calibrated_tr > 0) & (en.calibrated_tr < 1)).all()
+
+
+def test_words_of_asking_are_learned_from_answerable_questions_only():
+    """A word the documents lack is a word of asking when answerable questions use it and
+    unanswerable ones seldom do; a word mostly in unanswerable questions never is."""
+    df = {"patent": 5, "secret": 3}
+
+    def ex(q, answerable):
+        return T.Example({"search_q": q, "answerable": answerable}, np.zeros(1))
+
+    rows = [ex("gist of patent rules", True), ex("the gist on secrets", True), ex("patent gist", True)]
+    rows += [ex("recipe for patent cake", False), ex("recipe secrets", False), ex("recipe gist", True)]
+    rows += [ex("a recipe we like", True), ex("recipe", True)]
+    learned = T.learn_asking_terms(rows, df)
+    assert "gist" in learned  # 4 answerable, no unanswerable
+    assert "recipe" not in learned  # 3 answerable but 2 of 5 unanswerable
+    assert "patent" not in learned  # the documents use it: never a word of asking
+    assert T.learn_asking_terms(rows[:2], df) == frozenset()  # too few questions to learn from

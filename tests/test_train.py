@@ -73,8 +73,12 @@ def test_english_answerability_is_fitted_without_other_languages():
     assert np.allclose(fits["original"][0].calibrated_dv, fits["flipped"][0].calibrated_dv)
     assert not np.allclose(fits["original"][1].calibrated_dv, fits["flipped"][1].calibrated_dv)
     # train rows it was fitted on are scored out of fold: probabilities, not copies of the labels
+    # (rows further from every sentence than the closeness floor get exactly 0, by design)
     en = fits["original"][0]
-    assert ((en.calibrated_tr > 0) & (en.calibrated_tr < 1)).all()
+    near = Q_tr[:, T.QUESTION_FEATURES.index("dense_max")] >= en.dense_floor
+    assert near.mean() > 0.9
+    assert ((en.calibrated_tr[near] > 0) & (en.calibrated_tr[near] < 1)).all()
+    assert (en.calibrated_tr[~near] == 0).all()
 
 
 def test_words_of_asking_are_learned_from_answerable_questions_only():
@@ -93,3 +97,34 @@ def test_words_of_asking_are_learned_from_answerable_questions_only():
     assert "recipe" not in learned  # 3 answerable but 2 of 5 unanswerable
     assert "patent" not in learned  # the documents use it: never a word of asking
     assert T.learn_asking_terms(rows[:2], df) == frozenset()  # too few questions to learn from
+
+
+def test_a_question_further_from_every_sentence_than_any_answerable_one_is_refused():
+    """The closeness floor: the least close answerable training question sets it, so it costs no
+    false refusal on train; a question below it gets probability 0 whatever else it shows."""
+    from dataclasses import replace
+
+    from ipqa.features import QUESTION_FEATURES
+    from ipqa.model import load_model
+
+    rng = np.random.default_rng(0)
+    n = 300
+    Q = rng.uniform(0.0, 1.0, size=(n, len(QUESTION_FEATURES)))
+    dense = QUESTION_FEATURES.index("dense_max")
+    Q[:, dense] = rng.uniform(0.3, 0.9, size=n)
+    a = (rng.uniform(size=n) < 0.6).astype(int)
+    Q[a == 0, dense] -= 0.25  # unanswerable questions sit lower
+    o = np.ones(n, dtype=int)
+    half = np.arange(n) < n // 2
+    fit = T.fit_answerability(Q[half], a[half], o[half], Q[~half], a[~half], o[~half],
+                              np.ones(half.sum(), bool), np.ones((~half).sum(), bool))  # fmt: skip
+    assert fit.dense_floor == Q[half][a[half] == 1, dense].min()
+    below = Q[~half][:, dense] < fit.dense_floor
+    assert below.any() and (fit.calibrated_dv[below] == 0.0).all()
+    assert (fit.calibrated_dv[~below] > 0.0).all()
+
+    model = replace(load_model(), dense_floor=0.5)
+    x = np.full(len(QUESTION_FEATURES), 0.5)
+    assert model.answer_probability(x) > 0.0
+    x[dense] = 0.49
+    assert model.answer_probability(x) == 0.0

@@ -209,8 +209,15 @@ class AnsweringModel:
     # learned from the labelled questions (eval/train.py), they do not count as topics the
     # documents lack when a question uses them.
     asking_terms: frozenset[str] = frozenset()
+    # A question further from every sentence than this (the cosine of its nearest one) is refused
+    # whatever the other features say: learned as a low quantile of the answerable training
+    # questions' closeness, because a learned model has seen too few questions that far out to
+    # know that nothing there is answered (an off-topic question on a twelve-sentence corpus).
+    dense_floor: float = 0.0
 
     def answer_probability(self, x: np.ndarray) -> float:
+        if x[self.question_features.index("dense_max")] < self.dense_floor:
+            return 0.0
         idx = [self.question_features.index(n) for n in self.domain_features]
         p = float(self.domain.proba(x[idx])[0] * self.answerable.proba(x)[0])
         p = float(np.clip(p, 1e-6, 1 - 1e-6))
@@ -235,6 +242,7 @@ class AnsweringModel:
             "question_features": list(self.question_features),
             "info": self.info,
             "asking_terms": sorted(self.asking_terms),
+            "dense_floor": self.dense_floor,
         }
 
     @classmethod
@@ -257,6 +265,7 @@ class AnsweringModel:
             tuple(d["question_features"]),
             d.get("info", {}),
             frozenset(d.get("asking_terms", ())),
+            float(d.get("dense_floor", 0.0)),
         )
 
     def save(self, path: Path) -> None:

@@ -97,7 +97,7 @@ DENSE_FLOOR_QUANTILE = 0.0
 NO_DOMAIN = True
 # Other documents never trained on, so that transfer to unseen documents can be measured
 # (eval/score_documents.py --only NAME).
-HELD_OUT = ("vietnam", "gulf", "india", "australia")
+HELD_OUT = ("vietnam", "gulf", "india", "australia", "chile", "nigeria")
 
 
 def fit_linear(X: np.ndarray, y: np.ndarray, C: float, classes: tuple[str, ...] = (), balanced=False,

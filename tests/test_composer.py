@@ -233,3 +233,23 @@ def test_words_of_asking_are_not_topics_the_documents_lack(small):
     assert "penalti" in q.terms and "gist" not in q.terms
     # and the shipped model carries words of asking learned from the labelled questions
     assert f.model.asking_terms
+
+
+def test_a_place_alone_does_not_make_a_question_on_topic(small):
+    """Closeness without the places a question names: the weather in Hanoi is near a sentence
+    about Hanoi only through "Hanoi"; a question about its trade secret cases is near through its
+    topic too. And the off-topic one is refused."""
+    from ipqa.features import SENTENCE_FEATURES
+
+    def closeness(question):
+        _, sq, qvec, _ = small.prepare(question)
+        q, cands, X, _p, _qx = small.composer.score(sq, qvec, small.retriever.search(sq, qvec, k=8))
+        dense = float(X[:, SENTENCE_FEATURES.index("dense")].max())
+        return dense, small.composer.f.topic_dense(q, cands, dense)
+
+    weather, weather_topic = closeness("What's the weather like in Hanoi this week?")
+    _, cases_topic = closeness("How many trade secret cases did the courts in Hanoi handle?")
+    assert weather_topic < weather and weather_topic < 0.2
+    assert cases_topic > 0.4
+    ans = small.ask("What's the weather like in Hanoi this week?")
+    assert ans.refused and not ans.citations

@@ -80,6 +80,7 @@ class Engine:
         if model is None:  # the shipped models: English, and for questions in other languages
             model, cross_model = load_model(), load_model(CROSS_MODEL_FILE)
         featurizer = Featurizer(self.index, self.gazetteer, model, cross_model)  # (training passes its own)
+        featurizer.encode = lambda texts: self.encoder.encode(texts)
         self.composer = Composer(featurizer, model, settings.refuse_below)
 
     @property

@@ -12,6 +12,8 @@ absent from, or contradicted by a sentence. Which of them matter, and how much, 
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,13 +97,14 @@ QUESTION_FEATURES = (
     "kind_asked",
     "direction_unmet",
     "cross_lingual",
+    "topic_dense",
 )
 # The direction in which each question feature may move the probability of an answer, known
 # before any data: closer best sentences never make an answer less likely, unknown names or an
 # unmet year never make it more likely. Trees are fitted under these constraints (eval/train.py),
 # so that they cannot learn odd reversals in regions with few examples.
 MONOTONE = {
-    "p1": 1, "p2": 1, "p_top3": 1, "dense_max": 1, "lex_max": 1, "heading_max": 1, "best_dense": 1,
+    "p1": 1, "p2": 1, "p_top3": 1, "dense_max": 1, "topic_dense": 1, "lex_max": 1, "heading_max": 1, "best_dense": 1,
     "best_lex": 1, "known_share": 1, "p1_consistent": 1,
     "unknown_terms": -1, "unknown_names": -1, "any_unknown_name": -1, "uncovered_places": -1,
     "year_unmet": -1, "figure_unmet": -1, "kind_unmet": -1, "kind_unmet_best": -1, "place_conflict_best": -1,
@@ -168,6 +171,9 @@ class Featurizer:
         self.gazetteer = gazetteer
         self.model = model
         self.cross_model = cross_model or model  # for questions in another language
+        # The English encoder (the engine's), for topic_dense; None leaves that feature = dense_max.
+        self.encode: Callable[[list[str]], np.ndarray] | None = None
+        self._topic_cache: dict[str, np.ndarray] = {}
         lex = index.lexicon
         n = lex["n_sentences"]
         self.df: dict[str, int] = lex["sentence_df"]
@@ -545,8 +551,28 @@ class Featurizer:
                 bool(directions(q.text) - set().union(*(directions(cands[i].sentence.text) for i in top)))
             ),
             "cross_lingual": float(q.cross_lingual),
+            "topic_dense": self.topic_dense(q, cands, float(X[:, f["dense"]].max())),
         }
         return np.array([v[name] for name in QUESTION_FEATURES], dtype=np.float64)
+
+    def topic_dense(self, q: Question, cands: list[Candidate], dense_max: float) -> float:
+        """How close the question comes to the candidates without the places it names: "the
+        weather in Lisbon" is close to a sentence about Lisbon only through "Lisbon". (English
+        questions; for others, and questions naming no place, it is dense_max.)"""
+        if not q.places or q.cross_lingual or self.encode is None or not cands:
+            return dense_max
+        text = q.text
+        for place in q.places:
+            text = re.sub(re.escape(place.surface), " ", text, flags=re.IGNORECASE)
+        text = " ".join(text.split())
+        if not re.search(r"\w", text):
+            return 0.0
+        if text not in self._topic_cache:
+            if len(self._topic_cache) > 4096:
+                self._topic_cache.clear()
+            self._topic_cache[text] = self.encode([text])[0]
+        rows = [c.row for c in cands]
+        return float((self.vectors[rows] @ self._topic_cache[text]).max())
 
     def coverage_gain(self, q: Question, chosen: list[Candidate], c: Candidate) -> float:
         """The IDF-weighted share of the question's known terms that c has and the chosen lack."""

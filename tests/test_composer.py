@@ -253,3 +253,22 @@ def test_a_place_alone_does_not_make_a_question_on_topic(small):
     assert cases_topic > 0.4
     ans = small.ask("What's the weather like in Hanoi this week?")
     assert ans.refused and not ans.citations
+
+
+def test_a_sentence_lacking_the_kind_of_value_asked_is_marked(small):
+    """kind_missing tells "asks for a count this sentence lacks" from "asks for no value", which
+    kind_match alone cannot (it is 0 for both)."""
+    from ipqa.features import SENTENCE_FEATURES
+
+    def missing(question):
+        _, sq, qvec, _ = small.prepare(question)
+        _q, cands, X, _p, _qx = small.composer.score(sq, qvec, small.retriever.search(sq, qvec, k=8))
+        col = SENTENCE_FEATURES.index("kind_missing")
+        return {
+            c.sentence.text.split()[0] + " " + c.sentence.text.split()[1]: X[i, col]
+            for i, c in enumerate(cands)
+        }
+
+    count = missing("How many trade secret cases did the courts in Hanoi handle?")
+    assert count["Courts in"] < 0.2 and count["Vietnam protects"] > 0.8
+    assert max(missing("How does Vietnam protect trade secrets?").values()) < 0.2

@@ -60,6 +60,7 @@ SENTENCE_FEATURES = (
     "recommend_x_section_advice",
     "previous_lex",
     "cross_lingual",
+    "kind_missing",
 )
 QUESTION_FEATURES = (
     "p1",
@@ -117,6 +118,7 @@ MONOTONE = {
 SENTENCE_MONOTONE = {
     "lex": 1, "lex_sentence": 1, "lex_gap": 1, "heading_overlap": 1, "place_match": 1, "place_conflict": -1,
     "year_match": 1, "year_conflict": -1, "figure_match": 1, "name_match": 1, "kind_match": 1, "kind_new": 1,
+    "kind_missing": -1,
 }  # fmt: skip
 BROAD = ("list", "summary", "recommendation")
 CONTEXT_CHUNKS = 8  # candidate sentences come from the top chunks …
@@ -463,6 +465,9 @@ class Featurizer:
                 if c.row - 1 in sec_rows and self.sentences[c.row - 1].paragraph == s.paragraph
                 else 0.0,
                 float(q.cross_lingual),
+                # How likely the question asks for a kind of value this sentence does not newly
+                # state: kind_new alone is 0 both for "asks no value" and "asks one it lacks".
+                sum(p for k, p in kind_p.items() if k not in new),
             )
         return X
 

@@ -99,3 +99,18 @@ def test_a_year_after_a_full_width_comma_is_a_year():
     text = "听说专利申请涨得很猛，2023年同比涨了多少？"  # NFKC makes "，" a plain comma
     assert years(text) == {"2023"} and figures(text) == set()
     assert years("1,2023 units") == set()
+
+
+def test_an_amount_named_by_what_it_is_is_money():
+    """Fines and fees are often set in units that are not currencies; a time unit after the number
+    keeps it a duration."""
+    from ipqa.entities import Gazetteer, build_gazetteer
+
+    g = Gazetteer(build_gazetteer())
+    assert g.quantities("Infringement is punished with fines of up to 40,000 units of account.") == {
+        "money": frozenset({"40000"})
+    }
+    assert g.quantities("Damages of 300 penalty units may be awarded.")["money"] == frozenset({"300"})
+    assert "money" not in g.quantities("Fees of 3 months apply to late filings.")
+    assert "money" not in g.quantities("It is punished with fines or imprisonment of up to 3 years.")
+    assert "money" not in g.quantities("The office received 128,400 applications in 2024.")

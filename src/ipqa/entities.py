@@ -20,7 +20,7 @@ from functools import cached_property
 
 from ipqa.text import STOPWORDS, normalize
 
-ANALYSIS_VERSION = 6  # bump when tokenisation or entity finding changes: older indexes become stale
+ANALYSIS_VERSION = 7  # bump when tokenisation or entity finding changes: older indexes become stale
 CITY_MIN_POPULATION = 300_000  # large enough that a city's name is rarely an ordinary word
 
 # ---------------------------------------------------------------- the gazetteer (made at build time)
@@ -220,6 +220,15 @@ _SCALE = r"(?:\s*(?:thousand|million|billion|trillion|bn|mn|k|m|b)\b)?"
 _TIME_UNIT = r"(?:years?|months?|weeks?|days?|hours?|minutes?|working[- ]days?|business[- ]days?)"
 _DURATION = re.compile(rf"\b{_NUM}(?:\s*(?:-|to|–)\s*{_NUM})?[- ]{_TIME_UNIT}\b", re.I)
 _PERCENT = re.compile(rf"{_NUM}\s?(?:%|percent\b|per cent\b|percentage points?\b)", re.I)
+# An amount named by what it is rather than by a currency: fines and fees are often set in units
+# that are not currencies (penalty units, minimum wages, units of account) — "fines of up to 40,000
+# units". A number right after such a word is money, unless a time unit follows it.
+_MONEY_WORD = re.compile(
+    rf"\b(?:fines?|fees?|levy|levies|prices?|costs?|salary|salaries|wages?|damages|compensation)"
+    rf"\s+(?:of\s+)?(?:up\s+to\s+|at\s+least\s+|as\s+much\s+as\s+|about\s+|around\s+)?"
+    rf"{_NUM}{_SCALE}(?![\d,.]*(?:\s*(?:-|to|–)\s*{_NUM})?[- ]{_TIME_UNIT}\b)",
+    re.I,
+)
 _SYMBOL_MONEY = re.compile(rf"(?:[$€£¥₩₫₹฿₱]|[A-Z]{{1,3}}\$)\s?{_NUM}{_SCALE}")
 _QUOTED = re.compile(r"[“\"«「『]([^”\"»」』]{2,80})[”\"»」』]")
 _CAPS_RUN = re.compile(
@@ -263,7 +272,7 @@ class Gazetteer:
         unit = rf"(?:(?i:(?:{words})(?:s|es)?)|(?:{codes}))" if words else rf"(?:{codes})"
         return re.compile(
             rf"(?:\b{_NUM}{_SCALE}\s+(?:(?i:[a-z]+)\s+)?{unit}\b)|(?:\b(?:{codes})\s?{_NUM}{_SCALE})"
-            rf"|{_SYMBOL_MONEY.pattern}"
+            rf"|{_SYMBOL_MONEY.pattern}|(?i:{_MONEY_WORD.pattern})"
         )
 
     def places(self, text: str) -> list[Place]:

@@ -17,7 +17,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
 from sklearn.metrics import roc_auc_score
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,7 +24,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from ipqa.building import build  # noqa: E402
 from ipqa.engine import Engine  # noqa: E402
-from ipqa.evaluation import run_items  # noqa: E402
+from ipqa.evaluation import run_items, summarize  # noqa: E402
 from ipqa.labels import load_labelled_file  # noqa: E402
 from ipqa.model import load_model  # noqa: E402
 from ipqa.settings import Settings  # noqa: E402
@@ -41,18 +40,17 @@ def auc(pos: list[float], neg: list[float]) -> float:
     return float(roc_auc_score([1] * len(pos) + [0] * len(neg), [*pos, *neg]))
 
 
-def metrics(rows: list[dict]) -> dict[str, float]:
-    ans = [r for r in rows if r["answerable"]]
-    una = [r for r in rows if not r["answerable"]]
-    answered = [r for r in ans if not r["refused"]]  # citation support: as in eval/report.md
+def metrics(rows: list[dict], results: list) -> dict[str, float]:
+    """`ipqa eval`'s own metrics (evaluation.summarize) for these questions, and the AUC."""
+    m = {k: float("nan") if v is None else v for k, v in summarize(results).items()}
     return {
-        "fact": float(np.mean([r["fact"] for r in ans])) if ans else float("nan"),
-        "citation": float(np.mean([r["cites"] for r in answered])) if answered else float("nan"),
-        "refusal": float(np.mean([r["refused"] for r in una])) if una else float("nan"),
-        "false_refusals": float(np.mean([r["refused"] for r in ans])) if ans else float("nan"),
-        "auc": auc([r["p"] for r in ans], [r["p"] for r in una]),
-        "answerable": len(ans),
-        "unanswerable": len(una),
+        "fact": m["answer_fact_accuracy"],
+        "citation": m["citation_support"],  # among answered, as in eval/report.md
+        "refusal": m["refusal_accuracy"],
+        "false_refusals": m["false_refusal_rate"],
+        "auc": auc([r["p"] for r in rows if r["answerable"]], [r["p"] for r in rows if not r["answerable"]]),
+        "answerable": sum(r["answerable"] for r in rows),
+        "unanswerable": sum(not r["answerable"] for r in rows),
     }
 
 
@@ -98,7 +96,8 @@ def main() -> int:
     print(f"{len(rows)} questions on {len(names)} documents (English; indexed beside the report)")
     print("document      fact  citation  refusal  false refusals  AUC   (answerable/unanswerable)")
     for name in [*names, "all"]:
-        m = metrics([r for r in rows if name in ("all", r["document"])])
+        mine = [i for i, r in enumerate(rows) if name in ("all", r["document"])]
+        m = metrics([rows[i] for i in mine], [run.results[i] for i in mine])
         print(f"{name:12s}  {m['fact']:.3f}  {m['citation']:.3f}     {m['refusal']:.3f}    {m['false_refusals']:.3f}"
               f"           {m['auc']:.3f} ({m['answerable']}/{m['unanswerable']})")  # fmt: skip
     if args.out:

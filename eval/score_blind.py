@@ -1,11 +1,12 @@
 """Score an answering model on the blind sets, or compare two such scorings question by question.
 
-eval/blind/ holds question sets written by people who saw neither the code nor any labelled
-question, each read once to decide whether a candidate lands (eval/blind/README.md). A set on
+Each folder under eval/blind/ (read9, read10 …) holds question sets written by people who saw
+neither the code nor any labelled question, read once to decide whether a candidate lands
+(eval/blind/README.md). A set on
 the report (report_*.jsonl) is asked of an index of the report alone; a set on a new document
 (NAME.jsonl beside a NAME/ folder) of the report and every new document together.
 
-Usage: python eval/score_blind.py [--model DIR] --out DIR
+Usage: python eval/score_blind.py [--model DIR] --sets eval/blind/read9 --out DIR
        python eval/score_blind.py --compare SHIPPED_DIR CANDIDATE_DIR
 """
 
@@ -31,8 +32,6 @@ from ipqa.evaluation import run_items  # noqa: E402
 from ipqa.labels import language_of, load_labelled_file  # noqa: E402
 from ipqa.model import load_model  # noqa: E402
 from ipqa.settings import Settings  # noqa: E402
-
-BLIND = ROOT / "eval" / "blind"
 
 
 def handled(r: dict) -> bool:
@@ -90,11 +89,11 @@ def summary(rows: list[dict]) -> str:
     )
 
 
-def run_all(model: str | None, out: Path) -> None:
+def run_all(model: str | None, sets: Path, out: Path) -> None:
     report = sorted((ROOT / "corpus").iterdir())
-    new_docs = [f for d in sorted(p for p in BLIND.iterdir() if p.is_dir()) for f in sorted(d.iterdir())]
+    new_docs = [f for d in sorted(p for p in sets.iterdir() if p.is_dir()) for f in sorted(d.iterdir())]
     out.mkdir(parents=True, exist_ok=True)
-    for qfile in sorted(BLIND.glob("*.jsonl")):
+    for qfile in sorted(sets.glob("*.jsonl")):
         on_report = qfile.stem.startswith("report")
         rows = score(report if on_report else report + new_docs, load_labelled_file(qfile), model)
         tmp = out / f"{qfile.stem}.jsonl.tmp"
@@ -148,14 +147,17 @@ def compare(shipped: Path, candidate: Path) -> bool:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", help="a folder with answering_model.json and answering_model_cross.json")
+    ap.add_argument("--sets", type=Path, help="one read's folder of sets, e.g. eval/blind/read9")
     ap.add_argument("--out", type=Path, help="a folder for each set's per-question outcomes (JSONL)")
     ap.add_argument("--compare", nargs=2, type=Path, metavar=("SHIPPED", "CANDIDATE"))
     args = ap.parse_args()
     if args.compare:
         return 0 if compare(*args.compare) else 1
-    if not args.out:
-        ap.error("--out is required unless --compare is given")
-    run_all(args.model, args.out)
+    if not (args.out and args.sets):
+        ap.error("--sets and --out are required unless --compare is given")
+    if not args.sets.is_dir():
+        ap.error(f"no such folder of blind sets: {args.sets}")
+    run_all(args.model, args.sets, args.out)
     return 0
 
 

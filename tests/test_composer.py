@@ -272,3 +272,15 @@ def test_a_sentence_lacking_the_kind_of_value_asked_is_marked(small):
     count = missing("How many trade secret cases did the courts in Hanoi handle?")
     assert count["Courts in"] < 0.2 and count["Vietnam protects"] > 0.8
     assert max(missing("How does Vietnam protect trade secrets?").values()) < 0.2
+
+
+def test_tell_me_more_goes_on_beside_what_was_said(small):
+    """A continuation is not judged again as a question (the text it searches with joins the
+    question to the sentences given, unlike any question): it goes on with other sentences of
+    the same section."""
+    first = small.ask("How much is the fine for trade secret theft in Vietnam?")
+    assert not first.refused and "200 million dong" in _quotes(first)
+    more = small.ask("How much is the fine for trade secret theft in Vietnam?", continue_from=first.citations)
+    assert not more.refused and more.citations
+    assert not {c.quote for c in first.citations} & {c.quote for c in more.citations}
+    assert all(c.section == first.citations[0].section for c in more.citations)

@@ -151,15 +151,19 @@ class Composer:
         self, search_q: str, qvec: np.ndarray, hits: list[Hit], given: set[tuple[str, int]]
     ) -> Decision:
         """A continued answer ("tell me more"): leaves out the sentences already `given` (doc,
-        start) and goes on with the best of the others near them in their sections."""
+        start) and goes on with the best of the others near them in their sections.
+
+        Whether the documents answer was decided on the question itself, when it was first
+        answered; it is not decided again on the question joined to the sentences already given,
+        a text unlike any question the model learned from. What is left to decide is whether
+        there is more: a sentence beside a given one in its section, or one likely enough to
+        answer on its own."""
         q, cands, _x, p, qx = self.score(search_q, qvec, hits)
         old = [cand for cand in cands if (cand.sentence.doc, cand.sentence.start) in given]
         keep = [i for i, cand in enumerate(cands) if (cand.sentence.doc, cand.sentence.start) not in given]
         if qx is None or not keep or not old:
             return Decision(0.0, True, (), q)
         prob = self.model_for(q).answer_probability(qx)
-        if prob < self.threshold(q):
-            return Decision(prob, True, (), q)
 
         def near(i: int) -> float:  # 1 beside a given sentence of the same section, less further off
             s = cands[i].sentence

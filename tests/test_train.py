@@ -32,10 +32,27 @@ def test_out_of_fold_classes_never_score_a_row_with_a_model_fitted_on_it():
         fitted_with_extra.append(all(tuple(r) in {tuple(x) for x in Xf} for r in X[15:]))
         return _Seen(Xf)
 
-    p = T.out_of_fold_classes(X, y, 15, fit, folds=5)
+    p = T.out_of_fold_classes(X, y, 15, fit)
     assert p.shape == (15, 2)
     assert (p[:, 1] == 0.0).all()  # no labelled row was seen by the model that scored it
     assert all(fitted_with_extra) and len(fitted_with_extra) == 5
+
+
+def test_an_other_documents_questions_share_one_fold_and_the_reports_are_spread():
+    """Out of fold means a document no model in the fit saw: every question about one other
+    document is held out together; the report's questions go round the folds one by one."""
+    from types import SimpleNamespace
+
+    def row(source, other):
+        return SimpleNamespace(item={"source": source, "other_document": other})
+
+    rows = [row("h1", False) for _ in range(10)]
+    rows += [row(name, True) for name in ("kenya", "brazil", "poland") for _ in range(7)]
+    fold = T.fold_ids(rows)
+    assert sorted(set(fold[:10])) == list(range(T.FOLDS))
+    for name in ("kenya", "brazil", "poland"):
+        assert len({fold[i] for i, r in enumerate(rows) if r.item["source"] == name}) == 1
+    assert len({fold[i] for i in range(10, len(rows), 7)}) == 3  # three documents, three folds
 
 
 def test_threshold_refuses_most_unanswerable_within_the_false_refusal_target():
@@ -65,9 +82,10 @@ def test_english_answerability_is_fitted_without_other_languages():
     flipped = np.where(other_tr, 1 - a_tr, a_tr)
     fits = {}
     for name, labels in (("original", a_tr), ("flipped", flipped)):
-        en = T.fit_answerability(Q_tr, labels, o_tr, Q_dv, a_dv, o_dv, ~other_tr, ~other_dv)
+        fold = np.arange(n_tr) % T.FOLDS
+        en = T.fit_answerability(Q_tr, labels, o_tr, Q_dv, a_dv, o_dv, ~other_tr, ~other_dv, fold)
         every = T.fit_answerability(
-            Q_tr, labels, o_tr, Q_dv, a_dv, o_dv, np.ones(n_tr, bool), np.ones(n_dv, bool)
+            Q_tr, labels, o_tr, Q_dv, a_dv, o_dv, np.ones(n_tr, bool), np.ones(n_dv, bool), fold
         )
         fits[name] = (en, every)
     assert np.allclose(fits["original"][0].calibrated_dv, fits["flipped"][0].calibrated_dv)
@@ -117,7 +135,8 @@ def test_a_question_further_from_every_sentence_than_any_answerable_one_is_refus
     o = np.ones(n, dtype=int)
     half = np.arange(n) < n // 2
     fit = T.fit_answerability(Q[half], a[half], o[half], Q[~half], a[~half], o[~half],
-                              np.ones(half.sum(), bool), np.ones((~half).sum(), bool))  # fmt: skip
+                              np.ones(half.sum(), bool), np.ones((~half).sum(), bool),
+                              np.arange(half.sum()) % T.FOLDS)  # fmt: skip
     assert fit.dense_floor == Q[half][a[half] == 1, dense].min()
     below = Q[~half][:, dense] < fit.dense_floor
     assert below.any() and (fit.calibrated_dv[below] == 0.0).all()

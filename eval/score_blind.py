@@ -24,14 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "eval"))
 
-from score_documents import auc  # noqa: E402
+from score_documents import ask_all, auc  # noqa: E402
 
-from ipqa.building import build  # noqa: E402
-from ipqa.engine import Engine  # noqa: E402
-from ipqa.evaluation import run_items  # noqa: E402
 from ipqa.labels import language_of, load_labelled_file  # noqa: E402
-from ipqa.model import load_model  # noqa: E402
-from ipqa.settings import Settings  # noqa: E402
 
 
 def handled(r: dict) -> bool:
@@ -46,23 +41,7 @@ def score(corpus_files: list[Path], items: list[dict], model: str | None) -> lis
         corpus.mkdir()
         for f in corpus_files:
             shutil.copy(f, corpus / f.name)
-        settings = Settings.load(corpus_dir=corpus, index_dir=Path(tmp) / "index")
-        build(settings, lambda _: None)
-        kw = {}
-        if model:
-            kw = {
-                "model": load_model(Path(model) / "answering_model.json"),
-                "cross_model": load_model(Path(model) / "answering_model_cross.json"),
-            }
-        engine = Engine(settings, **kw)
-        support: dict[str, float] = {}
-
-        def ask(question: str):
-            ans = engine.ask(question)
-            support[question] = ans.support
-            return ans
-
-        run = run_items([dict(it, split="blind") for it in items], ask, engine.index.doc_texts)
+        run, support = ask_all(corpus, Path(tmp) / "index", [dict(it, split="blind") for it in items], model)
     return [
         {"id": r.id, "language": language_of(it), "register": r.category, "answerable": r.answerable,
          "refused": r.refused, "fact": bool(r.fact_ok), "cites": bool(r.cites_gold), "p": support[r.question],

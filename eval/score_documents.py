@@ -40,6 +40,28 @@ def auc(pos: list[float], neg: list[float]) -> float:
     return float(roc_auc_score([1] * len(pos) + [0] * len(neg), [*pos, *neg]))
 
 
+def ask_all(corpus: Path, index: Path, items: list[dict], model: str | None):
+    """Build an index of `corpus` in `index`, ask every item with the model in the folder `model`
+    (None: the shipped one); the run and each question's answer probability."""
+    settings = Settings.load(corpus_dir=corpus, index_dir=index)
+    build(settings, lambda _: None)
+    kw = {}
+    if model:
+        kw = {
+            "model": load_model(Path(model) / "answering_model.json"),
+            "cross_model": load_model(Path(model) / "answering_model_cross.json"),
+        }
+    engine = Engine(settings, **kw)
+    support: dict[str, float] = {}
+
+    def ask(question: str):
+        ans = engine.ask(question)
+        support[question] = ans.support
+        return ans
+
+    return run_items(items, ask, engine.index.doc_texts), support
+
+
 def metrics(rows: list[dict], results: list) -> dict[str, float]:
     """`ipqa eval`'s own metrics (evaluation.summarize) for these questions, and the AUC."""
     m = {k: float("nan") if v is None else v for k, v in summarize(results).items()}
@@ -69,24 +91,7 @@ def main() -> int:
             for doc in sorted((OTHER / name).iterdir()):
                 shutil.copy(doc, corpus / doc.name)
             items += [dict(it, document=name) for it in load_labelled_file(OTHER / f"{name}.jsonl")]
-        settings = Settings.load(corpus_dir=corpus, index_dir=Path(tmp) / "index")
-        build(settings, lambda _: None)
-        kw = {}
-        if args.model:
-            folder = Path(args.model)
-            kw = {
-                "model": load_model(folder / "answering_model.json"),
-                "cross_model": load_model(folder / "answering_model_cross.json"),
-            }
-        engine = Engine(settings, **kw)
-        support: dict[str, float] = {}
-
-        def ask(question: str):
-            ans = engine.ask(question)
-            support[question] = ans.support
-            return ans
-
-        run = run_items(items, ask, engine.index.doc_texts)
+        run, support = ask_all(corpus, Path(tmp) / "index", items, args.model)
     rows = [
         {"id": r.id, "document": it["document"], "register": r.category, "answerable": r.answerable,
          "refused": r.refused, "fact": bool(r.fact_ok), "cites": bool(r.cites_gold),

@@ -349,3 +349,33 @@ def test_a_real_build_killed_with_its_new_generation_in_place_changes_no_answer(
     assert r.returncode == -signal.SIGKILL, r.stderr.decode(errors="replace")
     assert len(_generations(index_dir)) == 2  # the killed build got as far as its new generation
     assert _answers(Engine(s)) == expected
+
+
+def test_an_old_generation_half_removed_is_still_ipqas(world, tmp_path, monkeypatch):
+    """Removing an old generation can be cut short at any file (a kill): what is left must still
+    be marked as ipqa's, so that the next build removes it. (A plain rmtree could take the marker
+    first; killed then, it left a folder no build would touch.)"""
+    import ipqa.index as ix
+
+    index_dir = world.fresh_index(tmp_path / "index")
+    (live,) = _generations(index_dir)
+    old = index_dir / "gen-old"  # an earlier generation, not the live one
+    shutil.copytree(index_dir / live, old)
+    (old / ix.MARKER).write_text("gen-old\n", encoding="utf-8")
+    assert ix._is_ours(old)
+    real_unlink = Path.unlink
+    calls: list[str] = []
+
+    def killed_part_way(self, *args, **kwargs):
+        calls.append(self.name)
+        if len(calls) > 2:
+            raise KeyboardInterrupt  # stands for the kill
+        return real_unlink(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "unlink", killed_part_way)
+    with pytest.raises(KeyboardInterrupt):
+        ix._discard(old)
+    monkeypatch.undo()
+    left = [p for p in index_dir.iterdir() if p.name.endswith("gen-old")]
+    assert left and len(calls) == 3 and all(ix._is_ours(p) for p in left)
+    _then_a_clean_build(world, index_dir)

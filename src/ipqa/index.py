@@ -712,7 +712,7 @@ def build_index(
             fault_point("renamed")
             atomic_write_bytes(index_dir / CURRENT, gen.encode())
         except BaseException as exc:
-            shutil.rmtree(tmp, ignore_errors=True)
+            _discard(tmp)
             if isinstance(exc, OSError | RuntimeError):  # read-only folder, disk full (FAISS: RuntimeError)
                 raise _cannot_write(index_dir, exc) from None
             raise
@@ -773,10 +773,37 @@ def _remove_generation(p: Path) -> bool:
             return False  # being read
         except OSError:
             pass  # no flock on this file system: remove as before
-        shutil.rmtree(p, ignore_errors=True)
+        _discard(p)
         return True
     finally:
         os.close(fd)
+
+
+def _discard(p: Path) -> None:
+    """Remove an owned folder so that a build killed at any moment of it leaves something the next
+    build still knows as ipqa's: renamed to a temporary name first (its marker still names it),
+    then its files, its marker last, then the empty folder. (A plain rmtree could delete the
+    marker first and be killed: the half-removed generation was then no longer ours, and stayed.)"""
+    if p.name.startswith("gen-"):
+        moved = p.with_name(".tmp-" + p.name)
+        try:
+            os.rename(p, moved)
+        except OSError:
+            moved = p
+        p = moved
+    with contextlib.suppress(OSError):
+        for child in p.iterdir():
+            if child.name == MARKER:
+                continue
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    child.unlink()
+    with contextlib.suppress(OSError):
+        (p / MARKER).unlink()
+    with contextlib.suppress(OSError):
+        os.rmdir(p)
 
 
 def _adopt_legacy_generation(index_dir: Path) -> None:

@@ -223,11 +223,10 @@ _PERCENT = re.compile(rf"{_NUM}\s?(?:%|percent\b|per cent\b|percentage points?\b
 # An amount named by what it is rather than by a currency: fines and fees are often set in units
 # that are not currencies (penalty units, minimum wages, units of account) — "fines of up to 40,000
 # units". A number right after such a word is money, unless a time unit follows it.
-_MONEY_WORD = re.compile(
+_MONEY_WORD = (  # a pattern string: it is only ever part of the gazetteer's money pattern
     rf"\b(?:fines?|fees?|levy|levies|prices?|costs?|salary|salaries|wages?|damages|compensation)"
     rf"\s+(?:of\s+)?(?:up\s+to\s+|at\s+least\s+|as\s+much\s+as\s+|about\s+|around\s+)?"
-    rf"{_NUM}{_SCALE}(?![\d,.]*(?:\s*(?:-|to|–)\s*{_NUM})?[- ]{_TIME_UNIT}\b)",
-    re.I,
+    rf"{_NUM}{_SCALE}(?![\d,.]*(?:\s*(?:-|to|–)\s*{_NUM})?[- ]{_TIME_UNIT}\b)"
 )
 _SYMBOL_MONEY = re.compile(rf"(?:[$€£¥₩₫₹฿₱]|[A-Z]{{1,3}}\$)\s?{_NUM}{_SCALE}")
 _QUOTED = re.compile(r"[“\"«「『]([^”\"»」』]{2,80})[”\"»」』]")
@@ -272,7 +271,7 @@ class Gazetteer:
         unit = rf"(?:(?i:(?:{words})(?:s|es)?)|(?:{codes}))" if words else rf"(?:{codes})"
         return re.compile(
             rf"(?:\b{_NUM}{_SCALE}\s+(?:(?i:[a-z]+)\s+)?{unit}\b)|(?:\b(?:{codes})\s?{_NUM}{_SCALE})"
-            rf"|{_SYMBOL_MONEY.pattern}|(?i:{_MONEY_WORD.pattern})"
+            rf"|{_SYMBOL_MONEY.pattern}|(?i:{_MONEY_WORD})"
         )
 
     def places(self, text: str) -> list[Place]:

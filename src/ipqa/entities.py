@@ -353,6 +353,21 @@ def years(text: str) -> set[str]:
     return set(_YEAR.findall(normalize(text)))
 
 
+# Ordinals say which one of a series: "the second call" is not answered by "the first call".
+_ORDINAL_WORDS = (
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
+    "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth"
+).split()
+_ORDINAL = re.compile(r"\b(?:(" + "|".join(_ORDINAL_WORDS) + r")|(\d+)(?:st|nd|rd|th))\b", re.IGNORECASE)
+
+
+def ordinals(text: str) -> set[int]:
+    """The ordinal numbers an English text names ("second" and "2nd" are both 2)."""
+    return {
+        _ORDINAL_WORDS.index(w.lower()) + 1 if w else int(d) for w, d in _ORDINAL.findall(normalize(text))
+    }
+
+
 # A number may touch a CJK word ("只要1个月", "2년으로"); one scaled by a CJK magnitude ("5亿" is
 # 500 million, "3조" 3 trillion) is not the same digits in English, so it is not compared.
 _FIGURE = re.compile(r"(?<![0-9A-Za-z_.])\d[\d,]*(?:\.\d+)?(?![\d,.]*[万萬만亿億억兆조千천百백])")

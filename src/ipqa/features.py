@@ -20,7 +20,7 @@ import numpy as np
 
 from ipqa.chunking import Chunk
 from ipqa.corpus import Sentence
-from ipqa.entities import Gazetteer, Place, figures, names, place_covered, years
+from ipqa.entities import Gazetteer, Place, figures, names, ordinals, place_covered, years
 from ipqa.grounding import directions
 from ipqa.model import INTENTS, KINDS, AnsweringModel, question_input
 from ipqa.retrieval import Hit
@@ -61,6 +61,7 @@ SENTENCE_FEATURES = (
     "previous_lex",
     "cross_lingual",
     "kind_missing",
+    "own_place_conflict",
 )
 QUESTION_FEATURES = (
     "p1",
@@ -99,6 +100,8 @@ QUESTION_FEATURES = (
     "direction_unmet",
     "cross_lingual",
     "topic_dense",
+    "own_place_conflict_best",
+    "ordinal_conflict_best",
 )
 # The direction in which each question feature may move the probability of an answer, known
 # before any data: closer best sentences never make an answer less likely, unknown names or an
@@ -111,6 +114,7 @@ MONOTONE = {
     "year_unmet": -1, "figure_unmet": -1, "kind_unmet": -1, "kind_unmet_best": -1, "place_conflict_best": -1,
     "figure_conflict_best": -1, "count_conflict_best": -1,
     "missing_idf_best": -1, "missing_share_top2": -1, "inconsistent_top5": -1, "direction_unmet": -1,
+    "own_place_conflict_best": -1, "ordinal_conflict_best": -1,
 }  # fmt: skip
 # The same for the sentence model: a sentence sharing more of the question's words, its place,
 # year, figures or names, or stating the kind of value asked for, is never a worse answer. Dense
@@ -118,7 +122,7 @@ MONOTONE = {
 SENTENCE_MONOTONE = {
     "lex": 1, "lex_sentence": 1, "lex_gap": 1, "heading_overlap": 1, "place_match": 1, "place_conflict": -1,
     "year_match": 1, "year_conflict": -1, "figure_match": 1, "name_match": 1, "kind_match": 1, "kind_new": 1,
-    "kind_missing": -1,
+    "kind_missing": -1, "own_place_conflict": -1,
 }  # fmt: skip
 BROAD = ("list", "summary", "recommendation")
 CONTEXT_CHUNKS = 8  # candidate sentences come from the top chunks …
@@ -379,6 +383,26 @@ class Featurizer:
                 return True
         return False
 
+    def own_place_conflict(self, row: int, q: Question) -> float:
+        """Whether the sentence itself names places, none of them one the question asks about.
+
+        `_about` also reads the places of the sentence's paragraph and heading, so under "Germany
+        and the Czech Republic" a sentence on German courts seems to answer a question on Czech
+        ones. A city is within its country both ways; another city of the same country is not
+        the one asked about ("Chattogram port" does not answer "Dhaka airport").
+        """
+        if not q.places:
+            return 0.0
+        self.new_kinds(row, q)  # fills the places the sentence names
+        own = self._values[row][1]
+        if not own:
+            return 0.0
+
+        def within(a: frozenset[str], b: frozenset[str]) -> bool:
+            return bool(a & b) or bool({self.gazetteer.country_of(k) for k in a} & b)
+
+        return float(not any(within(s, p.keys) or within(p.keys, s) for s in own for p in q.places))
+
     def _about(self, row: int, q: Question) -> tuple[float, float]:
         """(the sentence is about a place the question names, it is about other places only)."""
         if not q.places:
@@ -468,6 +492,7 @@ class Featurizer:
                 # How likely the question asks for a kind of value this sentence does not newly
                 # state: kind_new alone is 0 both for "asks no value" and "asks one it lacks".
                 sum(p for k, p in kind_p.items() if k not in new),
+                self.own_place_conflict(c.row, q),
             )
         return X
 
@@ -557,6 +582,13 @@ class Featurizer:
             ),
             "cross_lingual": float(q.cross_lingual),
             "topic_dense": self.topic_dense(q, cands, float(X[:, f["dense"]].max())),
+            "own_place_conflict_best": float(X[top[0], f["own_place_conflict"]]),
+            # "How many projects in the second call?" is not answered by the first call's count.
+            "ordinal_conflict_best": float(
+                bool(q_ord := ordinals(q.text))
+                and bool(s_ord := ordinals(cands[top[0]].sentence.text))
+                and not q_ord & s_ord
+            ),
         }
         return np.array([v[name] for name in QUESTION_FEATURES], dtype=np.float64)
 

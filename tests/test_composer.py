@@ -255,6 +255,30 @@ def test_a_place_alone_does_not_make_a_question_on_topic(small):
     assert ans.refused and not ans.citations
 
 
+def test_a_sentence_naming_only_other_places_is_marked(small):
+    """own_place_conflict reads the places a sentence itself names, not its paragraph's: the
+    sentence on Hanoi's courts sits in a paragraph about Vietnam, but only it is about Hanoi."""
+    f = small.composer.f
+
+    def own(ask, start):
+        return f.own_place_conflict(_row(small, start), f.question(ask, small.encoder.encode([ask])[0]))
+
+    hanoi = "Courts in Hanoi handled 41"
+    exam = "The Vietnamese patent office examines"
+    assert (
+        own("How many trade secret cases did courts in Jakarta hear?", hanoi) == 1.0
+    )  # another country's city
+    assert (
+        own("How many trade secret cases did courts in Ho Chi Minh City hear?", hanoi) == 1.0
+    )  # same country
+    assert own("How many trade secret cases did courts in Hanoi hear?", hanoi) == 0.0
+    assert own("How many trade secret cases did Vietnam's courts hear?", hanoi) == 0.0  # Hanoi is in Vietnam
+    assert own("How long is patent examination in Indonesia?", exam) == 1.0  # "Vietnamese" names one
+    regional = "Regional cooperation on enforcement"
+    assert own("Will enforcement cooperation grow in Indonesia?", regional) == 0.0  # names no place
+    assert own("How long does patent examination take?", hanoi) == 0.0  # the question names none
+
+
 def test_a_sentence_lacking_the_kind_of_value_asked_is_marked(small):
     """kind_missing tells "asks for a count this sentence lacks" from "asks for no value", which
     kind_match alone cannot (it is 0 for both)."""

@@ -114,3 +114,11 @@ def test_an_amount_named_by_what_it_is_is_money():
     assert "money" not in g.quantities("Fees of 3 months apply to late filings.")
     assert "money" not in g.quantities("It is punished with fines or imprisonment of up to 3 years.")
     assert "money" not in g.quantities("The office received 128,400 applications in 2024.")
+
+
+def test_ordinals_in_words_and_digits():
+    from ipqa.entities import ordinals
+
+    assert ordinals("How many projects did the fund approve in its second call?") == {2}
+    assert ordinals("In its first call, and again in the 3rd and 21st rounds") == {1, 3, 21}
+    assert ordinals("Firstly, a secondary market and 2 calls") == set()

@@ -21,7 +21,7 @@ import numpy as np
 from ipqa.chunking import Chunk
 from ipqa.corpus import Sentence
 from ipqa.entities import Gazetteer, Place, figures, names, ordinals, place_covered, years
-from ipqa.grounding import directions, has_negation
+from ipqa.grounding import directions
 from ipqa.model import INTENTS, KINDS, AnsweringModel, question_input
 from ipqa.retrieval import Hit
 from ipqa.text import normalize, terms
@@ -102,7 +102,6 @@ QUESTION_FEATURES = (
     "topic_dense",
     "own_place_conflict_best",
     "ordinal_conflict_best",
-    "negation_new_best",
 )
 # The direction in which each question feature may move the probability of an answer, known
 # before any data: closer best sentences never make an answer less likely, unknown names or an
@@ -589,12 +588,6 @@ class Featurizer:
                 bool(q_ord := ordinals(q.text))
                 and bool(s_ord := ordinals(cands[top[0]].sentence.text))
                 and not q_ord & s_ord
-            ),
-            # "Why did Egypt join the PPH?" led by "Egypt has not joined the PPH": the documents
-            # deny what the question takes for granted. (A yes/no question may be answered by a
-            # denial too, so the direction is learned.)
-            "negation_new_best": float(
-                has_negation(cands[top[0]].sentence.text) and not has_negation(q.text)
             ),
         }
         return np.array([v[name] for name in QUESTION_FEATURES], dtype=np.float64)

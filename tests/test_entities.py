@@ -122,3 +122,12 @@ def test_ordinals_in_words_and_digits():
     assert ordinals("How many projects did the fund approve in its second call?") == {2}
     assert ordinals("In its first call, and again in the 3rd and 21st rounds") == {1, 3, 21}
     assert ordinals("Firstly, a secondary market and 2 calls") == set()
+
+
+def test_numbers_in_words_are_quantities():
+    g = Gazetteer(build_gazetteer())
+    assert g.quantities("The licence must be renewed every three years.") == {"duration": frozenset({"3"})}
+    assert g.quantities("Eleven facilities were running, up from six.")["count"] == {"11", "6"}
+    assert g.quantities("a twenty-five-year term") == {"duration": frozenset({"25"})}
+    # "one" is a pronoun as often as a number
+    assert g.quantities("One thing we need to know is which one applies.") == {}

@@ -20,7 +20,7 @@ from functools import cached_property
 
 from ipqa.text import STOPWORDS, normalize
 
-ANALYSIS_VERSION = 7  # bump when tokenisation or entity finding changes: older indexes become stale
+ANALYSIS_VERSION = 8  # bump when tokenisation or entity finding changes: older indexes become stale
 CITY_MIN_POPULATION = 300_000  # large enough that a city's name is rarely an ordinary word
 
 # ---------------------------------------------------------------- the gazetteer (made at build time)
@@ -228,6 +228,29 @@ _MONEY_WORD = (  # a pattern string: it is only ever part of the gazetteer's mon
     rf"\s+(?:of\s+)?(?:up\s+to\s+|at\s+least\s+|as\s+much\s+as\s+|about\s+|around\s+)?"
     rf"{_NUM}{_SCALE}(?![\d,.]*(?:\s*(?:-|to|–)\s*{_NUM})?[- ]{_TIME_UNIT}\b)"
 )
+# Numbers written as words ("renewed every three years", "Eleven facilities") are numbers too.
+# "one" is left alone: it is a pronoun as often as a number ("one of the", "one thing we need").
+_UNITS = "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+_UNITS += "seventeen eighteen nineteen"
+_NUMBER_WORD = {w: i + 2 for i, w in enumerate(_UNITS.split())} | {
+    w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())
+}
+_SPELLED = re.compile(
+    r"\b(" + "|".join(_NUMBER_WORD) + r")(?:-(one|" + "|".join(list(_NUMBER_WORD)[:8]) + r"))?(?=[- ][a-z])",
+    re.IGNORECASE,
+)
+
+
+def _digits(text: str) -> str:
+    """Number words before a word as digits: "three-year terms" → "3-year terms"."""
+
+    def value(m: re.Match[str]) -> str:
+        tens, unit = m.group(1).lower(), (m.group(2) or "").lower()
+        return str(_NUMBER_WORD[tens] + (1 if unit == "one" else _NUMBER_WORD.get(unit, 0)))
+
+    return _SPELLED.sub(value, text)
+
+
 _SYMBOL_MONEY = re.compile(rf"(?:[$€£¥₩₫₹฿₱]|[A-Z]{{1,3}}\$)\s?{_NUM}{_SCALE}")
 _QUOTED = re.compile(r"[“\"«「『]([^”\"»」』]{2,80})[”\"»」』]")
 _CAPS_RUN = re.compile(
@@ -327,7 +350,7 @@ class Gazetteer:
     def quantities(self, text: str) -> dict[str, frozenset[str]]:
         """The quantities text states, by kind, each as its numbers ("over 1,200 companies" →
         count: {"1200"}): a sentence answers "how many" only with a number the question lacks."""
-        t = normalize(text)
+        t = _digits(normalize(text))
         found: dict[str, frozenset[str]] = {}
         rest = t
         for kind, pattern in (("percent", _PERCENT), ("money", self._money), ("duration", _DURATION)):

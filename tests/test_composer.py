@@ -308,3 +308,18 @@ def test_tell_me_more_goes_on_beside_what_was_said(small):
     assert not more.refused and more.citations
     assert not {c.quote for c in first.citations} & {c.quote for c in more.citations}
     assert all(c.section == first.citations[0].section for c in more.citations)
+
+
+def test_a_model_trained_for_other_features_is_refused(small):
+    """Weights are read by position: a model file from before a feature was added would answer
+    wrongly and silently, so loading it fails with a one-line reason."""
+    from dataclasses import replace
+
+    from ipqa.errors import ModelError
+    from ipqa.features import Featurizer
+
+    m = small.composer.f.model
+    stale = replace(m, question_features=m.question_features[:-1])
+    with pytest.raises(ModelError, match=m.question_features[-1] + r".*retrain"):
+        Featurizer(small.index, small.gazetteer, stale)
+    Featurizer(small.index, small.gazetteer, m)  # the shipped model fits

@@ -21,5 +21,9 @@ class IndexError_(IpqaError):
     """The index is missing, damaged or built for another corpus/model."""
 
 
+class ModelError(IpqaError):
+    """An answering-model file does not fit this code (trained for other features)."""
+
+
 class BuildLockedError(IpqaError):
     """Another `ipqa build` is running."""

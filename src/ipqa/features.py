@@ -21,6 +21,7 @@ import numpy as np
 from ipqa.chunking import Chunk
 from ipqa.corpus import Sentence
 from ipqa.entities import Gazetteer, Place, figures, names, ordinals, place_covered, years
+from ipqa.errors import ModelError
 from ipqa.grounding import directions
 from ipqa.model import INTENTS, KINDS, AnsweringModel, question_input
 from ipqa.retrieval import Hit
@@ -130,6 +131,21 @@ SECTION_POOL = 3  # … and, for broad questions, from the whole sections of the
 POOL_MAX = 240
 
 
+def check_features(model: AnsweringModel) -> None:
+    """A model reads its weights by position: one trained for other features would answer
+    wrongly without any error, so it is refused here."""
+    if model.sentence_features != SENTENCE_FEATURES or model.question_features != QUESTION_FEATURES:
+        changed = sorted(
+            set(model.sentence_features) ^ set(SENTENCE_FEATURES)
+            | set(model.question_features) ^ set(QUESTION_FEATURES)
+        )
+        raise ModelError(
+            "the answering model was trained for other features than this code computes"
+            + (f" ({', '.join(changed)})" if changed else " (in another order)")
+            + "; retrain it with eval/train.py"
+        )
+
+
 @dataclass(frozen=True)
 class Question:
     """What a question asks, as far as the answerer needs to know."""
@@ -170,6 +186,8 @@ class Featurizer:
     def __init__(
         self, index, gazetteer: Gazetteer, model: AnsweringModel, cross_model: AnsweringModel | None = None
     ) -> None:  # index: LoadedIndex
+        for m in {id(m): m for m in (model, cross_model) if m is not None}.values():
+            check_features(m)
         self.index = index
         self.sentences: tuple[Sentence, ...] = index.sentences
         self.vectors: np.ndarray = index.sentence_vectors

@@ -5,7 +5,8 @@ Nothing here knows the documents. Places come from a gazetteer made from maintai
 `countryinfo` for the everyday forms: "UAE", "Emirati", "Saudis") when
 the index is built, and stored in it (`gazetteer.json`), so answering never imports those packages.
 Names are quoted titles, runs of capitalised words and acronyms. Quantities are numbers with a
-unit: a currency (any ISO 4217 currency, its code or a symbol), a time unit or a percent sign.
+unit: a currency (any ISO 4217 currency: its code, its name, or its symbols in CLDR's locales —
+"Rp", "S/", "R", "₺"), a time unit or a percent sign.
 
 Why it is long: the gazetteer is both made (at build time, from three data sets) and read here, so
 that the forms a place is stored under and the way text is matched against them stay side by side.
@@ -124,7 +125,24 @@ def build_gazetteer() -> dict:
         "parent": parent,
         "currency_words": sorted(currencies),
         "currency_codes": sorted(codes),
+        "currency_symbols": _currency_symbols(),
     }
+
+
+def _currency_symbols() -> list[str]:
+    """Each territory's currency symbol as its own locales write it (CLDR, through Babel): "Rp"
+    in Indonesia, "S/" in Peru, "R" in South Africa, besides the English forms ("US$", "A$")."""
+    from babel import Locale, localedata
+    from babel.numbers import get_territory_currencies
+
+    found = {s for s in Locale.parse("en").currency_symbols.values()}
+    for ident in localedata.locale_identifiers():
+        loc = Locale.parse(ident)
+        if loc.territory and (codes := get_territory_currencies(loc.territory)):
+            found.add(loc.currency_symbols.get(codes[0], ""))
+    # Format marks (right-to-left) are not part of what is written; a bare code is a code.
+    cleaned = {"".join(ch for ch in s if unicodedata.category(ch) != "Cf").strip() for s in found}
+    return sorted(s for s in cleaned if s and not (s.isalpha() and s.isupper() and len(s) == 3))
 
 
 def _everyday_forms(country_names: dict[str, set[str]], other_places: list[str]):
@@ -286,15 +304,24 @@ class Gazetteer:
         self._cjk = {k: frozenset(v) for k, v in data.get("cjk_names", {}).items()}
         self._cjk_longest_first = sorted(self._cjk, key=len, reverse=True)
         self._currency_codes = set(data.get("currency_codes", ()))
+        self._currency_symbols = set(data.get("currency_symbols", ()))
 
     @cached_property
     def _money(self) -> re.Pattern[str]:
         words = "|".join(sorted((re.escape(w) for w in self._currency_words), key=len, reverse=True))
         codes = "|".join(sorted(re.escape(c) for c in self._currency_codes))
         unit = rf"(?:(?i:(?:{words})(?:s|es)?)|(?:{codes}))" if words else rf"(?:{codes})"
+        # A symbol that is a word ("Rp") only as a whole word right before its number; a single
+        # letter ("R 69.99" in South Africa) only with a space between, as "Q3" and "G20" lack.
+        symbols = "|".join(
+            sorted((re.escape(s) for s in self._currency_symbols if len(s) > 1), key=len, reverse=True)
+        )
+        letters = "".join(sorted(s for s in self._currency_symbols if len(s) == 1 and s.isalpha()))
+        local = rf"|(?:(?<![^\W\d_])(?:{symbols})\s?{_NUM}{_SCALE})" if symbols else ""
+        local += rf"|(?:(?<![^\W\d_])[{letters}] {_NUM}{_SCALE})" if letters else ""
         return re.compile(
             rf"(?:\b{_NUM}{_SCALE}\s+(?:(?i:[a-z]+)\s+)?{unit}\b)|(?:\b(?:{codes})\s?{_NUM}{_SCALE})"
-            rf"|{_SYMBOL_MONEY.pattern}|(?i:{_MONEY_WORD})"
+            rf"|{_SYMBOL_MONEY.pattern}|(?i:{_MONEY_WORD}){local}"
         )
 
     def places(self, text: str) -> list[Place]:

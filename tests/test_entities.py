@@ -129,6 +129,7 @@ def test_numbers_in_words_are_quantities():
     assert g.quantities("The licence must be renewed every three years.") == {"duration": frozenset({"3"})}
     assert g.quantities("Eleven facilities were running, up from six last year.")["count"] == {"11", "6"}
     assert g.quantities("a twenty-five-year term") == {"duration": frozenset({"25"})}
+    assert g.quantities("valid for one year") == {"duration": frozenset({"1"})}
     # "one" is a pronoun as often as a number
     assert g.quantities("One thing we need to know is which one applies.") == {}
 
@@ -139,6 +140,7 @@ def test_local_currency_symbols_are_money():
     assert g.quantities("A plan costs about R 69.99 a month.") == {"money": frozenset({"69.99"})}
     assert g.quantities("grants of up to Rp 2.5 billion") == {"money": frozenset({"2.5"})}
     assert g.quantities("a fee of S/ 1,200") == {"money": frozenset({"1200"})}
+    assert g.quantities("KSh 50,000 per class") == {"money": frozenset({"50000"})}  # CLDR writes "Ksh"
     # a letter touching a number is not a currency: a quarter, a group of countries
     assert "money" not in g.quantities("Revenue in Q3 2024 rose at the G20 summit")
     assert "money" not in g.quantities("R&D spending rose 5%")

@@ -247,7 +247,8 @@ _MONEY_WORD = (  # a pattern string: it is only ever part of the gazetteer's mon
     rf"{_NUM}{_SCALE}(?![\d,.]*(?:\s*(?:-|to|–)\s*{_NUM})?[- ]{_TIME_UNIT}\b)"
 )
 # Numbers written as words ("renewed every three years", "Eleven facilities") are numbers too.
-# "one" is left alone: it is a pronoun as often as a number ("one of the", "one thing we need").
+# "one" only before a unit of time ("valid for one year"): elsewhere it is a pronoun as often as a
+# number ("one of the", "one thing we need").
 _UNITS = "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
 _UNITS += "seventeen eighteen nineteen"
 _NUMBER_WORD = {w: i + 2 for i, w in enumerate(_UNITS.split())} | {
@@ -259,6 +260,9 @@ _SPELLED = re.compile(
 )
 
 
+_ONE_TIME = re.compile(r"\bone[- ](?=(?:year|month|week|day|hour)s?\b)", re.IGNORECASE)
+
+
 def _digits(text: str) -> str:
     """Number words before a word as digits: "three-year terms" → "3-year terms"."""
 
@@ -266,7 +270,7 @@ def _digits(text: str) -> str:
         tens, unit = m.group(1).lower(), (m.group(2) or "").lower()
         return str(_NUMBER_WORD[tens] + (1 if unit == "one" else _NUMBER_WORD.get(unit, 0)))
 
-    return _SPELLED.sub(value, text)
+    return _ONE_TIME.sub("1 ", _SPELLED.sub(value, text))
 
 
 _SYMBOL_MONEY = re.compile(rf"(?:[$€£¥₩₫₹฿₱]|[A-Z]{{1,3}}\$)\s?{_NUM}{_SCALE}")
@@ -313,8 +317,10 @@ class Gazetteer:
         unit = rf"(?:(?i:(?:{words})(?:s|es)?)|(?:{codes}))" if words else rf"(?:{codes})"
         # A symbol that is a word ("Rp") only as a whole word right before its number; a single
         # letter ("R 69.99" in South Africa) only with a space between, as "Q3" and "G20" lack.
+        # … its first letter as written, the rest in any case ("KSh" for CLDR's "Ksh")
         symbols = "|".join(
-            sorted((re.escape(s) for s in self._currency_symbols if len(s) > 1), key=len, reverse=True)
+            re.escape(s[0]) + (f"(?i:{re.escape(s[1:])})" if s[1:].isalpha() else re.escape(s[1:]))
+            for s in sorted((s for s in self._currency_symbols if len(s) > 1), key=len, reverse=True)
         )
         letters = "".join(sorted(s for s in self._currency_symbols if len(s) == 1 and s.isalpha()))
         local = rf"|(?:(?<![^\W\d_])(?:{symbols})\s?{_NUM}{_SCALE})" if symbols else ""

@@ -763,6 +763,38 @@ def make_engine(model: AnsweringModel | None = None, corpus_dir: Path | None = N
     return Engine(settings, model=model)
 
 
+def other_documents(folders=None, hold_out=HELD_OUT) -> dict[str, Path]:
+    """NAME → the folder of each other document trained on: eval/other_documents and the blind
+    reads in BLIND_READ by default, less those held out. A NAME.jsonl without a NAME/ beside it (a
+    blind set on the report) is not another document."""
+    if folders is None:
+        folders = [ROOT / "eval" / "other_documents", *(ROOT / "eval" / "blind" / r for r in BLIND_READ)]
+    return {
+        q.stem: q.with_suffix("")
+        for folder in map(Path, folders)
+        for q in sorted(folder.glob("*.jsonl"))
+        if q.with_suffix("").is_dir() and q.stem not in hold_out
+    }
+
+
+def with_other_documents(items: list[dict], sources: dict[str, Path]) -> tuple[list[dict], Path | None]:
+    """The report's items with the other documents' questions added, and a corpus folder holding
+    the report and those documents together (None: no other documents, the report alone)."""
+    if not sources:
+        return items, None
+    import shutil
+    import tempfile
+
+    corpus_dir = Path(tempfile.mkdtemp(prefix="ipqa-train-")) / "corpus"
+    shutil.copytree(ROOT / "corpus", corpus_dir)
+    items = list(items)
+    for docs in sources.values():
+        for doc in sorted(docs.iterdir()):
+            shutil.copy(doc, corpus_dir / doc.name)
+        items += [dict(it, other_document=True) for it in load_labelled_file(docs.with_suffix(".jsonl"))]
+    return items, corpus_dir
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--labelled", default=str(ROOT / "eval" / "labelled"))
@@ -795,34 +827,9 @@ def main() -> int:
     args = ap.parse_args()
     global NO_DOMAIN
     NO_DOMAIN = not args.domain_model
-    args.hold_out = args.hold_out or list(HELD_OUT)
-    args.other_documents = args.other_documents or [
-        ROOT / "eval" / "other_documents",
-        *(ROOT / "eval" / "blind" / r for r in BLIND_READ),
-    ]
-    if args.report_only:
-        args.other_documents = []
+    sources = {} if args.report_only else other_documents(args.other_documents, args.hold_out or HELD_OUT)
     folder = Path(args.labelled)
-    items = load_labelled(folder)
-    corpus_dir = None
-    # NAME → its folder of documents; a NAME.jsonl without a NAME/ beside it (a blind set on the
-    # report) is not another document.
-    sources = {
-        q.stem: q.with_suffix("")
-        for folder in map(Path, args.other_documents)
-        for q in sorted(folder.glob("*.jsonl"))
-        if q.with_suffix("").is_dir() and q.stem not in args.hold_out
-    }
-    if sources:
-        import shutil
-        import tempfile
-
-        corpus_dir = Path(tempfile.mkdtemp(prefix="ipqa-train-")) / "corpus"
-        shutil.copytree(ROOT / "corpus", corpus_dir)
-        for docs in sources.values():
-            for doc in sorted(docs.iterdir()):
-                shutil.copy(doc, corpus_dir / doc.name)
-            items += [dict(it, other_document=True) for it in load_labelled_file(docs.with_suffix(".jsonl"))]
+    items, corpus_dir = with_other_documents(load_labelled(folder), sources)
     if args.alone and corpus_dir is not None:
         import hashlib
         import shutil

@@ -147,3 +147,17 @@ def test_a_question_further_from_every_sentence_than_any_answerable_one_is_refus
     assert model.answer_probability(x) > 0.0
     x[dense] = 0.49
     assert model.answer_probability(x) == 0.0
+
+
+def test_other_documents_trained_on_are_the_other_and_read_blind_documents_less_the_held_out(tmp_path):
+    """Held-out documents measure transfer, so they are never trained on; a blind set on the report
+    (no document folder beside it) is not another document; every source brings its questions."""
+    sources = T.other_documents()
+    assert not set(T.HELD_OUT) & set(sources)
+    assert not any(name.startswith("report") for name in sources)
+    assert {p.parent.name for p in sources.values()} == {"other_documents", *T.BLIND_READ}
+    items, corpus = T.with_other_documents([], sources)
+    assert {it["source"] for it in items} == set(sources)
+    assert all(it["other_document"] for it in items)
+    assert len(list(corpus.iterdir())) == len(sources) + 1  # and the report
+    assert T.with_other_documents([], {}) == ([], None)

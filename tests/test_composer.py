@@ -323,3 +323,25 @@ def test_a_model_trained_for_other_features_is_refused(small):
     with pytest.raises(ModelError, match=m.question_features[-1] + r".*retrain"):
         Featurizer(small.index, small.gazetteer, stale)
     Featurizer(small.index, small.gazetteer, m)  # the shipped model fits
+
+
+def test_sentences_of_one_paragraph_are_quoted_in_the_documents_order(small):
+    """However they scored, two quotes from one paragraph read as the paragraph does: the one that
+    goes on from the other comes after it."""
+    from itertools import pairwise
+
+    where = {(s.doc, s.start): s for s in small.composer.f.sentences}
+    same_paragraph = 0
+    for question in (
+        "How does Vietnam protect trade secrets?",
+        "What can a company do in Vietnam when its secrets are stolen?",
+        "How fast is patent examination in Indonesia?",
+        "What should companies entering Vietnam do?",
+        "What does Indonesia's trade secret law protect, and what are the penalties?",
+    ):
+        cited = [where[(c.doc, c.start)] for c in small.ask(question).citations]
+        for a, b in pairwise(cited):
+            if (a.doc, a.paragraph) == (b.doc, b.paragraph):
+                same_paragraph += 1
+                assert a.index < b.index, (question, a.text, b.text)
+    assert same_paragraph >= 2  # the order was tested, not only the length

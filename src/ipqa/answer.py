@@ -139,6 +139,15 @@ class Composer:
                 if best_gain is None or gain[best_gain] < COVERAGE_GAIN:
                     break
                 chosen.append(best_gain)
+            # Sentences of one paragraph read in the document's order, where the paragraph first
+            # comes in the answer: a sentence that goes on from another ("Employers … usually add
+            # clauses") follows it, however the two scored.
+            first = {}
+            for k, i in enumerate(chosen):
+                first.setdefault((cands[i].sentence.doc, cands[i].sentence.paragraph), k)
+            chosen.sort(
+                key=lambda i: (first[(cands[i].sentence.doc, cands[i].sentence.paragraph)], cands[i].row)
+            )
         if len(sides) >= 2:  # both sides in the order the question names them
 
             def side_of(i: int) -> int:

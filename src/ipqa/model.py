@@ -20,7 +20,7 @@ import json
 import re
 import zlib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import numpy as np
@@ -111,21 +111,35 @@ class Trees:
     value: tuple[np.ndarray, ...]
     leaf: tuple[np.ndarray, ...]
 
+    @cached_property
+    def _packed(self) -> tuple[np.ndarray, ...]:
+        """All trees' nodes in one set of arrays (children offset to their tree's place), so that
+        every row walks down every tree at once: one step per level, not per tree and level."""
+        offsets = np.cumsum([0, *(len(f) for f in self.feature)])
+        return (
+            offsets[:-1],
+            np.concatenate(self.feature),
+            np.concatenate(self.threshold),
+            np.concatenate([lft + o for lft, o in zip(self.left, offsets, strict=False)]),
+            np.concatenate([r + o for r, o in zip(self.right, offsets, strict=False)]),
+            np.concatenate(self.value),
+            np.concatenate(self.leaf),
+        )
+
     def proba(self, x: np.ndarray) -> np.ndarray:
         x = np.atleast_2d(x)
-        out = np.full(len(x), self.baseline)
-        rows = np.arange(len(x))
-        for f, t, lft, rgt, v, leaf in zip(
-            self.feature, self.threshold, self.left, self.right, self.value, self.leaf, strict=True
-        ):
-            node = np.zeros(len(x), dtype=np.int64)
+        roots, feature, threshold, left, right, value, leaf = self._packed
+        node = np.broadcast_to(roots, (len(x), len(roots))).copy()  # (row, tree)
+        rows = np.arange(len(x))[:, None]
+        inner = ~leaf[node]
+        while inner.any():  # every row steps down every tree one level at a time
+            step = np.where(x[rows, feature[node]] <= threshold[node], left[node], right[node])
+            node = np.where(inner, step, node)
             inner = ~leaf[node]
-            while inner.any():  # all rows step down one level at a time
-                n = node[inner]
-                go_left = x[rows[inner], f[n]] <= t[n]
-                node[inner] = np.where(go_left, lft[n], rgt[n])
-                inner = ~leaf[node]
-            out += v[node]
+        leaves = value[node]
+        out = np.full(len(x), self.baseline)
+        for j in range(leaves.shape[1]):  # tree by tree, as the sum was always made
+            out += leaves[:, j]
         return 1.0 / (1.0 + np.exp(-out))
 
     def to_json(self) -> dict:

@@ -1,0 +1,34 @@
+"""The stored models run in NumPy: the trees' all-at-once walk against a plain tree-by-tree one."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ipqa.model import Trees, load_model
+
+
+def _one_tree_at_a_time(trees: Trees, x: np.ndarray) -> np.ndarray:
+    """The reference: each row walks each tree from its root, one tree after another."""
+    out = np.full(len(x), trees.baseline)
+    for f, t, left, right, v, leaf in zip(
+        trees.feature, trees.threshold, trees.left, trees.right, trees.value, trees.leaf, strict=True
+    ):
+        for i, row in enumerate(x):
+            node = 0
+            while not leaf[node]:
+                node = left[node] if row[f[node]] <= t[node] else right[node]
+            out[i] += v[node]
+    return 1.0 / (1.0 + np.exp(-out))
+
+
+def test_trees_give_exactly_what_walking_each_tree_gives():
+    model = load_model()
+    trees = [m for m in (model.sentence, *getattr(model.answerable, "members", ())) if isinstance(m, Trees)]
+    assert trees, "the shipped model has trees"
+    rng = np.random.default_rng(0)
+    for t in trees:
+        width = max(int(f.max()) for f in t.feature) + 1
+        for n in (1, 9, 240):
+            x = rng.normal(size=(n, width)) * 2
+            x[:, 0] = np.round(x[:, 0])  # values on thresholds too
+            assert np.array_equal(t.proba(x), _one_tree_at_a_time(t, x))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 
 from ipqa.text import STOPWORDS, normalize
 
@@ -125,13 +125,15 @@ def build_gazetteer() -> dict:
         "parent": parent,
         "currency_words": sorted(currencies),
         "currency_codes": sorted(codes),
-        "currency_symbols": _currency_symbols(),
+        "currency_symbols": list(_currency_symbols()),
     }
 
 
-def _currency_symbols() -> list[str]:
+@cache
+def _currency_symbols() -> tuple[str, ...]:
     """Each territory's currency symbol as its own locales write it (CLDR, through Babel): "Rp"
-    in Indonesia, "S/" in Peru, "R" in South Africa, besides the English forms ("US$", "A$")."""
+    in Indonesia, "S/" in Peru, "R" in South Africa, besides the English forms ("US$", "A$").
+    Read once per process: walking CLDR's locales takes about a second, and every build needs it."""
     from babel import Locale, localedata
     from babel.numbers import get_territory_currencies
 
@@ -142,7 +144,7 @@ def _currency_symbols() -> list[str]:
             found.add(loc.currency_symbols.get(codes[0], ""))
     # Format marks (right-to-left) are not part of what is written; a bare code is a code.
     cleaned = {"".join(ch for ch in s if unicodedata.category(ch) != "Cf").strip() for s in found}
-    return sorted(s for s in cleaned if s and not (s.isalpha() and s.isupper() and len(s) == 3))
+    return tuple(sorted(s for s in cleaned if s and not (s.isalpha() and s.isupper() and len(s) == 3)))
 
 
 def _everyday_forms(country_names: dict[str, set[str]], other_places: list[str]):
@@ -315,9 +317,9 @@ class Gazetteer:
         words = "|".join(sorted((re.escape(w) for w in self._currency_words), key=len, reverse=True))
         codes = "|".join(sorted(re.escape(c) for c in self._currency_codes))
         unit = rf"(?:(?i:(?:{words})(?:s|es)?)|(?:{codes}))" if words else rf"(?:{codes})"
-        # A symbol that is a word ("Rp") only as a whole word right before its number; a single
-        # letter ("R 69.99" in South Africa) only with a space between, as "Q3" and "G20" lack.
-        # … its first letter as written, the rest in any case ("KSh" for CLDR's "Ksh")
+        # A symbol that is a word ("Rp") only as a whole word right before its number, its first
+        # letter as written and the rest in any case ("KSh" for CLDR's "Ksh"); a single letter
+        # ("R 69.99" in South Africa) only with a space between, as "Q3" and "G20" lack.
         symbols = "|".join(
             re.escape(s[0]) + (f"(?i:{re.escape(s[1:])})" if s[1:].isalpha() else re.escape(s[1:]))
             for s in sorted((s for s in self._currency_symbols if len(s) > 1), key=len, reverse=True)

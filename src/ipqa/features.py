@@ -346,17 +346,21 @@ class Featurizer:
             self._terms[row] = frozenset(terms(self.sentences[row].text))
         return self._terms[row]
 
+    def _stated(self, row: int) -> tuple[dict[str, frozenset[str]], tuple[frozenset[str], ...]]:
+        """(the quantities a sentence states, the places its own text names), found once."""
+        if row not in self._values:
+            text = self.sentences[row].text
+            places = tuple(p.keys for p in self.gazetteer.places(text))
+            self._values[row] = (self.gazetteer.quantities(text), places)
+        return self._values[row]
+
     def new_kinds(self, row: int, q: Question) -> set[str]:
         """The kinds of value a sentence states that the question does not already state.
 
         "How many of the 800 patents are foreign-owned?" is not answered by the sentence that
         gives the 800, nor "which companies are members of X?" by one that names only X.
         """
-        if row not in self._values:
-            text = self.sentences[row].text
-            places = tuple(p.keys for p in self.gazetteer.places(text))
-            self._values[row] = (self.gazetteer.quantities(text), places)
-        quantities, places = self._values[row]
+        quantities, places = self._stated(row)
         stated = q.figures | q.years
         out = {k for k, values in quantities.items() if values - stated}
         q_text = normalize(q.text).lower()
@@ -375,8 +379,7 @@ class Featurizer:
         their own."""
         if not q.figures:
             return 0.0, 0.0
-        self.new_kinds(row, q)  # fills the sentence's quantities
-        stated = self._values[row][0]
+        stated = self._stated(row)[0]
         asked = self.gazetteer.quantities(q.text)
 
         def clash(kinds: tuple[str, ...]) -> float:
@@ -411,8 +414,7 @@ class Featurizer:
         """
         if not q.places:
             return 0.0
-        self.new_kinds(row, q)  # fills the places the sentence names
-        own = self._values[row][1]
+        own = self._stated(row)[1]
         if not own:
             return 0.0
 

@@ -120,8 +120,8 @@ class Trees:
             offsets[:-1],
             np.concatenate(self.feature),
             np.concatenate(self.threshold),
-            np.concatenate([lft + o for lft, o in zip(self.left, offsets, strict=False)]),
-            np.concatenate([r + o for r, o in zip(self.right, offsets, strict=False)]),
+            np.concatenate([lft + o for lft, o in zip(self.left, offsets[:-1], strict=True)]),
+            np.concatenate([r + o for r, o in zip(self.right, offsets[:-1], strict=True)]),
             np.concatenate(self.value),
             np.concatenate(self.leaf),
         )

@@ -345,3 +345,40 @@ def test_sentences_of_one_paragraph_are_quoted_in_the_documents_order(small):
                 same_paragraph += 1
                 assert a.index < b.index, (question, a.text, b.text)
     assert same_paragraph >= 2  # the order was tested, not only the length
+
+
+def test_a_second_encoder_and_the_sentence_before_give_two_more_views_of_closeness(small):
+    """ml_dense reads an English question with the multilingual encoder too (a second, independently
+    trained view of meaning; for a question in another language that is already its search space),
+    and window_dense reads each sentence with the one before it in its paragraph ("Courts in Hanoi
+    …" follows the sentence on fines), or alone where it opens one."""
+    import numpy as np
+
+    from ipqa.embedding import multilingual_encoder
+    from ipqa.features import SENTENCE_FEATURES
+
+    f = small.composer.f
+
+    def columns(question):
+        _, sq, qvec, _ = small.prepare(question)
+        _q, cands, X, _p, _qx = small.composer.score(sq, qvec, small.retriever.search(sq, qvec, k=8))
+        return sq, qvec, [c.row for c in cands], X
+
+    sq, qvec, rows, X = columns("How much is the fine for stealing a company's secrets in Vietnam?")
+    ml = f.vectors_ml[rows] @ multilingual_encoder().encode([sq])[0]
+    col = {
+        name: X[:, SENTENCE_FEATURES.index(name)]
+        for name in ("dense", "ml_dense", "ml_dense_gap", "window_dense")
+    }
+    assert np.allclose(col["ml_dense"], ml, atol=1e-6)
+    assert not np.allclose(col["ml_dense"], col["dense"], atol=1e-3)
+    assert np.isclose(col["ml_dense_gap"].max(), 0.0)
+    hanoi, opening = (
+        _row(small, "Courts in Hanoi handled 41"),
+        _row(small, "Vietnam protects trade secrets mainly"),
+    )
+    v = f.vectors[hanoi - 1] + f.vectors[hanoi]
+    assert np.isclose(col["window_dense"][rows.index(hanoi)], v @ qvec / np.linalg.norm(v), atol=1e-6)
+    assert np.isclose(col["window_dense"][rows.index(opening)], col["dense"][rows.index(opening)])
+    _, _, _, X = columns("越南窃取商业秘密的罚款是多少？")  # already in the multilingual space
+    assert np.allclose(X[:, SENTENCE_FEATURES.index("ml_dense")], X[:, SENTENCE_FEATURES.index("dense")])

@@ -527,6 +527,15 @@ def test_a_damaged_index_is_one_line_and_exit_2(built, index, damage):
     _assert_one_line_error(r, "index is damaged (", "— run `ipqa build`")
 
 
+def test_an_early_error_waits_for_the_encoder_loading_beside_it(built, index):
+    """The multilingual encoder starts loading while the index is checked; an error found first
+    still ends in one line and exit 2, never an abort from a thread torn down mid-load."""
+    corpus, _ = built
+    _npy(_gen(index), "sentence_vectors.npy", DIM, np.int32)
+    for question in ("阿尔法办公室注册商标需要多长时间？", QUESTION):
+        _assert_one_line_error(_cli(["ask", question], corpus, index), "index is damaged (")
+
+
 def test_an_index_folder_that_is_a_file(built, tmp_path):
     corpus, _ = built
     hostname = tmp_path / "hostname"  # like --index-dir /etc/hostname

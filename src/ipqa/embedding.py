@@ -226,14 +226,16 @@ def _ml() -> MultilingualEncoder:
 
 
 def multilingual_encoder() -> MultilingualEncoder:
-    """Loaded on the first question that is not in English (about 0.6 s), then kept."""
+    """Loaded once (about 0.6 s; every question reads its vectors), then kept."""
     with _ML_LOCK:
         return _ml()
 
 
 def preload_multilingual() -> threading.Thread:
-    """Start loading the multilingual encoder in the background (while the index loads)."""
-    t = threading.Thread(target=multilingual_encoder, daemon=True)
+    """Start loading the multilingual encoder in the background (while the index loads). Not a
+    daemon thread: a process that exits early (a one-line error) waits for the load to finish,
+    as a daemon thread torn down inside the C++ tokenizer aborts the process instead."""
+    t = threading.Thread(target=multilingual_encoder, daemon=False)
     t.start()
     return t
 

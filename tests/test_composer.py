@@ -350,8 +350,8 @@ def test_sentences_of_one_paragraph_are_quoted_in_the_documents_order(small):
 def test_a_second_encoder_and_the_sentence_before_give_two_more_views_of_closeness(small):
     """ml_dense reads an English question with the multilingual encoder too (a second, independently
     trained view of meaning; for a question in another language that is already its search space),
-    and window_dense reads each sentence with the one before it in its paragraph ("Courts in Hanoi
-    …" follows the sentence on fines), or alone where it opens one."""
+    and window_gain says how much closer the sentence before comes when read together with this
+    one ("Courts in Hanoi …" follows the sentence on fines); 0 where a sentence opens its paragraph."""
     import numpy as np
 
     from ipqa.embedding import multilingual_encoder
@@ -368,7 +368,7 @@ def test_a_second_encoder_and_the_sentence_before_give_two_more_views_of_closene
     ml = f.vectors_ml[rows] @ multilingual_encoder().encode([sq])[0]
     col = {
         name: X[:, SENTENCE_FEATURES.index(name)]
-        for name in ("dense", "ml_dense", "ml_dense_gap", "window_dense")
+        for name in ("dense", "ml_dense", "ml_dense_gap", "window_gain")
     }
     assert np.allclose(col["ml_dense"], ml, atol=1e-6)
     assert not np.allclose(col["ml_dense"], col["dense"], atol=1e-3)
@@ -378,7 +378,9 @@ def test_a_second_encoder_and_the_sentence_before_give_two_more_views_of_closene
         _row(small, "Vietnam protects trade secrets mainly"),
     )
     v = f.vectors[hanoi - 1] + f.vectors[hanoi]
-    assert np.isclose(col["window_dense"][rows.index(hanoi)], v @ qvec / np.linalg.norm(v), atol=1e-6)
-    assert np.isclose(col["window_dense"][rows.index(opening)], col["dense"][rows.index(opening)])
+    gain = v @ qvec / np.linalg.norm(v) - f.vectors[hanoi - 1] @ qvec
+    assert np.isclose(col["window_gain"][rows.index(hanoi)], gain, atol=1e-6)
+    assert gain < 0  # the fine is asked about; the sentence on Hanoi's cases only dilutes it
+    assert col["window_gain"][rows.index(opening)] == 0.0
     _, _, _, X = columns("越南窃取商业秘密的罚款是多少？")  # already in the multilingual space
     assert np.allclose(X[:, SENTENCE_FEATURES.index("ml_dense")], X[:, SENTENCE_FEATURES.index("dense")])

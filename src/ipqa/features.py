@@ -65,7 +65,7 @@ SENTENCE_FEATURES = (
     "own_place_conflict",
     "ml_dense",
     "ml_dense_gap",
-    "window_dense",
+    "window_gain",
 )
 QUESTION_FEATURES = (
     "p1",
@@ -524,7 +524,7 @@ class Featurizer:
                 self.own_place_conflict(c.row, q),
                 ml_dense[j],
                 ml_dense[j] - max_ml,
-                self._window_dense(c.row, s, sec_rows, vectors, qvec, dense[j]),
+                self._window_gain(c.row, s, sec_rows, vectors, qvec),
             )
         return X
 
@@ -539,15 +539,16 @@ class Featurizer:
             self._ml_cache[q.text] = self.encode_ml([q.text])[0]
         return self.vectors_ml[rows] @ self._ml_cache[q.text]
 
-    def _window_dense(self, row: int, s: Sentence, sec_rows: list[int], vectors: np.ndarray, qvec: np.ndarray,
-                      dense: float) -> float:  # fmt: skip
-        """Closeness of the sentence read with the one before it in its paragraph: "It provides a
-        10% offset" is about what the sentence before names."""
+    def _window_gain(self, row: int, s: Sentence, sec_rows: list[int], vectors: np.ndarray,
+                     qvec: np.ndarray) -> float:  # fmt: skip
+        """How much closer the sentence before it in its paragraph comes when read together with
+        this one: "It provides a refundable 10% offset" adds to what the sentence before names; an
+        unrelated sentence dilutes it (negative). 0 where the sentence opens its paragraph."""
         prev = row - 1
         if prev not in sec_rows or self.sentences[prev].paragraph != s.paragraph:
-            return dense
+            return 0.0
         v = vectors[prev] + vectors[row]
-        return float(v @ qvec / (np.linalg.norm(v) or 1.0))
+        return float(v @ qvec / (np.linalg.norm(v) or 1.0) - vectors[prev] @ qvec)
 
     @staticmethod
     def consistent(X: np.ndarray) -> np.ndarray:

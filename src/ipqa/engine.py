@@ -21,13 +21,7 @@ from ipqa.answer import Composer, Decision, closest_sections, refusal_text, with
 from ipqa.building import chunker_params, serving_generation
 from ipqa.contract import Answer, Citation, Passage, final_answer
 from ipqa.corpus import Sentence
-from ipqa.embedding import (
-    Encoder,
-    LazyQueryEncoder,
-    english_words,
-    multilingual_encoder,
-    preload_multilingual,
-)
+from ipqa.embedding import Encoder, LazyQueryEncoder, english_words, multilingual_encoder
 from ipqa.entities import Gazetteer
 from ipqa.errors import IndexError_, InputError
 from ipqa.features import CONTEXT_CHUNKS, Featurizer
@@ -66,7 +60,6 @@ class Engine:
         if not is_database(settings.store) and current_generation(settings.index_dir) is None:
             raise IndexError_(f"no index in {settings.index_dir} — run `ipqa build` first")
         single_thread_search()
-        preload_multilingual()  # every question reads its vectors (ml_dense); it loads beside the index
         self.opened = open_index(
             settings, lambda: load_index(settings.index_dir, settings.corpus_dir, params)
         )
@@ -88,7 +81,6 @@ class Engine:
             model, cross_model = load_model(), load_model(CROSS_MODEL_FILE)
         featurizer = Featurizer(self.index, self.gazetteer, model, cross_model)  # (training passes its own)
         featurizer.encode = lambda texts: self.encoder.encode(texts)
-        featurizer.encode_ml = lambda texts: multilingual_encoder().encode(texts)
         self.composer = Composer(featurizer, model, settings.refuse_below)
 
     @property

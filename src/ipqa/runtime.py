@@ -7,7 +7,20 @@ Nothing else in the package sets environment variables or library-wide thread co
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 _search_configured = False
+
+
+def user_cache() -> Path:
+    """ipqa's folder of per-user copies that can always be made again (database generations,
+    the multilingual encoder's inflated weights): IPQA_CACHE, else $XDG_CACHE_HOME/ipqa, else
+    ~/.cache/ipqa."""
+    return Path(
+        os.environ.get("IPQA_CACHE")
+        or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "ipqa")
+    )
 
 
 def single_thread_search() -> None:

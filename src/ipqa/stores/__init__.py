@@ -8,7 +8,6 @@ database store then publishes it."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,10 +54,9 @@ def database(settings: Any) -> Any:
 
 def cache_dir() -> Path:
     """Where database generations are copied for reading (outside any index folder)."""
-    base = os.environ.get("IPQA_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "ipqa"
-    )
-    return Path(base) / "store"
+    from ipqa.runtime import user_cache
+
+    return user_cache() / "store"
 
 
 def open_index(settings: Any, load_files: Callable[[], LoadedIndex]) -> Opened:

@@ -55,9 +55,12 @@ from ipqa.model import (  # noqa: E402
     Blend,
     Linear,
     Trees,
+    english_embedding,
 )
 from ipqa.text import terms  # noqa: E402
 
+# The answerable model's linear member reads the question's English embedding too (model.py).
+ANSWER_EMBEDDING = True
 # False refusals allowed when choosing the refusal threshold (train out of fold and dev). English is
 # held to 0.05 on test and on blind sets; a test or blind set of ~160 answerable questions measures a
 # rate of 0.05 only to about ±0.017 (one standard error), so the target sits that far under the
@@ -460,6 +463,9 @@ def train(
     Q_tr = question_rows(engine, ex_tr, sentence, p_cross)
     a_tr = np.array([ex.item["answerable"] for ex in ex_tr], dtype=int)
     Q_dv = question_rows(engine, ex_dv, sentence)
+    if ANSWER_EMBEDDING:  # the answerable model's linear member reads the question's embedding too
+        Q_tr = np.hstack([Q_tr, [english_embedding(ex.qvec) for ex in ex_tr]])
+        Q_dv = np.hstack([Q_dv, [english_embedding(ex.qvec) for ex in ex_dv]])
     a_dv = np.array([ex.item["answerable"] for ex in ex_dv], dtype=int)
     lang_tr = np.array([language_of(ex.item) != "en" for ex in ex_tr])
     lang_dv = np.array([language_of(ex.item) != "en" for ex in ex_dv])
@@ -523,7 +529,8 @@ def train(
         scored = [(ex, p_cross[i]) for i, ex in enumerate(ex_tr) if sel_tr[i]]
         scored += [(ex, sentence.proba(ex.X)) for ex, s in zip(ex_dv, sel, strict=True) if s]
         base = replace(model, sentence=sentence, domain=fit.domain, answerable=fit.answerable,
-                       platt=fit.platt, threshold=threshold, dense_floor=fit.dense_floor)  # fmt: skip
+                       platt=fit.platt, threshold=threshold, dense_floor=fit.dense_floor,
+                       answer_embedding=ANSWER_EMBEDDING)  # fmt: skip
         best = (-1.0, base)
         for extra_ratio in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01):
             for broad_ratio in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
@@ -583,7 +590,8 @@ def fit_answerability(Q_tr, a_tr, o_tr, Q_dv, a_dv, o_dv, use_tr, choose_dv, fol
     model, rows inside it out of fold."""
     d_idx = [QUESTION_FEATURES.index(n) for n in DOMAIN_FEATURES]
     d_signs = [MONOTONE.get(n, 0) for n in DOMAIN_FEATURES]
-    signs = [MONOTONE.get(n, 0) for n in QUESTION_FEATURES]
+    nq = len(QUESTION_FEATURES)  # the trees read these; the linear member every column
+    signs = [MONOTONE.get(n, 0) for n in QUESTION_FEATURES] + [0] * (Q_tr.shape[1] - nq)
     Qt, at, ot = Q_tr[use_tr], a_tr[use_tr], o_tr[use_tr]
     Qd, ad, od = Q_dv[choose_dv], a_dv[choose_dv], o_dv[choose_dv]
     # in the documents' domain at all? (out-of-domain questions against all others)
@@ -607,7 +615,7 @@ def fit_answerability(Q_tr, a_tr, o_tr, Q_dv, a_dv, o_dv, use_tr, choose_dv, fol
     trees, best_trees, trees_c = None, 9e9, None
     for depth in (2, 3):
         for n_trees in (50, 100, 200):
-            m = fit_trees(Qt[it], at[it], depth, n_trees, monotone=signs)
+            m = fit_trees(Qt[it][:, :nq], at[it], depth, n_trees, monotone=signs[:nq])
             ll = logloss(m.proba(Qd[idv]), ad[idv])
             if ll < best_trees:
                 trees, best_trees, trees_c = m, ll, (depth, n_trees)
@@ -644,7 +652,7 @@ def fit_answerability(Q_tr, a_tr, o_tr, Q_dv, a_dv, o_dv, use_tr, choose_dv, fol
     raw_tr = raw(Q_tr)
     raw_tr[use_tr] = out_of_fold(Qt, ot, at, d_idx, d_signs, dom_c, signs, lin_c, trees_c, fold[use_tr])
     weights = {
-        "linear": dict(zip(QUESTION_FEATURES, linear.coef[0].round(3).tolist(), strict=True)),
+        "linear": dict(zip(QUESTION_FEATURES, linear.coef[0][:nq].round(3).tolist(), strict=True)),
         "trees_split_share": tree_importance(trees, QUESTION_FEATURES),
         "domain_linear": dict(zip(DOMAIN_FEATURES, domain.coef[0].round(3).tolist(), strict=True)),
     }
@@ -692,7 +700,8 @@ def out_of_fold(Q_tr, o_tr, a_tr, d_idx, d_signs, dom_c, signs, lin_c, trees_c, 
             ind = fit & (o_tr == 1)
         answerable = Blend((
             fit_linear_signed(Q_tr[ind], a_tr[ind], lin_c, signs),
-            fit_trees(Q_tr[ind], a_tr[ind], *trees_c, monotone=signs),
+            fit_trees(Q_tr[ind][:, : len(QUESTION_FEATURES)], a_tr[ind], *trees_c,
+                      monotone=signs[: len(QUESTION_FEATURES)]),
         ))  # fmt: skip
         raw[held] = domain.proba(Q_tr[held][:, d_idx]) * answerable.proba(Q_tr[held])
     return raw

@@ -66,7 +66,7 @@ class Composer:
         q, cands, X, p, qx = self.score(question, qvec, hits)
         if qx is None:
             return Decision(0.0, True, (), q)
-        prob = self.model_for(q).answer_probability(qx)
+        prob = self.model_for(q).answer_probability(qx, qvec)
         all_uncovered = bool(q.places) and len(q.uncovered) == len(q.places)
         if all_uncovered or prob < self.threshold(q):
             return Decision(prob, True, (), q)
@@ -172,7 +172,7 @@ class Composer:
         keep = [i for i, cand in enumerate(cands) if (cand.sentence.doc, cand.sentence.start) not in given]
         if qx is None or not keep or not old:
             return Decision(0.0, True, (), q)
-        prob = self.model_for(q).answer_probability(qx)
+        prob = self.model_for(q).answer_probability(qx, qvec)
 
         def near(i: int) -> float:  # 1 beside a given sentence of the same section, less further off
             s = cands[i].sentence

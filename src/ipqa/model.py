@@ -41,6 +41,13 @@ _GRAM = re.compile(r"[a-z0-9]+|[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 EMBED_DIM = 384  # the English embedding's width; a question in another language leaves it empty
 
 
+def english_embedding(qvec: np.ndarray | None) -> np.ndarray:
+    """The question's English embedding, or zeros for a question embedded in another space."""
+    if qvec is None or len(qvec) != EMBED_DIM:
+        return np.zeros(EMBED_DIM)
+    return np.asarray(qvec, dtype=np.float64)
+
+
 def question_input(text: str, qvec: np.ndarray) -> np.ndarray:
     """What the intent and kind classifiers read: the question's English embedding and its hashed
     word unigrams and bigrams (so that "how long" or "what fine" can be learned, not listed). In
@@ -50,8 +57,7 @@ def question_input(text: str, qvec: np.ndarray) -> np.ndarray:
     grams = np.zeros(NGRAM_BUCKETS)
     for g in [*words, *(f"{a} {b}" for a, b in itertools.pairwise(words))]:
         grams[zlib.crc32(g.encode("utf-8")) % NGRAM_BUCKETS] = 1.0
-    emb = np.asarray(qvec, dtype=np.float64) if len(qvec) == EMBED_DIM else np.zeros(EMBED_DIM)
-    return np.concatenate([emb, grams])
+    return np.concatenate([english_embedding(qvec), grams])
 
 
 @dataclass(frozen=True)
@@ -228,10 +234,16 @@ class AnsweringModel:
     # questions' closeness, because a learned model has seen too few questions that far out to
     # know that nothing there is answered (an off-topic question on a twelve-sentence corpus).
     dense_floor: float = 0.0
+    # The answerable model's linear member also reads the question's English embedding (after the
+    # question features; its trees read the features alone): how a question asks tells much of
+    # whether a document states it ("in what year exactly", "the tenth-year fee").
+    answer_embedding: bool = False
 
-    def answer_probability(self, x: np.ndarray) -> float:
+    def answer_probability(self, x: np.ndarray, qvec: np.ndarray | None = None) -> float:
         if x[self.question_features.index("dense_max")] < self.dense_floor:
             return 0.0
+        if self.answer_embedding:
+            x = np.concatenate([x, english_embedding(qvec)])
         idx = [self.question_features.index(n) for n in self.domain_features]
         p = float(self.domain.proba(x[idx])[0] * self.answerable.proba(x)[0])
         p = float(np.clip(p, 1e-6, 1 - 1e-6))
@@ -257,6 +269,7 @@ class AnsweringModel:
             "info": self.info,
             "asking_terms": sorted(self.asking_terms),
             "dense_floor": self.dense_floor,
+            "answer_embedding": self.answer_embedding,
         }
 
     @classmethod
@@ -280,6 +293,7 @@ class AnsweringModel:
             d.get("info", {}),
             frozenset(d.get("asking_terms", ())),
             float(d.get("dense_floor", 0.0)),
+            bool(d.get("answer_embedding", False)),
         )
 
     def save(self, path: Path) -> None:

@@ -478,7 +478,11 @@ def train(
         # model of their own, so theirs is fitted and chosen on every question (English included).
         use_tr = np.ones(len(ex_tr), dtype=bool) if cross else ~lang_tr
         choose_dv = np.ones(len(ex_dv), dtype=bool) if cross else ~lang_dv
-        fits[cross] = fit_answerability(Q_tr, a_tr, o_tr, Q_dv, a_dv, o_dv, use_tr, choose_dv, fold)
+        # The embedding is the English model's: other languages' questions have none to read.
+        cols = slice(None) if ANSWER_EMBEDDING and not cross else slice(0, len(QUESTION_FEATURES))
+        fits[cross] = fit_answerability(
+            Q_tr[:, cols], a_tr, o_tr, Q_dv[:, cols], a_dv, o_dv, use_tr, choose_dv, fold
+        )
         name = "other languages" if cross else "English"
         log(f"{name}: domain dev log-loss {fits[cross].domain_ll:.3f}; answerable: {fits[cross].about}")
     sweights = (
@@ -530,7 +534,7 @@ def train(
         scored += [(ex, sentence.proba(ex.X)) for ex, s in zip(ex_dv, sel, strict=True) if s]
         base = replace(model, sentence=sentence, domain=fit.domain, answerable=fit.answerable,
                        platt=fit.platt, threshold=threshold, dense_floor=fit.dense_floor,
-                       answer_embedding=ANSWER_EMBEDDING)  # fmt: skip
+                       answer_embedding=ANSWER_EMBEDDING and not cross)  # fmt: skip
         best = (-1.0, base)
         for extra_ratio in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01):
             for broad_ratio in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8):

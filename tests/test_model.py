@@ -1,10 +1,11 @@
-"""The stored models run in NumPy: the trees' all-at-once walk against a plain tree-by-tree one."""
+"""The stored models run in NumPy: the trees' all-at-once walk against a plain tree-by-tree one;
+the English answerability reads the question's embedding, the other languages' does not."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ipqa.model import Trees, load_model
+from ipqa.model import CROSS_MODEL_FILE, EMBED_DIM, AnsweringModel, Trees, load_model
 
 
 def _one_tree_at_a_time(trees: Trees, x: np.ndarray) -> np.ndarray:
@@ -32,3 +33,30 @@ def test_trees_give_exactly_what_walking_each_tree_gives():
             x = rng.normal(size=(n, width)) * 2
             x[:, 0] = np.round(x[:, 0])  # values on thresholds too
             assert np.array_equal(t.proba(x), _one_tree_at_a_time(t, x))
+
+
+def _question_row(model: AnsweringModel) -> np.ndarray:
+    x = np.zeros(len(model.question_features))
+    x[model.question_features.index("dense_max")] = 0.6  # above the closeness floor
+    return x
+
+
+def test_the_english_answerability_reads_how_the_question_is_asked():
+    model = load_model()
+    assert model.answer_embedding
+    x = _question_row(model)
+    rng = np.random.default_rng(3)
+    a, b = (v / np.linalg.norm(v) for v in rng.normal(size=(2, EMBED_DIM)))
+    assert model.answer_probability(x, a) != model.answer_probability(x, b)
+    # A vector of another space (the multilingual encoder's) counts as no English embedding.
+    assert model.answer_probability(x, rng.normal(size=512)) == model.answer_probability(x, None)
+    again = AnsweringModel.from_json(model.to_json())
+    assert again.answer_probability(x, a) == model.answer_probability(x, a)
+
+
+def test_the_other_languages_answerability_reads_no_embedding():
+    cross = load_model(CROSS_MODEL_FILE)
+    assert not cross.answer_embedding
+    x = _question_row(cross)
+    v = np.random.default_rng(4).normal(size=EMBED_DIM)
+    assert cross.answer_probability(x, v) == cross.answer_probability(x, None)

@@ -161,3 +161,28 @@ def test_other_documents_trained_on_are_the_other_and_read_blind_documents_less_
     assert all(it["other_document"] for it in items)
     assert len(list(corpus.iterdir())) == len(sources) + 1  # and the report
     assert T.with_other_documents([], {}) == ([], None)
+
+
+def test_columns_after_the_question_features_are_read_by_the_linear_member_only():
+    """The question's embedding follows the named features: the answerable model's linear member
+    learns from it, its trees (whose splits are kept readable by name) never split on it."""
+    rng = np.random.default_rng(5)
+    d = len(T.QUESTION_FEATURES)
+    n_tr, n_dv, extra = 400, 200, 16
+    Q_tr, Q_dv = rng.normal(size=(n_tr, d + extra)), rng.normal(size=(n_dv, d + extra))
+    dense = T.QUESTION_FEATURES.index("dense_max")
+    Q_tr[:, dense], Q_dv[:, dense] = 0.6, 0.6
+    a_tr, a_dv = (
+        (Q_tr[:, d + 3] > 0).astype(int),
+        (Q_dv[:, d + 3] > 0).astype(int),
+    )  # only an extra column tells
+    o_tr, o_dv = np.ones(n_tr, int), np.ones(n_dv, int)
+    fold = np.arange(n_tr) % T.FOLDS
+    fit = T.fit_answerability(
+        Q_tr, a_tr, o_tr, Q_dv, a_dv, o_dv, np.ones(n_tr, bool), np.ones(n_dv, bool), fold
+    )
+    linear, trees = fit.answerable.members
+    assert linear.coef.shape[1] == d + extra
+    assert max(int(f.max()) for f in trees.feature) < d
+    p = fit.calibrated_dv
+    assert p[a_dv == 1].mean() > p[a_dv == 0].mean() + 0.2

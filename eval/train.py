@@ -107,10 +107,6 @@ HELD_OUT = ("vietnam", "gulf", "india", "australia", "chile", "nigeria")
 # with its questions in everyday words, are trained on like the other documents. Their sets on
 # the report are not (the report's questions are eval/labelled/, split once by a hash).
 BLIND_READ = ("read9", "read10")
-# Their sets on the report, written in users' words by people who never saw a labelled question,
-# are trained on too (split by the same hash; their "test" share is left out, as for the other
-# documents). Read 12's stay out, to check a candidate on.
-BLIND_REPORT_READ = ("read9", "read10", "read11")
 
 
 def fit_linear(X: np.ndarray, y: np.ndarray, C: float, classes: tuple[str, ...] = (), balanced=False,
@@ -846,12 +842,7 @@ def main() -> int:
     NO_DOMAIN = not args.domain_model
     sources = {} if args.report_only else other_documents(args.other_documents, args.hold_out or HELD_OUT)
     folder = Path(args.labelled)
-    report_items = load_labelled(folder)
-    if not args.report_only:
-        for read in BLIND_REPORT_READ:
-            for path in sorted((ROOT / "eval" / "blind" / read).glob("report_*.jsonl")):
-                report_items += load_labelled_file(path)
-    items, corpus_dir = with_other_documents(report_items, sources)
+    items, corpus_dir = with_other_documents(load_labelled(folder), sources)
     if args.alone and corpus_dir is not None:
         import hashlib
         import shutil

@@ -36,9 +36,9 @@ def test_trees_give_exactly_what_walking_each_tree_gives():
 
 
 def _question_row(model: AnsweringModel) -> np.ndarray:
-    x = np.zeros(len(model.question_features))
-    x[model.question_features.index("dense_max")] = 0.6  # above the closeness floor
-    return x
+    """A typical question's features: the means the answerable model's linear member was fitted on."""
+    linear = next(m for m in model.answerable.members if not isinstance(m, Trees))
+    return linear.mean[: len(model.question_features)].copy()
 
 
 def test_the_english_answerability_reads_how_the_question_is_asked():
@@ -46,7 +46,11 @@ def test_the_english_answerability_reads_how_the_question_is_asked():
     assert model.answer_embedding
     x = _question_row(model)
     rng = np.random.default_rng(3)
-    a, b = (v / np.linalg.norm(v) for v in rng.normal(size=(2, EMBED_DIM)))
+    linear = next(m for m in model.answerable.members if not isinstance(m, Trees))
+    n = len(model.question_features)
+    # two embeddings near those it was fitted on (a random direction is far from any question's)
+    a, b = (linear.mean[n:] + 0.5 * linear.scale[n:] * rng.normal(size=EMBED_DIM) for _ in range(2))
+    assert 0.01 < model.answer_probability(x, a) < 0.99
     assert model.answer_probability(x, a) != model.answer_probability(x, b)
     # A vector of another space (the multilingual encoder's) counts as no English embedding.
     assert model.answer_probability(x, rng.normal(size=512)) == model.answer_probability(x, None)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ipqa.model import CROSS_MODEL_FILE, EMBED_DIM, AnsweringModel, Trees, load_model
+from ipqa.embedding import ML_DIM
+from ipqa.model import CROSS_MODEL_FILE, EMBED_DIM, AnsweringModel, Linear, Trees, load_model
 
 
 def _one_tree_at_a_time(trees: Trees, x: np.ndarray) -> np.ndarray:
@@ -35,10 +36,13 @@ def test_trees_give_exactly_what_walking_each_tree_gives():
             assert np.array_equal(t.proba(x), _one_tree_at_a_time(t, x))
 
 
+def _linear(model: AnsweringModel) -> Linear:
+    return next(m for m in model.answerable.members if not isinstance(m, Trees))
+
+
 def _question_row(model: AnsweringModel) -> np.ndarray:
     """A typical question's features: the means the answerable model's linear member was fitted on."""
-    linear = next(m for m in model.answerable.members if not isinstance(m, Trees))
-    return linear.mean[: len(model.question_features)].copy()
+    return _linear(model).mean[: len(model.question_features)].copy()
 
 
 def test_the_english_answerability_reads_how_the_question_is_asked():
@@ -46,14 +50,14 @@ def test_the_english_answerability_reads_how_the_question_is_asked():
     assert model.answer_embedding
     x = _question_row(model)
     rng = np.random.default_rng(3)
-    linear = next(m for m in model.answerable.members if not isinstance(m, Trees))
+    linear = _linear(model)
     n = len(model.question_features)
     # two embeddings near those it was fitted on (a random direction is far from any question's)
     a, b = (linear.mean[n:] + 0.5 * linear.scale[n:] * rng.normal(size=EMBED_DIM) for _ in range(2))
     assert 0.01 < model.answer_probability(x, a) < 0.99
     assert model.answer_probability(x, a) != model.answer_probability(x, b)
     # A vector of another space (the multilingual encoder's) counts as no English embedding.
-    assert model.answer_probability(x, rng.normal(size=512)) == model.answer_probability(x, None)
+    assert model.answer_probability(x, rng.normal(size=ML_DIM)) == model.answer_probability(x, None)
     again = AnsweringModel.from_json(model.to_json())
     assert again.answer_probability(x, a) == model.answer_probability(x, a)
 

@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from ipqa.embedding import DIM  # noqa: E402
 from ipqa.features import (  # noqa: E402
     CONTEXT_CHUNKS,
+    CONTINUATION_FEATURES,
     MONOTONE,
     QUESTION_FEATURES,
     SENTENCE_FEATURES,
@@ -248,6 +249,23 @@ def first_gold_rank(examples: list[Example], sentence: Linear) -> float:
     return float(np.mean(rr)) if rr else 0.0
 
 
+def continuation_rows(examples: list[Example], probs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(features, label) of each neighbour in its paragraph of a question's two best sentences
+    (as the sentence model ranks them): is the neighbour an answer sentence too? Answerable
+    questions only: a refused question adds nothing."""
+    rows, labels = [], []
+    for ex, p in zip(examples, probs, strict=True):
+        if not ex.item["answerable"] or not ex.y.any() or not len(ex.cands):
+            continue
+        f = ex.engine.composer.f
+        anchors = [int(i) for i in np.argsort(-p, kind="stable")[:2]]
+        pairs = f.neighbours(ex.cands, anchors)
+        if pairs:
+            rows.append(f.continuation_matrix(ex.q, ex.cands, ex.X, p, pairs, anchors))
+            labels += [int(ex.y[b]) for _, b in pairs]
+    return np.vstack(rows), np.array(labels)
+
+
 def logloss(p: np.ndarray, y: np.ndarray) -> float:
     p = np.clip(p, 1e-6, 1 - 1e-6)
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
@@ -460,6 +478,18 @@ def train(
         for i, ex in enumerate(ex_tr):
             if fold[i] == k:
                 p_cross[i] = m.proba(ex.X)
+    # 4a. whether a chosen sentence's neighbour in its paragraph joins it (answer.continuations):
+    # fitted on train questions with their out-of-fold sentence probabilities, chosen on dev
+    Xc_tr, yc_tr = continuation_rows(ex_tr, p_cross)
+    Xc_dv, yc_dv = continuation_rows(ex_dv, [sentence.proba(ex.X) for ex in ex_dv])
+    continuation, cont_ll, cont_c = None, 9e9, None
+    for C in C_GRID:
+        m = fit_linear(Xc_tr, yc_tr, C)
+        ll = logloss(m.proba(Xc_dv), yc_dv)
+        if ll < cont_ll:
+            continuation, cont_ll, cont_c = m, ll, C
+    log(f"continuation: {len(yc_tr)} training pairs, {int(yc_tr.sum())} both answer sentences; "
+        f"dev log-loss {cont_ll:.3f} (C={cont_c}; {len(yc_dv)} pairs, {yc_dv.mean():.3f} positive)")  # fmt: skip
     Q_tr = question_rows(engine, ex_tr, sentence, p_cross)
     a_tr = np.array([ex.item["answerable"] for ex in ex_tr], dtype=int)
     Q_dv = question_rows(engine, ex_dv, sentence)
@@ -546,6 +576,15 @@ def train(
                     if score > best[0] + 1e-9:
                         best = (score, cand)
         chosen = best[1]
+        # The continuation threshold on dev alone: the continuation model saw the train questions.
+        on_dev = [(ex, sentence.proba(ex.X)) for ex, s in zip(ex_dv, sel, strict=True) if s]
+        options = [replace(chosen, continuation=continuation, continue_above=t,
+                           continuation_features=CONTINUATION_FEATURES)
+                   for t in (1.01, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3)]  # fmt: skip
+        scores = [selection_score(engine, on_dev, m) for m in options]
+        chosen = options[int(np.argmax(scores))]  # the first best: 1.01 (none) unless one beats it
+        log(f"{name}: continuation above {chosen.continue_above} (dev score "
+            f"{max(scores):.3f}, without {scores[0]:.3f})")  # fmt: skip
         log(f"{name}: selection extra_ratio {chosen.extra_ratio}, broad_ratio {chosen.broad_ratio}, "
             f"floor {chosen.sentence_floor} (train out of fold and dev: score {best[0]:.3f})")  # fmt: skip
         info = {
@@ -556,7 +595,13 @@ def train(
             "dev_questions_for_threshold_and_selection": int(sel.sum()),
             "intent_extra_examples": len(extra_tr),
             "kind_extra_examples": len(kinds_tr),
-            "chosen_C": {"intent": intent_c, "kind": kind_c, "sentence": sent_c, "answerable": fit.about},
+            "chosen_C": {
+                "intent": intent_c,
+                "kind": kind_c,
+                "sentence": sent_c,
+                "answerable": fit.about,
+                "continuation": cont_c,
+            },
             "dev": {
                 "intent_accuracy": round(intent_acc, 4),
                 "kind_accuracy": round(kind_acc, 4),

@@ -23,6 +23,7 @@ from ipqa.retrieval import Hit
 # How many sentences an answer of each intent may have (a shape, not a tuned number).
 MAX_SENTENCES = {"fact": 2, "number": 2, "yesno": 2, "followup": 3, "comparison": 4, "list": 5,
                  "summary": 6, "recommendation": 5}  # fmt: skip
+MAX_CONTINUATIONS = 2  # neighbours of chosen sentences an answer may add (see continuations)
 DUPLICATE_COSINE = 0.92
 MMR_LAMBDA = 0.7
 COVERAGE_GAIN = 0.3  # share of the question's (IDF-weighted) terms a further sentence must add  # relevance against novelty when covering the points of a broad answer
@@ -123,7 +124,6 @@ class Composer:
                 keep.remove(nxt)
                 if not duplicate(nxt):
                     chosen.append(nxt)
-            chosen.sort(key=lambda i: cands[i].row)
         else:
             for i in keep:
                 if len(chosen) >= limit:
@@ -139,6 +139,10 @@ class Composer:
                 if best_gain is None or gain[best_gain] < COVERAGE_GAIN:
                     break
                 chosen.append(best_gain)
+        chosen += self.continuations(q, cands, p, X, chosen, model)
+        if broad:
+            chosen.sort(key=lambda i: cands[i].row)
+        else:
             # Sentences of one paragraph read in the document's order, where the paragraph first
             # comes in the answer: a sentence that goes on from another ("Employers … usually add
             # clauses") follows it, however the two scored.
@@ -155,6 +159,30 @@ class Composer:
 
             chosen.sort(key=lambda i: (side_of(i), -p[i]))
         return [(cands[i], float(p[i])) for i in chosen]
+
+    def continuations(
+        self, q: Question, cands: list[Candidate], p: np.ndarray, X: np.ndarray, chosen: list[int],
+        model: AnsweringModel,
+    ) -> list[int]:  # fmt: skip
+        """The neighbours in their paragraph that the chosen sentences need beside them: the
+        sentence a "therefore" rests on, the rest of a point the best sentence only opens. At most
+        one for each chosen sentence, and MAX_CONTINUATIONS in all, whatever the answer's shape."""
+        if model.continuation is None:
+            return []
+        pairs = self.f.neighbours(cands, chosen)
+        if not pairs:
+            return []
+        prob = model.continuation.proba(self.f.continuation_matrix(q, cands, X, p, pairs, chosen))
+        out: list[int] = []
+        anchors: set[int] = set()
+        for k in np.argsort(-prob, kind="stable"):
+            a, b = pairs[int(k)]
+            if prob[k] < model.continue_above or len(out) >= MAX_CONTINUATIONS:
+                break
+            if a not in anchors:
+                anchors.add(a)
+                out.append(b)
+        return out
 
     def go_on(
         self, search_q: str, qvec: np.ndarray, hits: list[Hit], given: set[tuple[str, int]]

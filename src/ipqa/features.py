@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -125,6 +126,27 @@ SENTENCE_MONOTONE = {
     "year_match": 1, "year_conflict": -1, "figure_match": 1, "name_match": 1, "kind_match": 1, "kind_new": 1,
     "kind_missing": -1, "own_place_conflict": -1,
 }  # fmt: skip
+# What decides whether a chosen sentence's neighbour in its paragraph goes into the answer too:
+# "Nickel has been hit even harder …" is followed by what hit it, "India has no patent linkage
+# system." is what the next sentence's "therefore" rests on. The later sentence's first word is
+# hashed into buckets, so that openings that go on from the sentence before are learned, not listed.
+FIRST_WORD_BUCKETS = 32
+CONTINUATION_FEATURES = (
+    "p",
+    "p_ratio",
+    "dense_diff",
+    "pair_cos",
+    "after",
+    "lex",
+    "gain",
+    "kind_match",
+    "kind_new",
+    "log_length",
+    "opens_list",
+    "cross_lingual",
+    *(f"intent_{name}" for name in INTENTS),
+    *(f"first_word_{k}" for k in range(FIRST_WORD_BUCKETS)),
+)
 BROAD = ("list", "summary", "recommendation")
 CONTEXT_CHUNKS = 8  # candidate sentences come from the top chunks …
 SECTION_POOL = 3  # … and, for broad questions, from the whole sections of the top chunks
@@ -134,6 +156,11 @@ POOL_MAX = 240
 def check_features(model: AnsweringModel) -> None:
     """A model reads its weights by position: one trained for other features would answer
     wrongly without any error, so it is refused here."""
+    if model.continuation is not None and model.continuation_features != CONTINUATION_FEATURES:
+        raise ModelError(
+            "the answering model was trained for other continuation features than this code "
+            "computes; retrain it with eval/train.py"
+        )
     if model.sentence_features != SENTENCE_FEATURES or model.question_features != QUESTION_FEATURES:
         changed = sorted(
             set(model.sentence_features) ^ set(SENTENCE_FEATURES)
@@ -630,6 +657,53 @@ class Featurizer:
             self._topic_cache[text] = self.encode([text])[0]
         rows = [c.row for c in cands]
         return float((self.vectors[rows] @ self._topic_cache[text]).max())
+
+    def neighbours(self, cands: list[Candidate], chosen: list[int]) -> list[tuple[int, int]]:
+        """(chosen, its neighbour): the candidates just before or after a chosen sentence in the
+        same paragraph, not chosen themselves."""
+        at = {c.row: i for i, c in enumerate(cands)}
+        out = []
+        for a in chosen:
+            ca = cands[a].sentence
+            for row in (cands[a].row - 1, cands[a].row + 1):
+                b = at.get(row)
+                if b is None or b in chosen or any(b == y for _, y in out):
+                    continue
+                cb = cands[b].sentence
+                if (cb.doc, cb.paragraph) == (ca.doc, ca.paragraph):
+                    out.append((a, b))
+        return out
+
+    def continuation_matrix(
+        self, q: Question, cands: list[Candidate], X: np.ndarray, p: np.ndarray, pairs: list[tuple[int, int]],
+        chosen: list[int],
+    ) -> np.ndarray:  # fmt: skip
+        """CONTINUATION_FEATURES of each (chosen a, neighbour b) pair."""
+        f = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
+        out = np.zeros((len(pairs), len(CONTINUATION_FEATURES)))
+        given = [cands[j] for j in chosen]
+        for k, (a, b) in enumerate(pairs):
+            later = cands[max(a, b, key=lambda i: cands[i].row)].sentence.text
+            first = re.match(r"\W*(\w+)", later)
+            bucket = zlib.crc32(first.group(1).lower().encode("utf-8")) % FIRST_WORD_BUCKETS if first else 0
+            row = [
+                p[b],
+                min(p[b] / max(p[a], 1e-6), 2.0),
+                X[b, f["dense"]] - X[a, f["dense"]],
+                float(self.vectors[cands[a].row] @ self.vectors[cands[b].row]),
+                float(cands[b].row > cands[a].row),
+                X[b, f["lex_sentence"]],
+                self.coverage_gain(q, given, cands[b]),
+                X[b, f["kind_match"]],
+                X[b, f["kind_new"]],
+                X[b, f["log_length"]],
+                float(cands[a].sentence.text.rstrip().endswith(":") and cands[b].row > cands[a].row),
+                float(q.cross_lingual),
+                *(q.p_intent(name) for name in INTENTS),
+                *(float(j == bucket) for j in range(FIRST_WORD_BUCKETS)),
+            ]
+            out[k] = row
+        return out
 
     def coverage_gain(self, q: Question, chosen: list[Candidate], c: Candidate) -> float:
         """The IDF-weighted share of the question's known terms that c has and the chosen lack."""

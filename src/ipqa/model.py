@@ -238,6 +238,11 @@ class AnsweringModel:
     # question features; its trees read the features alone): how a question asks tells much of
     # whether a document states it ("in what year exactly", "the tenth-year fee").
     answer_embedding: bool = False
+    # Whether a chosen sentence's neighbour in its paragraph joins the answer (features.py,
+    # CONTINUATION_FEATURES): None in a model trained without it.
+    continuation: Linear | None = None
+    continue_above: float = 1.01  # the neighbour joins when its probability is at least this
+    continuation_features: tuple[str, ...] = ()
 
     def answer_probability(self, x: np.ndarray, qvec: np.ndarray | None = None) -> float:
         if x[self.question_features.index("dense_max")] < self.dense_floor:
@@ -270,6 +275,15 @@ class AnsweringModel:
             "asking_terms": sorted(self.asking_terms),
             "dense_floor": self.dense_floor,
             "answer_embedding": self.answer_embedding,
+            **(
+                {
+                    "continuation": self.continuation.to_json(),
+                    "continue_above": self.continue_above,
+                    "continuation_features": list(self.continuation_features),
+                }
+                if self.continuation is not None
+                else {}
+            ),
         }
 
     @classmethod
@@ -294,6 +308,9 @@ class AnsweringModel:
             frozenset(d.get("asking_terms", ())),
             float(d.get("dense_floor", 0.0)),
             bool(d.get("answer_embedding", False)),
+            Linear.from_json(d["continuation"]) if "continuation" in d else None,
+            float(d.get("continue_above", 1.01)),
+            tuple(d.get("continuation_features", ())),
         )
 
     def save(self, path: Path) -> None:

@@ -345,3 +345,58 @@ def test_sentences_of_one_paragraph_are_quoted_in_the_documents_order(small):
                 same_paragraph += 1
                 assert a.index < b.index, (question, a.text, b.text)
     assert same_paragraph >= 2  # the order was tested, not only the length
+
+
+def _continuing(shipped, weight_after: float, above: float):
+    """The shipped model with a hand-made continuation: probability 0.5 + weight_after / 2 for
+    a neighbour that follows its chosen sentence, 0.5 - weight_after / 2 for one before it."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from ipqa.features import CONTINUATION_FEATURES
+    from ipqa.model import Linear
+
+    n = len(CONTINUATION_FEATURES)
+    half = float(np.log((1 + weight_after) / (1 - weight_after)))  # logit(0.5 + weight_after / 2)
+    coef = np.zeros((1, n))
+    coef[0, CONTINUATION_FEATURES.index("after")] = 2 * half
+    after = Linear(coef, np.array([-half]), np.zeros(n), np.ones(n))
+    return replace(
+        shipped, continuation=after, continue_above=above, continuation_features=CONTINUATION_FEATURES
+    )
+
+
+def test_a_chosen_sentence_brings_the_one_that_goes_on_from_it(small):
+    """With a continuation model that wants every following sentence (0.9) and no preceding one
+    (0.1), each chosen sentence brings the next one of its paragraph (at most one each, two in
+    all), read in the documents' order; above what the model gives, nothing is added."""
+    from itertools import pairwise
+
+    from ipqa.answer import Composer
+
+    f = small.composer.f
+    shipped = f.model
+    question = "How long does it take to get a patent examined in Vietnam?"
+    _, search_q, qvec, _ = small.prepare(question)
+    hits = small.search(question, k=8)
+    composer = Composer(f, shipped, threshold=0.0)
+
+    def chosen_with(model):
+        f.model = model
+        try:
+            return [c for c, _ in composer.decide(search_q, qvec, hits).chosen]
+        finally:
+            f.model = shipped
+
+    plain = chosen_with(shipped)
+    assert chosen_with(_continuing(shipped, 0.8, above=0.95)) == plain
+    longer = chosen_with(_continuing(shipped, 0.8, above=0.85))
+    added = [c for c in longer if c not in plain]
+    assert 1 <= len(added) <= 2 and all(c in longer for c in plain)
+    rows = {c.row for c in longer}
+    for c in added:  # each follows a chosen sentence of its own paragraph
+        before = f.sentences[c.row - 1]
+        assert c.row - 1 in rows and (before.doc, before.paragraph) == (c.sentence.doc, c.sentence.paragraph)
+    same = [(a, b) for a, b in pairwise(longer) if a.sentence.paragraph == b.sentence.paragraph]
+    assert same and all(a.row < b.row for a, b in same)

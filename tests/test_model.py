@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ipqa.embedding import ML_DIM
-from ipqa.model import CROSS_MODEL_FILE, EMBED_DIM, AnsweringModel, Linear, Trees, load_model
+from ipqa.model import CROSS_MODEL_FILE, EMBED_DIM, MODEL_FILE, AnsweringModel, Linear, Trees, load_model
 
 
 def _one_tree_at_a_time(trees: Trees, x: np.ndarray) -> np.ndarray:
@@ -68,3 +68,26 @@ def test_the_other_languages_answerability_reads_no_embedding():
     x = _question_row(cross)
     v = np.random.default_rng(4).normal(size=EMBED_DIM)
     assert cross.answer_probability(x, v) == cross.answer_probability(x, None)
+
+
+def test_a_model_file_without_a_continuation_reads_as_adding_none():
+    """Files from before the continuation existed still load, and then never add a neighbour."""
+    import json
+
+    d = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    for key in ("continuation", "continue_above", "continuation_features"):
+        d.pop(key, None)
+    old = AnsweringModel.from_json(d)
+    assert old.continuation is None and old.continue_above > 1.0
+    assert "continuation" not in old.to_json()
+
+
+def test_the_continuation_survives_its_file():
+    """The shipped models' continuation reads back as it was written."""
+    for path in (MODEL_FILE, CROSS_MODEL_FILE):
+        m = load_model(path)
+        assert m.continuation is not None, path
+        back = AnsweringModel.from_json(m.to_json())
+        x = np.random.default_rng(0).normal(size=(5, len(m.continuation_features)))
+        assert np.allclose(back.continuation.proba(x), m.continuation.proba(x))
+        assert back.continue_above == m.continue_above

@@ -37,6 +37,15 @@ def test_everyday_country_forms(gaz):
     assert gaz.places("CAN we do it? ARE there rules?") == []
 
 
+def test_a_name_cut_short_is_a_place_only_when_a_language_names_it(gaz):
+    """Thailand gives "Thai" (a language's name); Greenland does not give "green", an ordinary
+    word: a question about green bonds or a green light names no place."""
+    assert [p.keys for p in gaz.places("Thai law")] == [frozenset({"country:TH"})]
+    assert gaz.places("What's the interest rate on the new green bonds?") == []
+    assert gaz.places("The Green Hydrogen Action Plan got the green light") == []
+    assert _surfaces(gaz, "Greenland and Thailand") == ["Greenland", "Thailand"]
+
+
 def test_cities_only_when_capitalised(gaz):
     assert _surfaces(gaz, "an office in Ho Chi Minh City") == ["Ho Chi Minh City"]
     assert gaz.places("a large city with a nice beach") == []

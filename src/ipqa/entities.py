@@ -21,7 +21,7 @@ from functools import cache, cached_property
 
 from ipqa.text import STOPWORDS, normalize
 
-ANALYSIS_VERSION = 8  # bump when tokenisation or entity finding changes: older indexes become stale
+ANALYSIS_VERSION = 9  # bump when tokenisation or entity finding changes: older indexes become stale
 CITY_MIN_POPULATION = 300_000  # large enough that a city's name is rarely an ordinary word
 
 # ---------------------------------------------------------------- the gazetteer (made at build time)
@@ -43,13 +43,23 @@ def _demonyms(name: str) -> set[str]:
     out = {n + "ese", n + "n", n + "an", n + "ian", n + "i"}
     if n.endswith(("a", "e", "o", "y")):
         out |= {n[:-1] + "ese", n[:-1] + "an", n[:-1] + "ian", n[:-1] + "n"}
-    if n.endswith("land"):
-        out.add(n[:-4])  # Thailand → thai
+    if n.endswith("land") and n[:-4] in _language_names():
+        # Thailand → thai; but a name cut short is often a word of its own (Greenland → "green",
+        # in "green bonds", "a green light"), so only a language's name (CLDR) is kept.
+        out.add(n[:-4])
     if n.endswith("y"):
         out.add(n[:-1])  # Germany → german
     if n.endswith("s"):
         out.add(n[:-1])  # Philippines → philippine
     return {d for d in out if len(d) > 3 and d != n}
+
+
+@cache
+def _language_names() -> frozenset[str]:
+    """The English names of languages (CLDR, through Babel): "thai", "german", "polish"."""
+    from babel import Locale
+
+    return frozenset(_fold(name) for name in Locale("en").languages.values())
 
 
 def build_gazetteer() -> dict:

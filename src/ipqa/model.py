@@ -1,4 +1,4 @@
-"""The learned answering model: four small linear models, stored as JSON and run in NumPy.
+"""The learned answering model: six small models, stored as JSON and run in NumPy.
 
 - intent: what shape of answer a question wants (fact, number, list, …), from its embedding;
 - kind: what kind of quantity it asks for (money, duration, …, or none), from its embedding;
@@ -7,7 +7,9 @@
   closeness features; trained on out-of-domain questions against all others);
 - answerable: the probability that the documents answer an in-domain question (near misses and
   false premises are the negatives). Their product is Platt-calibrated, and the refusal threshold
-  is chosen on the dev split (eval/train.py).
+  is chosen on the dev split (eval/train.py);
+- continuation: the probability that a chosen sentence's neighbour in its paragraph belongs in
+  the answer too (features.CONTINUATION_FEATURES; answer.Composer.continuations).
 
 `eval/train.py` fits them with scikit-learn on the train split and writes `answering_model.json`;
 answering needs neither scikit-learn nor pickle.

@@ -94,3 +94,33 @@ def test_inline_code_kept_code_blocks_dropped_and_title_cleaned():
     assert "Send forms to filing@dip.example before noon." in c.text
     assert "curl" not in c.text
     assert c.title in ("Filing Online in Cambodia", "Filing Online")
+
+
+def test_lists_of_sentences_are_kept_on_a_page_without_main_or_article():
+    """A brief written as plain <body> headings, paragraphs and lists: its list items are content
+    (the categories of a rule), not a menu, and each is a line of its own. trafilatura's
+    precision mode drops this list; its recall mode keeps it."""
+    from ipqa.formats.web import convert_html
+
+    def para(k: int) -> str:
+        return (
+            "<p>"
+            + "\n".join(f"Sentence {i} of part {k} explains one more point about licences." for i in range(5))
+            + "</p>"
+        )
+
+    items = [
+        "Open category: drones under 2 kg flown within sight, which need registration only.",
+        "Specific category: drones from 2 kg to 25 kg, which need an operating approval.",
+        "Certified category: drones above 25 kg, which need a full operator certificate.",
+    ]
+    ul = "<ul>\n" + "\n".join(f"<li>{t}</li>" for t in items) + "\n</ul>"
+    html = (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>A brief</title>\n</head>\n'
+        f"<body>\n<h1>A brief</h1>\n<h2>Rules</h2>\n{para(1)}\n<h3>Categories</h3>\n{para(2)}\n"
+        f"<p>Drones are divided into three categories.</p>\n{ul}\n{para(3)}\n</body>\n</html>"
+    )
+    lines = convert_html("brief.html", html).text.split("\n")
+    assert "Drones are divided into three categories." in lines
+    for t in items:
+        assert t in lines

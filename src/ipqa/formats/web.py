@@ -1,9 +1,10 @@
 """HTML → canonical text of the page's main content, via trafilatura (offline: it only parses).
 
 trafilatura keeps the article and drops navigation, cookie banners, sidebars, comments and
-footers. Menus, sidebars, the page footer and cookie/consent banners are also pruned before
-extraction (``_PRUNE``), in case trafilatura falls back to a recall-oriented extractor on a short
-page. Its XML tree is walked in order: ``<head rend="h1".."h3">`` become headings of levels 1–3
+footers. It runs in its recall mode: the precision mode drops whole lists of sentences on a page
+without <main> or <article> (a brief's list of recommendations), and the page furniture that
+recall mode might keep is pruned before extraction anyway (``_PRUNE``: menus, sidebars, the page
+footer, cookie/consent banners) and skipped after it (``_SKIP``). Its XML tree is walked in order: ``<head rend="h1".."h3">`` become headings of levels 1–3
 (h4–h6 become level 3), paragraphs and list items one line each, table rows "a | b"; code blocks
 and images are dropped. Title: trafilatura's metadata title (from <title>/og:title, site name
 removed), else the page's <title>, else the first h1, else the readable file name. A page where
@@ -125,23 +126,18 @@ def convert_html(name: str, html: str) -> Converted:
     """HTML text → Converted; CorpusError("<name>: no main text found") when there is no article."""
     import trafilatura
 
-    doc = None
-    for recall in (False, True):
-        doc = trafilatura.bare_extraction(
-            html,
-            include_tables=True,
-            include_comments=False,
-            include_images=False,
-            include_formatting=True,
-            include_links=False,
-            favor_recall=recall,
-            with_metadata=True,
-            prune_xpath=_PRUNE,
-        )
-        if doc is not None and doc.body is not None and any(b.text.strip() for b in _blocks(doc.body)):
-            break
-        doc = None
-    if doc is None:
+    doc = trafilatura.bare_extraction(
+        html,
+        include_tables=True,
+        include_comments=False,
+        include_images=False,
+        include_formatting=True,
+        include_links=False,
+        favor_recall=True,
+        with_metadata=True,
+        prune_xpath=_PRUNE,
+    )
+    if doc is None or doc.body is None:
         raise CorpusError(f"{name}: no main text found")
     blocks = list(_blocks(doc.body))
     if not any(b.text.strip() for b in blocks):

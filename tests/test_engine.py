@@ -115,6 +115,40 @@ def _note(folder, name: str, text: str) -> None:
 
 
 @pytest.mark.slow
+def test_an_index_from_another_version_is_rebuilt_before_a_question(tmp_path):
+    """After an upgrade changes how documents are read, `ipqa ask` rebuilds the index from the
+    same corpus instead of failing on it; an index stale for what the user changed is left to
+    `ipqa build` (the engine says so)."""
+    import json
+
+    from ipqa.building import ensure_index
+    from ipqa.engine import Engine
+    from ipqa.errors import IndexError_
+    from ipqa.index import current_generation
+    from ipqa.settings import Settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    _note(corpus, "office.md", "The office answers every request within 9 days.")
+    s = Settings.load(corpus_dir=corpus, index_dir=tmp_path / "index")
+    first = ensure_index(s, lambda _: None)
+    manifest = current_generation(s.index_dir) / "manifest.json"
+    old = json.loads(manifest.read_text(encoding="utf-8"))
+    manifest.write_text(json.dumps({**old, "analysis": old["analysis"] - 1}), encoding="utf-8")
+    with pytest.raises(IndexError_, match="another version of the text analysis"):
+        Engine(s)
+    logs: list[str] = []
+    second = ensure_index(s, logs.append)
+    assert second is not None and second.generation != first.generation
+    assert "out of date" in logs[0] and "text analysis" in logs[0]
+    assert "9 days" in Engine(s).ask("How fast does the office answer?").answer
+    _note(corpus, "fees.md", "The filing fee is 40 dollars for each application.")
+    assert ensure_index(s, logs.append) is None  # the corpus changed: `ipqa build`'s to do
+    with pytest.raises(IndexError_, match=r"fees\.md was added"):
+        Engine(s)
+
+
+@pytest.mark.slow
 def test_the_engine_cache_follows_a_rebuild(tmp_path):
     """`ensure_index` builds once; `get_engine` keeps its engine while the generation stays and
     loads a new one after another build switched generations; `clear_engines` forgets them."""

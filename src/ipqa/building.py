@@ -14,7 +14,7 @@ from typing import Any
 from ipqa.chunking import ChunkerParams
 from ipqa.embedding import SentenceTransformerEncoder
 from ipqa.errors import IpqaError
-from ipqa.index import build_index, current_generation
+from ipqa.index import build_index, built_by_another_version, current_generation
 from ipqa.settings import Settings
 from ipqa.stores import database, is_database
 
@@ -83,15 +83,22 @@ def build(
 
 
 def ensure_index(settings: Settings, log: Callable[[str], None]) -> BuildResult | None:
-    """Build the index when the index folder has none; None when one is there already.
+    """Build the index when the index folder has none, or has one made by another version of
+    ipqa's reading or analysis (after an upgrade); None when the one there is current.
 
     Entry points that promise a first run without `ipqa build` (`ipqa ask`, `ipqa chat`, ui.py)
     call this before they create an `Engine`; the engine itself only ever reads. A database store
-    is built and published by `ipqa build` alone."""
-    if is_database(settings.store) or current_generation(settings.index_dir) is not None:
+    is built and published by `ipqa build` alone. An index stale for what the user changed (the
+    corpus, the chunking settings) is left to `ipqa build`, as the engine's error says."""
+    if is_database(settings.store):
         return None
-    log(f"no index in {settings.index_dir} yet — building it from {settings.corpus_dir} (about 10 s)…")
-    return build(settings, log)
+    if current_generation(settings.index_dir) is None:
+        log(f"no index in {settings.index_dir} yet — building it from {settings.corpus_dir} (about 10 s)…")
+        return build(settings, log)
+    if reason := built_by_another_version(settings.index_dir):
+        log(f"the index is out of date ({reason}) — rebuilding it from {settings.corpus_dir} (about 10 s)…")
+        return build(settings, log)
+    return None
 
 
 def serving_generation(settings: Settings) -> Any:

@@ -931,23 +931,43 @@ def _model_files_changed(recorded: dict) -> str | None:
     return None
 
 
-def stale_reason(manifest: dict, corpus_dir: Path, params: ChunkerParams) -> str | None:
-    """Why this index does not match the corpus/model/chunker in use, or None.
-
-    A file the last build skipped (empty, scanned, not UTF-8 …) is known, not new: it never makes
-    the index stale until it changes."""
+def _version_reason(manifest: dict) -> str | None:
+    """Why an index was made by another version of ipqa's reading, analysis or encoders, or None:
+    the user changed nothing, and a build from the same corpus brings it up to date."""
     if manifest.get("format") != FORMAT:
         return "it was written by another ipqa version"
     model = manifest.get("model", {})
     if model.get("name") != MODEL_NAME or model.get("dim") != DIM:
         return f"it was built with another model ({model.get('name')})"
-    if manifest.get("chunker") != params.as_dict():
-        return "it was built with other chunking settings"
     if manifest.get("analysis") != ANALYSIS_VERSION:
         return "it was built with another version of the text analysis"
     ml = manifest.get("multilingual", {})
     if (ml.get("name"), ml.get("package_version")) != (ML_MODEL_NAME, ml_package_version()):
         return "it was built with another multilingual encoder"
+    return None
+
+
+def built_by_another_version(index_dir: Path) -> str | None:
+    """`_version_reason` of the live index, from its manifest alone (not verified: a damaged
+    index is reported by the load that follows); None without an index."""
+    try:
+        with _reading(index_dir) as gen:
+            manifest = json.loads(_read_inside(gen, "manifest.json", MANIFEST_MAX_BYTES).decode("utf-8"))
+    except (IndexError_, OSError, ValueError):
+        return None
+    return _version_reason(manifest) if isinstance(manifest, dict) else None
+
+
+def stale_reason(manifest: dict, corpus_dir: Path, params: ChunkerParams) -> str | None:
+    """Why this index does not match the corpus/model/chunker in use, or None.
+
+    A file the last build skipped (empty, scanned, not UTF-8 …) is known, not new: it never makes
+    the index stale until it changes."""
+    if reason := _version_reason(manifest):
+        return reason
+    if manifest.get("chunker") != params.as_dict():
+        return "it was built with other chunking settings"
+    model = manifest.get("model", {})
     if reason := _model_files_changed(model.get("files", {})):
         return reason
     have = {d["doc"]: d for d in manifest.get("documents", [])}

@@ -126,6 +126,8 @@ SENTENCE_MONOTONE = {
     "year_match": 1, "year_conflict": -1, "figure_match": 1, "name_match": 1, "kind_match": 1, "kind_new": 1,
     "kind_missing": -1, "own_place_conflict": -1,
 }  # fmt: skip
+SENTENCE_COLUMN = {name: i for i, name in enumerate(SENTENCE_FEATURES)}  # a feature's column in X
+
 # What decides whether a chosen sentence's neighbour in its paragraph goes into the answer too:
 # "Nickel has been hit even harder …" is followed by what hit it, "India has no patent linkage
 # system." is what the next sentence's "therefore" rests on. The later sentence's first word is
@@ -546,7 +548,7 @@ class Featurizer:
     @staticmethod
     def consistent(X: np.ndarray) -> np.ndarray:
         """Candidates that contradict neither a place nor a year the question names."""
-        f = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
+        f = SENTENCE_COLUMN
         return (X[:, f["place_conflict"]] == 0) & (X[:, f["year_conflict"]] == 0)
 
     def question_vector(
@@ -557,7 +559,7 @@ class Featurizer:
         What the question asks for (years, figures, a kind of quantity) is checked against the best
         *consistent* candidates: a sentence about another country or year does not answer it.
         """
-        f = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
+        f = SENTENCE_COLUMN
         order = np.argsort(-p, kind="stable")
         ps = p[order]
         ok = self.consistent(X)
@@ -679,7 +681,7 @@ class Featurizer:
         chosen: list[int],
     ) -> np.ndarray:  # fmt: skip
         """CONTINUATION_FEATURES of each (chosen a, neighbour b) pair."""
-        f = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
+        f = SENTENCE_COLUMN
         out = np.zeros((len(pairs), len(CONTINUATION_FEATURES)))
         given = [cands[j] for j in chosen]
         for k, (a, b) in enumerate(pairs):

@@ -6,9 +6,10 @@ without <main> or <article> (a brief's list of recommendations), and the page fu
 recall mode might keep is pruned before extraction anyway (``_PRUNE``: menus, sidebars, the page
 footer, cookie/consent banners) and skipped after it (``_SKIP``). Its XML tree is walked in
 order: ``<head rend="h1".."h3">`` become headings of levels 1–3 (h4–h6 become level 3),
-paragraphs and list items one line each, table rows "a | b"; code blocks and images are dropped. Title: trafilatura's metadata title (from <title>/og:title, site name
-removed), else the page's <title>, else the first h1, else the readable file name. A page where
-nothing is left is CorpusError("<name>: no main text found").
+paragraphs and list items one line each, table rows "a | b"; code blocks and images are
+dropped. Title: trafilatura's metadata title (from <title>/og:title, site name removed), else
+the page's <title>, else the first h1, else the readable file name. A page where nothing is left
+is CorpusError("<name>: no main text found").
 """
 
 from __future__ import annotations

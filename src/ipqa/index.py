@@ -955,7 +955,9 @@ def built_by_another_version(index_dir: Path) -> str | None:
             manifest = json.loads(_read_inside(gen, "manifest.json", MANIFEST_MAX_BYTES).decode("utf-8"))
     except (IndexError_, OSError, ValueError):
         return None
-    return _version_reason(manifest) if isinstance(manifest, dict) else None
+    if _manifest_problem(manifest):
+        return None
+    return _version_reason(manifest)
 
 
 def stale_reason(manifest: dict, corpus_dir: Path, params: ChunkerParams) -> str | None:

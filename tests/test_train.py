@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -161,6 +162,21 @@ def test_other_documents_trained_on_are_the_other_and_read_blind_documents_less_
     assert all(it["other_document"] for it in items)
     assert len(list(corpus.iterdir())) == len(sources) + 1  # and the report
     assert T.with_other_documents([], {}) == ([], None)
+
+
+def test_the_closeness_floor_comes_from_the_groups_own_answerable_questions():
+    """Unanswerable questions further from every sentence than the group's answerable ones, which
+    the probability does not tell apart, are refused by the floor, within the false refusals."""
+    rng = np.random.default_rng(3)
+    n_a, n_u = 400, 100
+    a = np.r_[np.ones(n_a), np.zeros(n_u)].astype(int)
+    p = np.r_[rng.uniform(0.3, 1.0, n_a), rng.uniform(0.3, 1.0, n_u)]  # no help from p
+    far = np.r_[rng.uniform(0.2, 0.6, n_a), rng.uniform(0.0, 0.15, n_u)]
+    fit = SimpleNamespace(dense_floor=0.0, calibrated_tr=p, calibrated_dv=p[:0])
+    sel = np.ones(len(a), dtype=bool)
+    floor, t, p_tr, _ = T.choose_floor(fit, far, far[:0], a, a[:0], sel, sel[:0], 0.05)
+    assert 0.15 < floor <= far[a == 1].min()
+    assert (p_tr[a == 0] < t).mean() == 1.0 and (p_tr[a == 1] < t).mean() <= 0.05
 
 
 def test_columns_after_the_question_features_are_read_by_the_linear_member_only():

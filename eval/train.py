@@ -101,6 +101,7 @@ ENGINES: dict[str, Any] = {}
 # English one's, and their out-of-domain questions come closer to the documents than English ones.
 DENSE_FLOOR_QUANTILE = 0.0
 FLOOR_QUANTILES = (0.0, 0.005, 0.01, 0.02, 0.05)
+DENSE_COLUMN = QUESTION_FEATURES.index("dense_max")  # what the floor reads
 # No separate out-of-domain model (its features stay in the one answerable model, fitted on every
 # question): trained on the report and six other documents, it raised the answer-or-refuse AUC on
 # four documents it never saw from 0.742 to 0.780. --domain-model brings the gate back.
@@ -540,7 +541,6 @@ def train(
         # 6. per language group: the refusal threshold, then how many sentences to keep
         name = "other languages" if cross else "English"
         fit = fits[cross]
-        calibrated, calibrated_tr = fit.calibrated_dv, fit.calibrated_tr
         sel = lang_dv == cross
         sel_tr = lang_tr == cross
         dense_floor, threshold, calibrated_tr, calibrated = choose_floor(
@@ -680,7 +680,7 @@ def fit_answerability(Q_tr, a_tr, o_tr, Q_dv, a_dv, o_dv, use_tr, choose_dv, fol
                 trees, best_trees, trees_c = m, ll, (depth, n_trees)
     answerable = Blend((linear, trees))
     # Refused outright: questions further from every sentence than nearly every answerable one.
-    dense = QUESTION_FEATURES.index("dense_max")
+    dense = DENSE_COLUMN
     floor = float(np.quantile(Qt[at == 1, dense], DENSE_FLOOR_QUANTILE))
     print(
         "closeness of answerable questions, quantiles 0/0.1/1/5%: "
@@ -719,9 +719,6 @@ def fit_answerability(Q_tr, a_tr, o_tr, Q_dv, a_dv, o_dv, use_tr, choose_dv, fol
              f"domain C={dom_c}; closeness floor {floor:.3f}")  # fmt: skip
     return AnswerabilityFit(domain, answerable, platt, calibrate(raw_dv, Q_dv), calibrate(raw_tr, Q_tr), domain_ll,
                             answerable_ll, about, weights, floor)  # fmt: skip
-
-
-DENSE_COLUMN = QUESTION_FEATURES.index("dense_max")
 
 
 def choose_floor(fit, d_tr, d_dv, a_tr, a_dv, sel_tr, sel_dv, target):

@@ -86,6 +86,26 @@ def test_refusal_of_an_uncovered_place_is_in_plain_words(small):
     assert "rule" not in ans.answer.lower() and "figure" not in ans.answer.lower()
 
 
+def test_a_place_that_only_says_who_asks_is_not_the_question_s_place(small):
+    """Users say where they come from before they ask; the documents need not mention it."""
+    f = small.composer.f
+    q = "We are a software firm from Brazil. What fine can a company get in Vietnam for stealing trade secrets?"
+    asked = f.question(q, small.encoder.encode([q])[0])
+    assert [p.surface for p in asked.places] == ["Vietnam"] and not asked.uncovered
+    ans = small.ask(
+        "We are a software firm based in Brazil. How long does patent examination take in Vietnam?"
+    )
+    assert not ans.refused and "18 months" in _quotes(ans)
+    # Asked about, the same place is the question's, and is not covered.
+    for q in (
+        "We are a software firm. What are the trade secret penalties in Brazil?",
+        "What are the trade secret penalties in Brazil? We are a software firm from Vietnam.",
+        "Is Brazil's trade secret law stricter than Vietnam's?",
+    ):
+        asked = f.question(q, small.encoder.encode([q])[0])
+        assert "Brazil" in [p.surface for p in asked.uncovered], q
+
+
 def test_advice_questions_find_the_recommendations(small):
     ans = small.ask("What does the briefing advise companies to do?")
     assert not ans.refused

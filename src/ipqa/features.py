@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ipqa.chunking import Chunk
-from ipqa.corpus import Sentence
+from ipqa.corpus import Sentence, split_sentences
 from ipqa.entities import Gazetteer, Place, figures, names, ordinals, place_covered, years
 from ipqa.errors import ModelError
 from ipqa.grounding import directions
@@ -302,9 +302,22 @@ class Featurizer:
             text = text.replace(place, " place ")
         return question_input(text, qvec)
 
+    def asked_places(self, text: str, named: tuple[Place, ...]) -> tuple[Place, ...]:
+        """The places a question asks about. Users often say who they are before they ask ("We're a
+        Dutch label. Is Uzbek cotton still boycotted?"): a place the documents never mention,
+        named only in such a statement, tells who asks, not what is asked, so it neither makes the
+        question one about an uncovered place nor marks every sentence as about another place."""
+        spans = split_sentences(text, 0, len(text))
+        asking = [text[s:e] for s, e in spans if text[s:e].rstrip("\"”’')] ").endswith("?")]
+        if not asking or len(asking) == len(spans):
+            return named
+        asked = {k for part in asking for p in self.gazetteer.places(part) for k in p.keys}
+        return tuple(p for p in named if p.keys & asked or place_covered(p, self.mentioned, self.gazetteer))
+
     def question(self, text: str, qvec: np.ndarray, asking: frozenset[str] | None = None) -> Question:
         """`asking` replaces the model's asking words (training: learned without this question)."""
-        places = tuple(self.gazetteer.places(text))
+        named = tuple(self.gazetteer.places(text))
+        places = self.asked_places(text, named)
         uncovered = tuple(p for p in places if not place_covered(p, self.mentioned, self.gazetteer))
         q_names = frozenset(names(text, self.gazetteer))
         unknown = frozenset(n for n in q_names if n not in self._corpus_lower)
@@ -315,7 +328,7 @@ class Featurizer:
         # The question's topic: its terms, less the words of asking that the documents do not use.
         every = frozenset(terms(text))
         q_terms = frozenset(t for t in every if t in self.vocabulary or t not in asking)
-        x = self.form_input(text, qvec, places)
+        x = self.form_input(text, qvec, named)
         # A question in a CJK language has no English terms to miss: only its Latin-script ones count.
         unknown_terms = (
             sum(t not in self.df for t in q_terms) / len(every) if every else (0.0 if cross else 1.0)

@@ -303,9 +303,9 @@ class Featurizer:
         return question_input(text, qvec)
 
     def asked_places(self, text: str, named: tuple[Place, ...]) -> tuple[Place, ...]:
-        """The places a question asks about. Users often say who they are before they ask ("We're a
-        Dutch label. Is Uzbek cotton still boycotted?"): a place the documents never mention,
-        named only in such a statement, tells who asks, not what is asked, so it neither makes the
+        """The places a question asks about. Users often say who they are, and where they come
+        from, in a sentence before the one that asks: a place the documents never mention, named
+        only in such a statement, tells who asks, not what is asked, so it neither makes the
         question one about an uncovered place nor marks every sentence as about another place."""
         spans = split_sentences(text, 0, len(text))
         asking = [text[s:e] for s, e in spans if text[s:e].rstrip("\"”’')] ").endswith("?")]

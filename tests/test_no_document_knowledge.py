@@ -1,5 +1,6 @@
 """src/ knows no document: none of the report's places, names, currencies or headings, and none of
-the labelled questions, appears in the package's code (comments and docstrings included).
+the eval sets' questions (labelled, other documents, blind reads), appears in the package's code
+(comments and docstrings included).
 
 The report's own entities are found with the same general extraction the index uses, so this test
 keeps working when documents are added.
@@ -7,6 +8,7 @@ keeps working when documents are added.
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -51,10 +53,21 @@ def test_src_names_none_of_the_reports_entities(code, report_entities):
     assert leaked == [], leaked
 
 
-def test_src_contains_no_labelled_question(code):
+def _eval_questions() -> list[str]:
+    """Every question of every eval set: the labelled ones, the other documents' and the blind reads'."""
+    out = [it["question"] for it in load_labelled(ROOT / "eval" / "labelled")]
+    files = sorted((ROOT / "eval" / "other_documents").glob("*.jsonl"))
+    files += sorted((ROOT / "eval" / "blind").glob("*/*.jsonl"))
+    for f in files:
+        out += [json.loads(line)["question"] for line in f.open(encoding="utf-8") if line.strip()]
+    return out
+
+
+def test_src_contains_no_question_of_any_eval_set(code):
+    questions = _eval_questions()
+    assert len(questions) > 4000  # labelled, other documents and blind reads were all found
     low = " ".join(code.lower().split())
-    leaked = [it["question"] for it in load_labelled(ROOT / "eval" / "labelled")
-              if len(it["question"]) > 25 and " ".join(it["question"].lower().split()) in low]  # fmt: skip
+    leaked = [q for q in questions if len(q) > 25 and " ".join(q.lower().split()) in low]
     assert leaked == []
 
 

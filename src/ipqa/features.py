@@ -302,23 +302,28 @@ class Featurizer:
             text = text.replace(place, " place ")
         return question_input(text, qvec)
 
-    def asked_places(self, text: str, named: tuple[Place, ...]) -> tuple[Place, ...]:
+    def asked_places(
+        self, text: str, named: tuple[Place, ...], unmentioned: list[Place]
+    ) -> tuple[Place, ...]:
         """The places a question asks about. Users often say who they are, and where they come
         from, in a sentence before the one that asks: a place the documents never mention, named
         only in such a statement, tells who asks, not what is asked, so it neither makes the
         question one about an uncovered place nor marks every sentence as about another place."""
+        if not unmentioned:  # the common case: nothing to set aside, no sentence to split
+            return named
         spans = split_sentences(text, 0, len(text))
         asking = [text[s:e] for s, e in spans if text[s:e].rstrip("\"”’')] ").endswith("?")]
         if not asking or len(asking) == len(spans):
             return named
         asked = {k for part in asking for p in self.gazetteer.places(part) for k in p.keys}
-        return tuple(p for p in named if p.keys & asked or place_covered(p, self.mentioned, self.gazetteer))
+        return tuple(p for p in named if p not in unmentioned or p.keys & asked)
 
     def question(self, text: str, qvec: np.ndarray, asking: frozenset[str] | None = None) -> Question:
         """`asking` replaces the model's asking words (training: learned without this question)."""
         named = tuple(self.gazetteer.places(text))
-        places = self.asked_places(text, named)
-        uncovered = tuple(p for p in places if not place_covered(p, self.mentioned, self.gazetteer))
+        unmentioned = [p for p in named if not place_covered(p, self.mentioned, self.gazetteer)]
+        places = self.asked_places(text, named, unmentioned)
+        uncovered = tuple(p for p in unmentioned if p in places)
         q_names = frozenset(names(text, self.gazetteer))
         unknown = frozenset(n for n in q_names if n not in self._corpus_lower)
         cross = qvec.shape[-1] != self.vectors.shape[1]

@@ -28,7 +28,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from ipqa.embedding import DIM  # noqa: E402
+from ipqa.embedding import DIM, multilingual_encoder  # noqa: E402
 from ipqa.features import (  # noqa: E402
     CONTEXT_CHUNKS,
     CONTINUATION_FEATURES,
@@ -498,9 +498,17 @@ def train(
     Q_tr = question_rows(engine, ex_tr, sentence, p_cross)
     a_tr = np.array([ex.item["answerable"] for ex in ex_tr], dtype=int)
     Q_dv = question_rows(engine, ex_dv, sentence)
-    if ANSWER_EMBEDDING:  # the answerable model's linear member reads the question's embedding too
-        Q_tr = np.hstack([Q_tr, [english_embedding(ex.qvec) for ex in ex_tr]])
-        Q_dv = np.hstack([Q_dv, [english_embedding(ex.qvec) for ex in ex_dv]])
+    # The answerable models' linear members read the question's embedding too, after the named
+    # features: the English model the English encoder's; the model for other languages, fitted on
+    # every language, the multilingual encoder's (the vector a zh, ja or ko question is searched
+    # with), so that English questions teach it how a question asks in one space for all.
+    every = ex_tr + ex_dv
+    embedded = {cross: np.zeros((len(every), 0)) for cross in (False, True)}
+    if ANSWER_EMBEDDING:
+        embedded[False] = np.array([english_embedding(ex.qvec) for ex in every])
+        embedded[True] = (
+            multilingual_encoder().encode([ex.item["search_q"] for ex in every]).astype(np.float64)
+        )
     a_dv = np.array([ex.item["answerable"] for ex in ex_dv], dtype=int)
     lang_tr = np.array([language_of(ex.item) != "en" for ex in ex_tr])
     lang_dv = np.array([language_of(ex.item) != "en" for ex in ex_dv])
@@ -513,10 +521,9 @@ def train(
         # model of their own, so theirs is fitted and chosen on every question (English included).
         use_tr = np.ones(len(ex_tr), dtype=bool) if cross else ~lang_tr
         choose_dv = np.ones(len(ex_dv), dtype=bool) if cross else ~lang_dv
-        # The embedding is the English model's: other languages' questions have none to read.
-        cols = slice(None) if ANSWER_EMBEDDING and not cross else slice(0, len(QUESTION_FEATURES))
+        e_tr, e_dv = embedded[cross][: len(ex_tr)], embedded[cross][len(ex_tr) :]
         fits[cross] = fit_answerability(
-            Q_tr[:, cols], a_tr, o_tr, Q_dv[:, cols], a_dv, o_dv, use_tr, choose_dv, fold
+            np.hstack([Q_tr, e_tr]), a_tr, o_tr, np.hstack([Q_dv, e_dv]), a_dv, o_dv, use_tr, choose_dv, fold
         )
         name = "other languages" if cross else "English"
         log(f"{name}: domain dev log-loss {fits[cross].domain_ll:.3f}; answerable: {fits[cross].about}")
@@ -574,7 +581,7 @@ def train(
         scored += [(ex, sentence.proba(ex.X)) for ex, s in zip(ex_dv, sel, strict=True) if s]
         base = replace(model, sentence=sentence, domain=fit.domain, answerable=fit.answerable,
                        platt=fit.platt, threshold=threshold, dense_floor=dense_floor,
-                       answer_embedding=ANSWER_EMBEDDING and not cross)  # fmt: skip
+                       answer_embedding=embedded[cross].shape[1])  # fmt: skip
         best = (-1.0, base)
         for extra_ratio in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01):
             for broad_ratio in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8):

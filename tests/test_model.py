@@ -1,5 +1,5 @@
 """The stored models run in NumPy: the trees' all-at-once walk against a plain tree-by-tree one;
-the English answerability reads the question's embedding, the other languages' does not."""
+each answerability reads the question's embedding of its own encoder, and no other."""
 
 from __future__ import annotations
 
@@ -45,29 +45,40 @@ def _question_row(model: AnsweringModel) -> np.ndarray:
     return _linear(model).mean[: len(model.question_features)].copy()
 
 
-def test_the_english_answerability_reads_how_the_question_is_asked():
-    model = load_model()
-    assert model.answer_embedding
+def _reads_its_embedding(model: AnsweringModel, width: int, other: int, seed: int) -> None:
     x = _question_row(model)
-    rng = np.random.default_rng(3)
+    rng = np.random.default_rng(seed)
     linear = _linear(model)
     n = len(model.question_features)
+    assert linear.coef.shape[1] == n + width
     # two embeddings near those it was fitted on (a random direction is far from any question's)
-    a, b = (linear.mean[n:] + 0.5 * linear.scale[n:] * rng.normal(size=EMBED_DIM) for _ in range(2))
+    a, b = (linear.mean[n:] + 0.5 * linear.scale[n:] * rng.normal(size=width) for _ in range(2))
     assert 0.01 < model.answer_probability(x, a) < 0.99
     assert model.answer_probability(x, a) != model.answer_probability(x, b)
-    # A vector of another space (the multilingual encoder's) counts as no English embedding.
-    assert model.answer_probability(x, rng.normal(size=ML_DIM)) == model.answer_probability(x, None)
+    # A vector of the other encoder's space counts as no embedding.
+    assert model.answer_probability(x, rng.normal(size=other)) == model.answer_probability(x, None)
     again = AnsweringModel.from_json(model.to_json())
     assert again.answer_probability(x, a) == model.answer_probability(x, a)
 
 
-def test_the_other_languages_answerability_reads_no_embedding():
+def test_the_english_answerability_reads_how_the_question_is_asked():
+    model = load_model()
+    assert model.answer_embedding == EMBED_DIM
+    _reads_its_embedding(model, EMBED_DIM, ML_DIM, 3)
+
+
+def test_the_other_languages_answerability_reads_the_multilingual_embedding():
+    """Its questions are searched with the multilingual encoder's vector, and it was fitted on
+    every language embedded by that encoder: one space in which English questions teach it too."""
     cross = load_model(CROSS_MODEL_FILE)
-    assert not cross.answer_embedding
-    x = _question_row(cross)
-    v = np.random.default_rng(4).normal(size=EMBED_DIM)
-    assert cross.answer_probability(x, v) == cross.answer_probability(x, None)
+    assert cross.answer_embedding == ML_DIM
+    _reads_its_embedding(cross, ML_DIM, EMBED_DIM, 4)
+
+
+def test_model_files_that_stored_a_flag_read_as_the_english_width():
+    d = load_model().to_json()
+    assert AnsweringModel.from_json({**d, "answer_embedding": True}).answer_embedding == EMBED_DIM
+    assert AnsweringModel.from_json({**d, "answer_embedding": False}).answer_embedding == 0
 
 
 def test_a_model_file_without_a_continuation_reads_as_adding_none():

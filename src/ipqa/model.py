@@ -45,8 +45,14 @@ EMBED_DIM = 384  # the English embedding's width; a question in another language
 
 def english_embedding(qvec: np.ndarray | None) -> np.ndarray:
     """The question's English embedding, or zeros for a question embedded in another space."""
-    if qvec is None or len(qvec) != EMBED_DIM:
-        return np.zeros(EMBED_DIM)
+    return embedding_of_width(qvec, EMBED_DIM)
+
+
+def embedding_of_width(qvec: np.ndarray | None, width: int) -> np.ndarray:
+    """The question's embedding if it has this encoder's width, else zeros: a vector of another
+    space must not be read as one of this space."""
+    if qvec is None or len(qvec) != width:
+        return np.zeros(width)
     return np.asarray(qvec, dtype=np.float64)
 
 
@@ -205,6 +211,14 @@ class Blend:
         return cls(tuple(_classifier_from_json(m) for m in d["members"]))
 
 
+def _embedding_width(value: bool | int) -> int:
+    """Files written before the other languages' model read an embedding say `true` for the English
+    encoder's width."""
+    if isinstance(value, bool):
+        return EMBED_DIM if value else 0
+    return int(value)
+
+
 def _classifier_from_json(d: dict) -> Linear | Trees | Blend:
     if d.get("type") == "blend":
         return Blend.from_json(d)
@@ -236,10 +250,12 @@ class AnsweringModel:
     # questions' closeness, because a learned model has seen too few questions that far out to
     # know that nothing there is answered (an off-topic question on a twelve-sentence corpus).
     dense_floor: float = 0.0
-    # The answerable model's linear member also reads the question's English embedding (after the
-    # question features; its trees read the features alone): how a question asks tells much of
-    # whether a document states it ("in what year exactly", "the tenth-year fee").
-    answer_embedding: bool = False
+    # The answerable model's linear member also reads the question's embedding (after the question
+    # features; its trees read the features alone): how a question asks tells much of whether a
+    # document states it ("in what year exactly", "the tenth-year fee"). The value is the width of
+    # the embedding read, 0 for none: the English model reads the English encoder's (384), the
+    # model for other languages the multilingual encoder's (512), the vector they are searched with.
+    answer_embedding: int = 0
     # Whether a chosen sentence's neighbour in its paragraph joins the answer (features.py,
     # CONTINUATION_FEATURES): None in a model trained without it.
     continuation: Linear | None = None
@@ -250,7 +266,7 @@ class AnsweringModel:
         if x[self.question_features.index("dense_max")] < self.dense_floor:
             return 0.0
         if self.answer_embedding:
-            x = np.concatenate([x, english_embedding(qvec)])
+            x = np.concatenate([x, embedding_of_width(qvec, self.answer_embedding)])
         idx = [self.question_features.index(n) for n in self.domain_features]
         p = float(self.domain.proba(x[idx])[0] * self.answerable.proba(x)[0])
         p = float(np.clip(p, 1e-6, 1 - 1e-6))
@@ -309,7 +325,7 @@ class AnsweringModel:
             d.get("info", {}),
             frozenset(d.get("asking_terms", ())),
             float(d.get("dense_floor", 0.0)),
-            bool(d.get("answer_embedding", False)),
+            _embedding_width(d.get("answer_embedding", 0)),
             Linear.from_json(d["continuation"]) if "continuation" in d else None,
             float(d.get("continue_above", 1.01)),
             tuple(d.get("continuation_features", ())),

@@ -53,6 +53,8 @@ def test_chance_phrases_are_not_taken_for_an_acronym():
     assert a.expand("Who sets the UK rules?") == "Who sets the UK rules?"
     # "Kenya and South Africa" spells KSA but names places: a place read into a question changes it
     assert a.expand("How does KSA compare?") == "How does KSA compare?"
+    never_a_place = Acronyms(SENTENCES, set(), lambda text: False)
+    assert never_a_place.expansion("UK") is None  # twice is not enough for two letters
     # "in part": a phrase does not begin with a function word
     assert a.expand("Is IP covered?") == "Is IP covered?"
 

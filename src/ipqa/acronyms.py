@@ -29,9 +29,10 @@ def _letters(acronym: str) -> str:
     return "".join(ch.lower() for ch in acronym if ch.isalpha() or ch == "&")
 
 
-def _pattern(letters: str, links: bool) -> re.Pattern[str]:
-    """A phrase whose words start with these letters, words joined by spaces or hyphens."""
-    sep = rf"[ \-]+(?:{_LINKS}[ \-]+)*" if links else r"[ \-]+"
+def _pattern(letters: str) -> re.Pattern[str]:
+    """A phrase whose words start with these letters, words joined by spaces or hyphens, function
+    words allowed between them."""
+    sep = rf"[ \-]+(?:{_LINKS}[ \-]+)*"
     first = rf"\b{re.escape(letters[0])}[a-z]{_WORD_END}"  # the first word is never a lone letter
     rest = ""
     for ch in letters[1:]:
@@ -67,19 +68,18 @@ class Acronyms:
         found: Counter[str] = Counter()
         surface: dict[str, str] = {}
         needs: dict[str, int] = {}
-        for links in (False, True):
-            for m in _pattern(letters, links).finditer(self._text):
-                phrase = m.group(0)
-                words = re.split(r"[ \-]+", phrase.lower())
-                if words[0] in STOPWORDS or words[-1] in STOPWORDS:  # "in part", "is a"
-                    continue
-                if self._names_place(phrase):
-                    continue
-                key = " ".join(words)
-                found[key] += 1
-                surface.setdefault(key, phrase)
-                skipped = len(words) > len(letters.replace("&", ""))
-                needs[key] = 3 if len(letters) == 2 else 2 if skipped else 1
+        for m in _pattern(letters).finditer(self._text):
+            phrase = m.group(0)
+            words = re.split(r"[ \-]+", phrase.lower())
+            if words[0] in STOPWORDS or words[-1] in STOPWORDS:  # "in part", "is a"
+                continue
+            if self._names_place(phrase):
+                continue
+            key = " ".join(words)
+            found[key] += 1
+            surface.setdefault(key, phrase)
+            skipped = len(words) > len(letters)  # an "&" stands for its own word, "and"
+            needs[key] = 3 if len(letters) == 2 else 2 if skipped else 1
         best = None
         if found:
             key, count = max(found.items(), key=lambda kv: (kv[1], kv[0]))

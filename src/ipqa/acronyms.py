@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from ipqa.text import STOPWORDS
 
 # A question word read as an acronym: two to six letters (an "&" may join them), at least two
-# capitals, not a plain capitalised word ("Japan"); a plural "s" may follow ("PSBs").
+# capitals, not a plain capitalised word ("Patent"); a plural "s" may follow ("PSBs").
 _ACRONYM = re.compile(r"(?<![\w&])([A-Z][A-Za-z&]{0,6}[A-Z])(s?)(?![\w&])")
 # Words that may sit between the spelled-out words without a letter of their own.
 _LINKS = "(?:of|and|for|the|in|on|to|&)"

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ipqa.acronyms import Acronyms
 from ipqa.answer import Composer, Decision, closest_sections, refusal_text, with_marker
 from ipqa.building import chunker_params, serving_generation
 from ipqa.contract import Answer, Citation, Passage, final_answer
@@ -77,6 +78,11 @@ class Engine:
                 settings.llm_url, settings.llm_model, settings.llm_api_key, settings.llm_timeout
             )
         self.gazetteer = Gazetteer(self.index.gazetteer)
+        self.acronyms = Acronyms(
+            (s.text for s in self.index.sentences),
+            self.index.lexicon["word_freq"],
+            lambda phrase: any(True for _ in self.gazetteer.places(phrase)),
+        )
         if model is None:  # the shipped models: English, and for questions in other languages
             model, cross_model = load_model(), load_model(CROSS_MODEL_FILE)
         featurizer = Featurizer(self.index, self.gazetteer, model, cross_model)  # (training passes its own)
@@ -98,13 +104,13 @@ class Engine:
 
         A question in a CJK language (zh, ja, ko) is embedded with the multilingual encoder (its
         vector then searches the documents' multilingual vectors); keyword search still matches
-        its Latin-script names and numbers. An English question is searched with years in digits
-        and its misspellings corrected."""
+        its Latin-script names and numbers. An English question is searched with years in digits,
+        the documents' phrases for its acronyms beside them, and its misspellings corrected."""
         q = clean_question(question, self.settings.max_question_chars)
         informative, had_instructions = strip_instructions(q)
         if detect_language(informative) != "en":
             return q, informative, multilingual_encoder().encode([informative])[0], had_instructions
-        search_q = self.speller.correct_text(spelled_years(informative))
+        search_q = self.speller.correct_text(self.acronyms.expand(spelled_years(informative)))
         return q, search_q, self.encoder.encode([search_q])[0], had_instructions
 
     def search(self, question: str, k: int | None = None, mode: str | None = None) -> list[Hit]:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections import Counter
+
 from ipqa.text import Speller, numbers, terms, words
 
 
@@ -49,3 +51,11 @@ def test_years_said_in_words_become_digits():
     # counts and durations are not years
     for text in ("twenty five years", "two thousand firms", "twenty-one", "nineteen staff"):
         assert spelled_years(text) == text
+
+
+def test_speller_leaves_acronyms_alone():
+    sp = Speller(Counter(words("The company says the sales of cloud services rose.")))
+    assert sp.correct_text("What share goes on SaaS?") == "What share goes on SaaS?"
+    assert sp.correct_text("How many CEOs?") == "How many CEOs?"
+    assert sp.correct_text("servics and saless") == "services and sales"  # plain typos still fixed
+    assert sp.correct_text("SERVICS") == "services"  # a shouted word is no acronym

@@ -133,7 +133,9 @@ def spelled_years(text: str) -> str:
 
 class Speller:
     """Maps misspelt question words onto the corpus vocabulary (edit distance ≤ 2, SymSpell-style).
-    A word of `known` (correct English the corpus may not use) is never changed."""
+    A word of `known` (correct English the corpus may not use) is never changed, nor is an
+    acronym (up to six letters, two capitals or more: "SaaS", "HVDC"), which is spelt as meant and
+    is not a typo of the nearest word ("says")."""
 
     def __init__(self, freq: dict[str, int], known: frozenset[str] = frozenset()) -> None:
         self.freq = freq
@@ -147,6 +149,8 @@ class Speller:
     def correct(self, word: str) -> str:
         w = word.lower()
         if w in self.freq or w in self.known or w in STOPWORDS or len(w) < 4 or any(ch.isdigit() for ch in w):
+            return word
+        if len(word) <= 6 and sum(ch.isupper() for ch in word) >= 2:  # shouted words are longer
             return word
         options: set[str] = set()
         for d in {w, *_deletes(w)}:

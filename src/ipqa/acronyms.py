@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
+from functools import cached_property
 
 from ipqa.text import STOPWORDS
 
@@ -44,15 +45,21 @@ def _pattern(letters: str) -> re.Pattern[str]:
 
 
 class Acronyms:
-    """Expands a question's acronyms with the documents' own phrases (built once per index)."""
+    """Expands a question's acronyms with the documents' own phrases (one per index)."""
 
     def __init__(
-        self, sentences: Iterable[str], vocabulary: Iterable[str], names_place: Callable[[str], bool]
+        self, sentences: Iterable[str], vocabulary: Container[str], names_place: Callable[[str], bool]
     ) -> None:
-        self._text = "\n".join(s.replace("\n", " ") for s in sentences)
-        self._vocabulary = frozenset(w.lower() for w in vocabulary)
+        self._sentences = sentences
+        self._vocabulary = vocabulary  # lower-cased words (the index's spelling lexicon)
         self._names_place = names_place
         self._cache: dict[str, str | None] = {}
+
+    @cached_property
+    def _text(self) -> str:
+        """The documents' sentences, one per line: joined on the first acronym to look up, not
+        when an engine starts (most questions have none)."""
+        return "\n".join(s.replace("\n", " ") for s in self._sentences)
 
     def expansion(self, acronym: str) -> str | None:
         """The documents' most frequent phrase spelling out `acronym`, or None.
@@ -67,7 +74,6 @@ class Acronyms:
             return self._cache[letters]
         found: Counter[str] = Counter()
         surface: dict[str, str] = {}
-        needs: dict[str, int] = {}
         for m in _pattern(letters).finditer(self._text):
             phrase = m.group(0)
             words = re.split(r"[ \-]+", phrase.lower())
@@ -78,13 +84,13 @@ class Acronyms:
             key = " ".join(words)
             found[key] += 1
             surface.setdefault(key, phrase)
-            skipped = len(words) > len(letters)  # an "&" stands for its own word, "and"
-            needs[key] = 3 if len(letters) == 2 else 2 if skipped else 1
         best = None
         if found:
             key, count = max(found.items(), key=lambda kv: (kv[1], kv[0]))
+            skipped = len(key.split()) > len(letters)  # an "&" stands for its own word, "and"
+            needs = 3 if len(letters) == 2 else 2 if skipped else 1
             dominant = count * 2 >= sum(found.values())  # "joint venture", not one of many pairs
-            if count >= needs[key] and dominant:
+            if count >= needs and dominant:
                 best = surface[key]
         self._cache[letters] = best
         return best

@@ -15,6 +15,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Container, Iterable
 from functools import cached_property
+from itertools import pairwise
 
 # A word with its inner hyphens and apostrophes ("Asia-Pacific", "Japan's"); letters only.
 _TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
@@ -131,7 +132,7 @@ class Casing:
         while i < len(toks):
             for n in range(min(_LONGEST, len(toks) - i), 0, -1):
                 span = toks[i : i + n]
-                if any(question[a[2] : b[1]] not in (" ", "-") for a, b in zip(span, span[1:])):
+                if any(question[a[2] : b[1]] not in (" ", "-") for a, b in pairwise(span)):
                     continue
                 key = " ".join(p for tok, _, _ in span for p in _parts(tok))
                 form = multi.get(key) if len(key.split()) >= 2 else single.get(key)

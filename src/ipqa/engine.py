@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 
 from ipqa.acronyms import Acronyms
-from ipqa.casing import Casing
 from ipqa.answer import Composer, Decision, closest_sections, refusal_text, with_marker
 from ipqa.building import chunker_params, serving_generation
+from ipqa.casing import Casing
 from ipqa.contract import Answer, Citation, Passage, final_answer
 from ipqa.corpus import Sentence
 from ipqa.embedding import Encoder, LazyQueryEncoder, english_words, multilingual_encoder

@@ -1,12 +1,12 @@
-"""A question's names written the way the documents write them: "asia pacific ip service alliance"
-→ "Asia-Pacific IP Service Alliance".
+"""A question's names written the way the documents write them: "sub saharan fintech alliance"
+→ "Sub-Saharan Fintech Alliance".
 
 Users type names in lower case. The names, cities and acronyms a question holds are read from its
-capitals (entities.py), so such a question names nothing the documents do, and "asia pacific"
-even reads as the place "Asia". Keyword search and the encoders do not see case; the entity
-features do. A run of question words is given the documents' form when the documents always
+capitals (entities.py), so such a question names nothing the documents do, and a hyphened
+region typed apart ("europe mediterranean") even reads as a place of its own. Keyword search
+and the encoders do not see case; the entity features do. A run of question words is given the documents' form when the documents always
 capitalise it (they never write it in lower case) and write it one way: names, titles, "IP",
-"Asia-Pacific" with its hyphen. Nothing is listed: the forms come from the documents.
+"Sub-Saharan" with its hyphen. Nothing is listed: the forms come from the documents.
 """
 
 from __future__ import annotations
@@ -17,16 +17,16 @@ from collections.abc import Container, Iterable
 from functools import cached_property
 from itertools import pairwise
 
-# A word with its inner hyphens and apostrophes ("Asia-Pacific", "Japan's"); letters only.
+# A word with its inner hyphens and apostrophes ("Sub-Saharan", "Ghana's"); letters only.
 _TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
-# Lower-case words a name may hold between its capitalised ones ("Ministry of Economy"); not
-# "and", which joins two names ("Japan and Korea") more often than it sits inside one.
+# Lower-case words a name may hold between its capitalised ones ("Ministry of Finance"); not
+# "and", which joins two names ("Ghana and Kenya") more often than it sits inside one.
 _LINKS = frozenset({"of", "for", "the", "on", "de"})
 _LONGEST = 6  # words in the longest name looked up
 
 
 def _parts(token: str) -> list[str]:
-    """A token's words, lower-cased: "Asia-Pacific" and "asia pacific" are the same name."""
+    """A token's words, lower-cased: "Sub-Saharan" and "sub saharan" are the same name."""
     return [p for p in re.split(r"[-]", token.lower()) if p]
 
 
@@ -150,7 +150,8 @@ class Casing:
 
 def _only_lowered(typed: str, form: str) -> bool:
     """Whether the question typed the name with fewer capitals, and none the documents lack
-    ("IoT patent pool" for "IoT Patent Pool", not "PATENT POOL", which the user chose)."""
+    ("FinTech licence office" for "FinTech Licence Office", not "LICENCE OFFICE", which the user
+    chose)."""
     a, b = typed.replace("-", " "), form.replace("-", " ")
     return len(a) == len(b) and all(not x.isupper() or y.isupper() for x, y in zip(a, b, strict=True))
 

@@ -20,6 +20,7 @@ import numpy as np
 from ipqa.acronyms import Acronyms
 from ipqa.answer import Composer, Decision, closest_sections, refusal_text, with_marker
 from ipqa.building import chunker_params, serving_generation
+from ipqa.casing import Casing
 from ipqa.contract import Answer, Citation, Passage, final_answer
 from ipqa.corpus import Sentence
 from ipqa.embedding import Encoder, LazyQueryEncoder, english_words, multilingual_encoder
@@ -83,6 +84,7 @@ class Engine:
             self.index.lexicon["word_freq"],
             lambda phrase: any(True for _ in self.gazetteer.places(phrase)),
         )
+        self.casing = Casing((s.text for s in self.index.sentences), english_words())
         if model is None:  # the shipped models: English, and for questions in other languages
             model, cross_model = load_model(), load_model(CROSS_MODEL_FILE)
         featurizer = Featurizer(self.index, self.gazetteer, model, cross_model)  # (training passes its own)
@@ -105,12 +107,15 @@ class Engine:
         A question in a CJK language (zh, ja, ko) is embedded with the multilingual encoder (its
         vector then searches the documents' multilingual vectors); keyword search still matches
         its Latin-script names and numbers. An English question is searched with years in digits,
-        the documents' phrases for its acronyms beside them, and its misspellings corrected."""
+        the documents' phrases for its acronyms beside them, its misspellings corrected and the
+        names it types in lower case written as the documents write them."""
         q = clean_question(question, self.settings.max_question_chars)
         informative, had_instructions = strip_instructions(q)
         if detect_language(informative) != "en":
             return q, informative, multilingual_encoder().encode([informative])[0], had_instructions
-        search_q = self.speller.correct_text(self.acronyms.expand(spelled_years(informative)))
+        search_q = self.casing.restore(
+            self.speller.correct_text(self.acronyms.expand(spelled_years(informative)))
+        )
         return q, search_q, self.encoder.encode([search_q])[0], had_instructions
 
     def search(self, question: str, k: int | None = None, mode: str | None = None) -> list[Hit]:

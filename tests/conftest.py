@@ -18,6 +18,19 @@ SCHEMA_SHARED = ROOT.parent / "shared" / "contract" / "answer.schema.json"
 SCHEMA_VENDORED = ROOT / "docs" / "answer.schema.json"
 
 
+def engine_over(tmp_path: Path, name: str, text: str):
+    """A real index and engine over one small document written inside a test."""
+    from ipqa.building import build
+    from ipqa.engine import Engine
+    from ipqa.settings import Settings
+
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / name).write_text(text, encoding="utf-8")
+    settings = Settings.load(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
+    build(settings)
+    return Engine(settings)
+
+
 @pytest.fixture(scope="session")
 def report_text() -> str:
     return REPORT.read_text(encoding="utf-8")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from ipqa.acronyms import Acronyms
 from ipqa.text import terms
 
+from .conftest import engine_over
+
 SENTENCES = [
     "Software-as-a-service accounted for 46% of cloud spending in 2024.",
     "Three hydrogen projects reached a final investment decision in 2024.",
@@ -65,11 +67,6 @@ def test_an_expansion_adds_the_words_keyword_search_needs():
 
 def test_the_engine_searches_with_the_documents_phrase(tmp_path):
     """A real index and engine: the sentence that spells the acronym out is found and cited."""
-    from ipqa.building import build
-    from ipqa.engine import Engine
-    from ipqa.settings import Settings
-
-    (tmp_path / "corpus").mkdir()
     text = (
         "Nigeria payments briefing\n\nLicensing\n\n"
         + " ".join(SENTENCES[3:5])
@@ -79,10 +76,7 @@ def test_the_engine_searches_with_the_documents_phrase(tmp_path):
             "over one million. The central bank issues licences for switching and processing."
         )
     )
-    (tmp_path / "corpus" / "nigeria.txt").write_text(text, encoding="utf-8")
-    settings = Settings.load(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
-    build(settings)
-    engine = Engine(settings)
+    engine = engine_over(tmp_path, "nigeria.txt", text)
     assert "PSB (payment service bank)" in engine.prepare("Can a PSB give loans to customers?")[1]
     ans = engine.ask("Can a PSB give loans to customers?")
     assert not ans.refused

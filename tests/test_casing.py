@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from ipqa.casing import Casing
 
+from .conftest import engine_over
+
 SENTENCES = [
     "The Asia-Pacific IP Service Alliance has over 500 member institutions.",
     "Members of the Asia-Pacific IP Service Alliance share patent agency resources.",
@@ -44,11 +46,6 @@ def test_what_the_user_capitalised_or_the_documents_write_in_lower_case_is_left_
 def test_the_engine_reads_a_lower_case_name_as_the_documents_name(tmp_path):
     """A real index and engine: "asia pacific" typed in lower case is the documents' "Asia-Pacific"
     alliance, not the place Asia, and the question is answered from its sentence."""
-    from ipqa.building import build
-    from ipqa.engine import Engine
-    from ipqa.settings import Settings
-
-    (tmp_path / "corpus").mkdir()
     text = (
         "Regional IP cooperation briefing\n\n1. Service networks\n\n"
         "Japan has promoted the establishment of the Asia-Pacific IP Service Alliance, which joins "
@@ -61,10 +58,7 @@ def test_the_engine_reads_a_lower_case_name_as_the_documents_name(tmp_path):
         "Japan's IP High Court hears appeals on patents. Korea created a specialised patent court in "
         "1998. Singapore's High Court has an IP list."
     )
-    (tmp_path / "corpus" / "regional.txt").write_text(text, encoding="utf-8")
-    settings = Settings.load(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
-    build(settings)
-    engine = Engine(settings)
+    engine = engine_over(tmp_path, "regional.txt", text)
     question = "how many members does the asia pacific ip service alliance have?"
     assert "Asia-Pacific IP Service Alliance" in engine.prepare(question)[1]
     ans = engine.ask(question)

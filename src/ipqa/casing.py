@@ -4,30 +4,31 @@
 Users type names in lower case. The names, cities and acronyms a question holds are read from its
 capitals (entities.py), so such a question names nothing the documents do, and a hyphened
 region typed apart ("europe mediterranean") even reads as a place of its own. Keyword search
-and the encoders do not see case; the entity features do. A run of question words is given the documents' form when the documents always
-capitalise it (they never write it in lower case) and write it one way: names, titles, "IP",
-"Sub-Saharan" with its hyphen. Nothing is listed: the forms come from the documents.
+and the encoders do not see case; the entity features do. A run of question words is given the
+documents' form when the documents always capitalise it (they never write it in lower case) and
+write it one way: names, titles, "IP", "Sub-Saharan" with its hyphen. Nothing is listed: the
+forms come from the documents.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from collections.abc import Container, Iterable
 from functools import cached_property
 from itertools import pairwise
 
-# A word with its inner hyphens and apostrophes ("Sub-Saharan", "Ghana's"); letters only.
-_TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
-# Lower-case words a name may hold between its capitalised ones ("Ministry of Finance"); not
-# "and", which joins two names ("Ghana and Kenya") more often than it sits inside one.
-_LINKS = frozenset({"of", "for", "the", "on", "de"})
+# Words as the gazetteer reads them ("Sub-Saharan", "Ghana's"), and the lower-case words a name
+# may hold between its capitalised ones ("Ministry of Finance"), as name extraction allows them:
+# not "and", which joins two names ("Ghana and Kenya") more often than it sits inside one.
+from ipqa.entities import _CONNECTORS as _LINKS
+from ipqa.entities import _TOKEN
+
 _LONGEST = 6  # words in the longest name looked up
 
 
 def _parts(token: str) -> list[str]:
     """A token's words, lower-cased: "Sub-Saharan" and "sub saharan" are the same name."""
-    return [p for p in re.split(r"[-]", token.lower()) if p]
+    return [p for p in token.lower().split("-") if p]
 
 
 def _capitalised(token: str) -> bool:

@@ -20,8 +20,8 @@ from itertools import pairwise
 # Words as the gazetteer reads them ("Sub-Saharan", "Ghana's"), and the lower-case words a name
 # may hold between its capitalised ones ("Ministry of Finance"), as name extraction allows them:
 # not "and", which joins two names ("Ghana and Kenya") more often than it sits inside one.
-from ipqa.entities import _CONNECTORS as _LINKS
-from ipqa.entities import _TOKEN
+from ipqa.entities import NAME_CONNECTORS as _LINKS
+from ipqa.entities import WORD_TOKEN
 
 _LONGEST = 6  # words in the longest name looked up
 
@@ -47,7 +47,7 @@ class Casing:
         """(name of two words or more → its form, single word → its form), learned on the first
         question that could use them, not when an engine starts."""
         texts = list(self._sentences)
-        sentences = [[(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(t)] for t in texts]
+        sentences = [[(m.group(0), m.start(), m.end()) for m in WORD_TOKEN.finditer(t)] for t in texts]
         lower: Counter[str] = Counter()  # a word written in lower case somewhere
         for toks in sentences:
             for tok, _, _ in toks:
@@ -125,7 +125,7 @@ class Casing:
 
     def restore(self, question: str) -> str:
         """The question with each name it types in lower case written as the documents write it."""
-        toks = [(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(question)]
+        toks = [(m.group(0), m.start(), m.end()) for m in WORD_TOKEN.finditer(question)]
         if not toks:
             return question
         multi, single = self._forms

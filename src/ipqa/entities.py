@@ -241,7 +241,8 @@ def _cjk_country_names() -> dict[str, set[str]]:
 # ---------------------------------------------------------------- finding entities
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
-_TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", re.UNICODE)
+# A word as names are read (and the casing of questions, casing.py): "Sub-Saharan", "Ghana's".
+WORD_TOKEN = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", re.UNICODE)
 # Not part of a longer number ("1,2023", "12023"); a comma alone may precede it: NFKC turns the
 # full-width comma of CJK text into "," with no space ("…很猛，2023年").
 _YEAR = re.compile(r"(?<![0-9A-Za-z_.])(?<!\d,)((?:19|20)\d\d)(?![0-9A-Za-z_])")  # also "2023年"
@@ -297,7 +298,8 @@ _DEONTIC = re.compile(
     re.I,
 )
 
-_CONNECTORS = frozenset({"of", "for", "the", "on", "de"})
+# Lower-case words a name may hold between its capitalised ones ("Ministry of Finance").
+NAME_CONNECTORS = frozenset({"of", "for", "the", "on", "de"})
 KINDS = ("duration", "money", "percent", "count", "year")
 
 
@@ -348,7 +350,7 @@ class Gazetteer:
         Countries and continents match in any case ("data rules kenya"); cities only when
         capitalised, since many city names are also ordinary words.
         """
-        toks = [(m.group(0), m.start()) for m in _TOKEN.finditer(normalize(text))]
+        toks = [(m.group(0), m.start()) for m in WORD_TOKEN.finditer(normalize(text))]
         out: list[Place] = []
         i = 0
         while i < len(toks):
@@ -457,9 +459,9 @@ def names(text: str, gazetteer: Gazetteer | None = None) -> set[str]:
     for m in _CAPS_RUN.finditer(t):
         phrase = m.group(0).strip()
         ws = phrase.split()
-        while ws and ws[-1].lower() in _CONNECTORS:
+        while ws and ws[-1].lower() in NAME_CONNECTORS:
             ws.pop()
-        while ws and ws[0].lower() in _CONNECTORS:
+        while ws and ws[0].lower() in NAME_CONNECTORS:
             ws.pop(0)
         at_start = m.start() == 0 or re.search(r"[.!?:]\s*$", t[: m.start()]) is not None
         if at_start and ws:

@@ -327,6 +327,7 @@ def train(
     log=print,
     extra_kinds: list[dict] = (),
     dump: str | None = None,
+    matrices: str | None = None,
 ) -> dict[bool, AnsweringModel]:
     """Two answering models: the English one (key False) and one for questions in other languages
     (key True). They share the intent, kind and sentence models, fitted on every labelled language.
@@ -514,6 +515,8 @@ def train(
     lang_dv = np.array([language_of(ex.item) != "en" for ex in ex_dv])
     o_tr = np.array([ex.item["register"] != "out-of-domain" for ex in ex_tr], dtype=int)
     o_dv = np.array([ex.item["register"] != "out-of-domain" for ex in ex_dv], dtype=int)
+    if matrices:  # what the answer-or-refuse models are fitted on, to try their fitting in seconds
+        save_matrices(Path(matrices), ex_tr, ex_dv, Q_tr, Q_dv, embedded, fold)
     fits: dict[bool, AnswerabilityFit] = {}
     for cross in (False, True):
         # English questions get a model of their own: the lexical features mean more for them,
@@ -648,6 +651,25 @@ class AnswerabilityFit:
     about: str
     weights: dict
     dense_floor: float
+
+
+def save_matrices(out: Path, ex_tr, ex_dv, Q_tr, Q_dv, embedded, fold) -> None:
+    """The answer-or-refuse models' inputs as .npy (rows: train, then dev) and each row's question,
+    split, language, register, corpus and labels as JSON lines (rows.jsonl), for experiments on
+    that stage alone (thresholds, regularisation, grouped validation) without featurising again."""
+    out.mkdir(parents=True, exist_ok=True)
+    np.save(out / "questions.npy", np.vstack([Q_tr, Q_dv]))
+    for cross, name in ((False, "english"), (True, "multilingual")):
+        np.save(out / f"embedding_{name}.npy", embedded[cross])
+    np.save(out / "fold.npy", np.concatenate([fold, np.full(len(ex_dv), -1)]))
+    rows = [
+        {"split": split, "question": ex.item["question"], "language": language_of(ex.item),
+         "register": ex.item["register"], "corpus": ex.item["source"] if ex.item.get("other_document") else "report",
+         "answerable": bool(ex.item["answerable"])}
+        for split, exs in (("train", ex_tr), ("dev", ex_dv)) for ex in exs
+    ]  # fmt: skip
+    (out / "rows.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    (out / "columns.json").write_text(json.dumps(list(QUESTION_FEATURES)), "utf-8")
 
 
 def fit_answerability(Q_tr, a_tr, o_tr, Q_dv, a_dv, o_dv, use_tr, choose_dv, fold) -> AnswerabilityFit:
@@ -904,6 +926,10 @@ def main() -> int:
         "--dump", help="write each train (out of fold) and dev question's probability here (JSONL)"
     )
     ap.add_argument(
+        "--matrices",
+        help="write the answer-or-refuse models' inputs to this folder (.npy and JSON lines, no test rows)",
+    )
+    ap.add_argument(
         "--other-documents",
         action="append",
         help="a folder of other documents (NAME/document) with their labelled questions (NAME.jsonl): "
@@ -952,6 +978,7 @@ def main() -> int:
         load_extra_intents(folder),
         extra_kinds=load_extra_kinds(folder),
         dump=args.dump,
+        matrices=args.matrices,
     )
     for cross, out in ((False, MODEL_FILE), (True, CROSS_MODEL_FILE)):
         models[cross].save(out)

@@ -202,3 +202,33 @@ def test_columns_after_the_question_features_are_read_by_the_linear_member_only(
     assert max(int(f.max()) for f in trees.feature) < d
     p = fit.calibrated_dv
     assert p[a_dv == 1].mean() > p[a_dv == 0].mean() + 0.2
+
+
+def test_the_answer_or_refuse_inputs_are_written_row_for_row(tmp_path):
+    """--matrices: features, both embeddings, folds and each row's labels, train rows then dev rows,
+    as .npy and JSON lines (no pickle), so that the refusal stage can be refitted without featurising."""
+    import json
+
+    def ex(question, source, other, answerable):
+        item = {"question": question, "source": source, "other_document": other, "register": "everyday",
+                "answerable": answerable, "language": "en"}  # fmt: skip
+        return SimpleNamespace(item=item)
+
+    ex_tr = [ex("a?", "h1", False, True), ex("b?", "kenya", True, False), ex("c?", "kenya", True, True)]
+    ex_dv = [ex("d?", "h2", False, False)]
+    n = len(T.QUESTION_FEATURES)
+    Q = np.arange(4 * n, dtype=float).reshape(4, n)
+    embedded = {False: np.ones((4, 3)), True: np.zeros((4, 5))}
+    T.save_matrices(tmp_path, ex_tr, ex_dv, Q[:3], Q[3:], embedded, np.array([0, 1, 1]))
+    assert np.array_equal(np.load(tmp_path / "questions.npy"), Q)
+    assert np.load(tmp_path / "embedding_english.npy").shape == (4, 3)
+    assert np.load(tmp_path / "embedding_multilingual.npy").shape == (4, 5)
+    assert np.load(tmp_path / "fold.npy").tolist() == [0, 1, 1, -1]  # dev rows are in no fold
+    rows = [json.loads(line) for line in (tmp_path / "rows.jsonl").read_text("utf-8").splitlines()]
+    assert [(r["question"], r["split"], r["corpus"], r["answerable"]) for r in rows] == [
+        ("a?", "train", "report", True),
+        ("b?", "train", "kenya", False),
+        ("c?", "train", "kenya", True),
+        ("d?", "dev", "report", False),
+    ]
+    assert json.loads((tmp_path / "columns.json").read_text("utf-8")) == list(T.QUESTION_FEATURES)

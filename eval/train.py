@@ -14,6 +14,7 @@ the same file. Needs scikit-learn (a dev dependency); answering does not.
 from __future__ import annotations
 
 import argparse
+import io
 import itertools
 import json
 import sys
@@ -39,6 +40,7 @@ from ipqa.features import (  # noqa: E402
     Candidate,
     Question,
 )
+from ipqa.index import atomic_write_bytes  # noqa: E402
 from ipqa.labels import (  # noqa: E402
     language_of,
     load_extra_intents,
@@ -657,19 +659,26 @@ def save_matrices(out: Path, ex_tr, ex_dv, Q_tr, Q_dv, embedded, fold) -> None:
     """The answer-or-refuse models' inputs as .npy (rows: train, then dev) and each row's question,
     split, language, register, corpus and labels as JSON lines (rows.jsonl), for experiments on
     that stage alone (thresholds, regularisation, grouped validation) without featurising again."""
+
+    def save(name: str, array: np.ndarray) -> None:
+        buf = io.BytesIO()
+        np.save(buf, array)
+        atomic_write_bytes(out / name, buf.getvalue())
+
     out.mkdir(parents=True, exist_ok=True)
-    np.save(out / "questions.npy", np.vstack([Q_tr, Q_dv]))
+    save("questions.npy", np.vstack([Q_tr, Q_dv]))
     for cross, name in ((False, "english"), (True, "multilingual")):
-        np.save(out / f"embedding_{name}.npy", embedded[cross])
-    np.save(out / "fold.npy", np.concatenate([fold, np.full(len(ex_dv), -1)]))
+        save(f"embedding_{name}.npy", embedded[cross])
+    save("fold.npy", np.concatenate([fold, np.full(len(ex_dv), -1)]))
     rows = [
         {"split": split, "question": ex.item["question"], "language": language_of(ex.item),
          "register": ex.item["register"], "corpus": ex.item["source"] if ex.item.get("other_document") else "report",
          "answerable": bool(ex.item["answerable"])}
         for split, exs in (("train", ex_tr), ("dev", ex_dv)) for ex in exs
     ]  # fmt: skip
-    (out / "rows.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
-    (out / "columns.json").write_text(json.dumps(list(QUESTION_FEATURES)), "utf-8")
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    atomic_write_bytes(out / "rows.jsonl", text.encode("utf-8"))
+    atomic_write_bytes(out / "columns.json", json.dumps(list(QUESTION_FEATURES)).encode("utf-8"))
 
 
 def fit_answerability(Q_tr, a_tr, o_tr, Q_dv, a_dv, o_dv, use_tr, choose_dv, fold) -> AnswerabilityFit:

@@ -23,6 +23,7 @@ from ipqa.building import chunker_params, serving_generation
 from ipqa.casing import Casing
 from ipqa.contract import Answer, Citation, Passage, final_answer
 from ipqa.corpus import Sentence
+from ipqa.crosslingual import WordBridge
 from ipqa.embedding import Encoder, LazyQueryEncoder, english_words, multilingual_encoder
 from ipqa.entities import Gazetteer
 from ipqa.errors import IndexError_, InputError
@@ -85,6 +86,12 @@ class Engine:
             lambda phrase: any(True for _ in self.gazetteer.places(phrase)),
         )
         self.casing = Casing((s.text for s in self.index.sentences), english_words())
+        self.bridge = WordBridge(
+            [s.text for s in self.index.sentences],
+            lambda texts: multilingual_encoder().encode(texts),
+            settings.bridge_min_similarity,
+            skip=lambda word: any(True for _ in self.gazetteer.places(word.capitalize())),
+        )
         if model is None:  # the shipped models: English, and for questions in other languages
             model, cross_model = load_model(), load_model(CROSS_MODEL_FILE)
         featurizer = Featurizer(self.index, self.gazetteer, model, cross_model)  # (training passes its own)
@@ -105,14 +112,17 @@ class Engine:
         """(cleaned question, what is searched, its embedding, whether instructions were set aside).
 
         A question in a CJK language (zh, ja, ko) is embedded with the multilingual encoder (its
-        vector then searches the documents' multilingual vectors); keyword search still matches
-        its Latin-script names and numbers. An English question is searched with years in digits,
+        vector then searches the documents' multilingual vectors); keyword search matches its
+        Latin-script names and numbers, and the documents' English words nearest its pieces
+        (crosslingual.py). An English question is searched with years in digits,
         the documents' phrases for its acronyms beside them, its misspellings corrected and the
         names it types in lower case written as the documents write them."""
         q = clean_question(question, self.settings.max_question_chars)
         informative, had_instructions = strip_instructions(q)
         if detect_language(informative) != "en":
-            return q, informative, multilingual_encoder().encode([informative])[0], had_instructions
+            qvec = multilingual_encoder().encode([informative])[0]
+            search_q = " ".join([informative, *self.bridge.english_words(informative)])
+            return q, search_q, qvec, had_instructions
         search_q = self.casing.restore(
             self.speller.correct_text(self.acronyms.expand(spelled_years(informative)))
         )

@@ -45,6 +45,12 @@ class Settings:
     chunk_max_chars: int = knob(600, "soft size of a passage, in characters", 50, 20_000)
     chunk_overlap: int = knob(1, "sentences repeated between neighbouring passages", 0, 10)
     max_question_chars: int = knob(2000, "longest question accepted", 10, 100_000)
+    bridge_min_similarity: float = knob(
+        0.6,
+        "a zh/ja/ko question's piece lends the documents' nearest English word when at least this close",
+        0.0,
+        1.0,
+    )
     refuse_below: float | None = knob(
         None, "refuse below this calibrated probability (empty: the model's dev-chosen thresholds)", 0.0, 1.0
     )

@@ -1,0 +1,74 @@
+"""The word bridge with the real multilingual encoder, on sentences made here."""
+
+from __future__ import annotations
+
+import pytest
+
+from ipqa.crosslingual import WordBridge, pieces
+from ipqa.embedding import multilingual_encoder
+
+SENTENCES = [
+    "The patent office granted more patents to foreign applicants this year.",
+    "A trademark can be renewed every ten years for a fee.",
+    "Trade secrets are protected against misappropriation by former employees.",
+    "The football team won the league.",
+    "Exporters in Chile pay a customs duty on copper.",
+]
+
+
+@pytest.fixture(scope="module")
+def bridge() -> WordBridge:
+    enc = multilingual_encoder()
+    return WordBridge(SENTENCES, enc.encode, 0.6, skip=lambda w: w == "chile")
+
+
+def test_pieces_cover_each_cjk_run_and_ignore_latin():
+    got = pieces("AI专利 申请")
+    assert "专利" in got and "申请" in got
+    assert not any("AI" in p for p in got)
+    assert "利 申" not in got  # a piece never spans two runs
+    assert pieces("How long does a patent last?") == []
+
+
+@pytest.mark.parametrize(
+    ("question", "word"),
+    [
+        ("外国企业的专利申请多吗？", "patent"),
+        ("商标多久续展一次？", "trademark"),
+        ("영업비밀은 어떻게 보호되나요?", "secrets"),
+        ("商標の更新料はいくらですか？", "trademark"),
+    ],
+)
+def test_a_question_in_another_language_finds_the_documents_word(bridge, question, word):
+    assert word in bridge.english_words(question)
+
+
+def test_only_the_documents_words_are_lent_and_never_a_skipped_one(bridge):
+    vocabulary = {w for s in SENTENCES for w in s.lower().replace(".", "").split()}
+    got = bridge.english_words("智利的铜出口要交关税吗？")
+    assert got and set(got) <= vocabulary
+    assert "chile" not in got
+    assert "the" not in bridge.english_words("这个和那个")  # stopwords are never lent
+
+
+def test_an_english_question_costs_nothing(bridge):
+    fresh = WordBridge(SENTENCES, lambda texts: (_ for _ in ()).throw(AssertionError("encoded")), 0.6)
+    assert fresh.english_words("What does a trademark cost?") == []
+
+
+def test_the_similarity_floor_decides(bridge):
+    everything = WordBridge(SENTENCES, multilingual_encoder().encode, 0.0)
+    nothing = WordBridge(SENTENCES, multilingual_encoder().encode, 1.0)
+    question = "专利申请"
+    assert len(everything.english_words(question)) >= len(bridge.english_words(question)) > 0
+    assert nothing.english_words(question) == []
+
+
+def test_the_engine_searches_a_chinese_question_with_the_reports_words(engine):
+    _, searched, _, _ = engine.prepare("韩国对泄露商业秘密的处罚有多重？")
+    lent = searched.split("？", 1)[1].split()
+    assert "secrets" in lent or "secret" in lent
+    said = {w.lower() for s in engine.index.sentences for w in s.text.split()}
+    assert all(any(w in t for t in said) for w in lent)  # only words the report uses
+    _, english, _, _ = engine.prepare("How heavily does Korea punish trade secret leaks?")
+    assert english.startswith("How heavily")

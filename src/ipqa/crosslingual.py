@@ -4,8 +4,9 @@ Such a question shares no words with the documents, so keyword search and the an
 word-overlap features see only its Latin-script names and numbers. The multilingual encoder puts
 a short CJK phrase near the English word with its meaning (专利 near "patent", 영업비밀 near
 "secret"): each 2–4 character piece of the question is matched to the nearest word the documents
-use, and pieces close enough lend that word to the search. The words come from the documents, so
-a piece meaning something they never say finds nothing close and adds nothing.
+use, and pieces close enough lend that word to the search. Only the documents' words are lent, and
+loose matches do happen (a footballer's "team" borrows "teams"): the cross-lingual model is trained
+on questions searched this way, so it learns what a borrowed word is worth.
 """
 
 from __future__ import annotations

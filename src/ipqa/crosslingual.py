@@ -1,4 +1,4 @@
-"""English words for a question asked in Chinese, Japanese or Korean.
+"""English words for a question asked in zh, ja or ko (a CJK script).
 
 Such a question shares no words with the documents, so keyword search and the answering model's
 word-overlap features see only its Latin-script names and numbers. The multilingual encoder puts

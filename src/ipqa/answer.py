@@ -76,6 +76,11 @@ class Composer:
             notes = (f"The documents do not cover {_join(p.surface for p in q.uncovered)}.",)
         return Decision(prob, False, tuple(self.select(q, cands, p, X)), q, notes)
 
+    def choose(self, question: str, qvec: np.ndarray, hits: list[Hit]) -> tuple[tuple[Candidate, float], ...]:
+        """The sentences `decide` would answer with, without deciding whether to answer."""
+        q, cands, X, p, qx = self.score(question, qvec, hits)
+        return tuple(self.select(q, cands, p, X)) if qx is not None else ()
+
     def select(
         self, q: Question, cands: list[Candidate], p: np.ndarray, X: np.ndarray
     ) -> list[tuple[Candidate, float]]:

@@ -112,17 +112,14 @@ class Engine:
         """(cleaned question, what is searched, its embedding, whether instructions were set aside).
 
         A question in a CJK language (zh, ja, ko) is embedded with the multilingual encoder (its
-        vector then searches the documents' multilingual vectors); keyword search matches its
-        Latin-script names and numbers, and the documents' English words nearest its pieces
-        (crosslingual.py). An English question is searched with years in digits,
+        vector then searches the documents' multilingual vectors); keyword search still matches
+        its Latin-script names and numbers. An English question is searched with years in digits,
         the documents' phrases for its acronyms beside them, its misspellings corrected and the
         names it types in lower case written as the documents write them."""
         q = clean_question(question, self.settings.max_question_chars)
         informative, had_instructions = strip_instructions(q)
         if detect_language(informative) != "en":
-            qvec = multilingual_encoder().encode([informative])[0]
-            search_q = " ".join([informative, *self.bridge.english_words(informative)])
-            return q, search_q, qvec, had_instructions
+            return q, informative, multilingual_encoder().encode([informative])[0], had_instructions
         search_q = self.casing.restore(
             self.speller.correct_text(self.acronyms.expand(spelled_years(informative)))
         )
@@ -299,6 +296,27 @@ class Engine:
             return self.composer.decide(search_q, qvec, hits)
         return self.composer.go_on(search_q, qvec, hits, given)
 
+    def _bridged(
+        self,
+        decision: Decision,
+        search_q: str,
+        qvec: np.ndarray,
+        k: int,
+        mode: str,
+        docs: frozenset[str] | None,
+    ) -> Decision:
+        """A zh/ja/ko question's answer sentences, chosen again with the documents' English words
+        nearest its pieces (crosslingual.py) lent to its search. Whether to answer stays decided
+        on the question as asked: the lent words are guesses, which help find the sentence but
+        weigh on the answer-or-refuse features for answerable and unanswerable questions alike."""
+        lent = self.bridge.english_words(search_q)
+        if not lent:
+            return decision
+        bridged = " ".join([search_q, *lent])
+        hits = self.retriever.search(bridged, qvec, k=k, mode=mode, docs=docs)  # type: ignore[arg-type]
+        chosen = self.composer.choose(bridged, qvec, hits)
+        return replace(decision, chosen=chosen) if chosen else decision
+
     def placed(self, citations: tuple[Citation, ...]) -> tuple[Citation, ...]:
         """Citations with the page and document title a reader looks for."""
         return tuple(
@@ -356,6 +374,8 @@ class Engine:
             )
         language = detect_language(q)
         decision = self._decide(search_q, qvec, hits, {(c.doc, c.start) for c in continue_from})
+        if language != "en" and not decision.refused and not continue_from:
+            decision = self._bridged(decision, search_q, qvec, k, mode, docs)
         notes.extend(decision.notes)
         if language in QUOTED_FROM_ENGLISH and not decision.refused:
             notes.append(QUOTED_FROM_ENGLISH[language])

@@ -4,9 +4,9 @@ Such a question shares no words with the documents, so keyword search and the an
 word-overlap features see only its Latin-script names and numbers. The multilingual encoder puts
 a short CJK phrase near the English word with its meaning (专利 near "patent", 영업비밀 near
 "secret"): each 2–4 character piece of the question is matched to the nearest word the documents
-use, and pieces close enough lend that word to the search. Only the documents' words are lent, and
-loose matches do happen (a footballer's "team" borrows "teams"): the cross-lingual model is trained
-on questions searched this way, so it learns what a borrowed word is worth.
+use, and pieces close enough lend that word. Only the documents' words are lent, but loose matches
+happen (a footballer's "team" borrows "teams"), so the lent words help choose an answer's sentences
+(`Engine._bridged`) and never decide whether to answer.
 """
 
 from __future__ import annotations

@@ -11,21 +11,20 @@ happen (a footballer's "team" borrows "teams"), so the lent words help choose an
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from ipqa.language import CJK_RUN
 from ipqa.text import STOPWORDS, words
 
-_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+")
 PIECE_LENGTHS = (2, 3, 4)
 
 
 def pieces(text: str) -> list[str]:
     """Every 2–4 character stretch of the question's CJK runs (no word segmenter needed)."""
     out: set[str] = set()
-    for run in _CJK_RUN.findall(text):
+    for run in CJK_RUN.findall(text):
         for n in PIECE_LENGTHS:
             out.update(run[i : i + n] for i in range(len(run) - n + 1))
     return sorted(out)
@@ -55,15 +54,13 @@ class WordBridge:
             self._words = sorted(
                 w for w in seen if len(w) >= 3 and w.isalpha() and w not in STOPWORDS and not self._skip(w)
             )
-            self._vectors = self._encode(self._words) if self._words else np.zeros((0, 1), np.float32)
+            self._vectors = self._encode(self._words)
         return self._words, self._vectors
 
     def english_words(self, question: str) -> list[str]:
         """The documents' words nearest the question's pieces, best match first, each once."""
         found = pieces(question)
-        if not found:
-            return []
-        vocab, vectors = self._load()
+        vocab, vectors = self._load() if found else ([], None)
         if not vocab:
             return []
         sims = self._encode(found) @ vectors.T

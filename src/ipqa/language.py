@@ -11,9 +11,13 @@ from __future__ import annotations
 import re
 
 LANGUAGES = ("en", "zh", "ja", "ko")
-_HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
-_KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HANGUL_CHARS = "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af"
+_KANA_CHARS = "\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f"
+_HAN_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HANGUL = re.compile(f"[{_HANGUL_CHARS}]")
+_KANA = re.compile(f"[{_KANA_CHARS}]")
+_HAN = re.compile(f"[{_HAN_CHARS}]")
+CJK_RUN = re.compile(f"[{_HANGUL_CHARS}{_KANA_CHARS}{_HAN_CHARS}]+")  # a stretch in any of the three
 _LATIN_TERM = re.compile(r"[A-Za-z0-9][A-Za-z0-9.*&'’\-]*")
 
 # Said with every answer to a question in that language: the quotes are the documents' English.

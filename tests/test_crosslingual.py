@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ipqa.crosslingual import WordBridge, pieces
+from ipqa.crosslingual import WordBridge, pieces, vocabulary
 from ipqa.embedding import multilingual_encoder
+from ipqa.entities import Gazetteer, build_gazetteer
 from ipqa.features import CONTEXT_CHUNKS
 
 SENTENCES = [
@@ -17,10 +18,25 @@ SENTENCES = [
 ]
 
 
+def made(min_similarity: float, encode=None) -> WordBridge:
+    """A bridge as the engine makes one from an index: the words and vectors a build stores."""
+    words = vocabulary(SENTENCES, Gazetteer(build_gazetteer()))
+    enc = multilingual_encoder()
+    return WordBridge(words, enc.encode(words), encode or enc.encode, min_similarity)
+
+
 @pytest.fixture(scope="module")
 def bridge() -> WordBridge:
-    enc = multilingual_encoder()
-    return WordBridge(SENTENCES, enc.encode, 0.6, skip=lambda w: w == "chile")
+    return made(0.6)
+
+
+def test_the_vocabulary_is_the_documents_words_less_places_stopwords_and_numbers():
+    words = vocabulary([*SENTENCES, "Rates rose 12% in 2024 across Chile."], Gazetteer(build_gazetteer()))
+    assert {"patent", "trademark", "secrets", "copper", "rates"} <= set(words)
+    assert "chile" not in words  # a place, matched by name elsewhere
+    assert not {"the", "this", "can", "in"} & set(words)
+    assert not any(not w.isalpha() or len(w) < 3 for w in words)
+    assert words == sorted(set(words))
 
 
 def test_pieces_cover_each_cjk_run_and_ignore_latin():
@@ -44,7 +60,7 @@ def test_a_question_in_another_language_finds_the_documents_word(bridge, questio
     assert word in bridge.english_words(question)
 
 
-def test_only_the_documents_words_are_lent_and_never_a_skipped_one(bridge):
+def test_only_the_documents_words_are_lent_and_never_a_place(bridge):
     vocabulary = {w for s in SENTENCES for w in s.lower().replace(".", "").split()}
     got = bridge.english_words("智利的铜出口要交关税吗？")
     assert got and set(got) <= vocabulary
@@ -53,13 +69,12 @@ def test_only_the_documents_words_are_lent_and_never_a_skipped_one(bridge):
 
 
 def test_an_english_question_costs_nothing(bridge):
-    fresh = WordBridge(SENTENCES, lambda texts: (_ for _ in ()).throw(AssertionError("encoded")), 0.6)
+    fresh = made(0.6, encode=lambda texts: (_ for _ in ()).throw(AssertionError("encoded")))
     assert fresh.english_words("What does a trademark cost?") == []
 
 
 def test_the_similarity_floor_decides(bridge):
-    everything = WordBridge(SENTENCES, multilingual_encoder().encode, 0.0)
-    nothing = WordBridge(SENTENCES, multilingual_encoder().encode, 1.0)
+    everything, nothing = made(0.0), made(1.0)
     question = "专利申请"
     assert len(everything.english_words(question)) >= len(bridge.english_words(question)) > 0
     assert nothing.english_words(question) == []

@@ -227,6 +227,46 @@ def test_only_new_or_changed_documents_are_embedded_and_the_result_equals_a_full
     assert np.allclose(inc.sentence_vectors, full.sentence_vectors, atol=1e-5)
 
 
+def test_the_documents_words_are_stored_and_a_build_embeds_only_words_it_has_not_seen(tmp_path):
+    """The words a zh/ja/ko question may borrow (crosslingual.py) are embedded by the build, once:
+    a later build carries their vectors over and equals a full build."""
+    import numpy as np
+
+    from ipqa.chunking import ChunkerParams
+    from ipqa.embedding import ML_DIM, multilingual_encoder
+    from ipqa.index import build_index
+
+    seen: list[str] = []
+
+    class CountingML:
+        def encode(self, texts: list[str]):
+            seen.extend(texts)
+            return multilingual_encoder().encode(texts)
+
+    def build(index: str, force: bool = False) -> None:
+        build_index(corpus, tmp_path / index, ChunkerParams(), CountingEncoder, force=force,
+                    multilingual_factory=CountingML)  # fmt: skip
+
+    corpus = _docs(tmp_path / "corpus")
+    build("index")
+    first = load_index(tmp_path / "index", corpus, ChunkerParams())
+    assert {"trademarks", "infringers", "patents"} <= set(first.bridge_words)
+    assert first.bridge_vectors_ml.shape == (len(first.bridge_words), ML_DIM)
+    row = first.bridge_words.index("trademarks")
+    assert np.allclose(
+        first.bridge_vectors_ml[row], multilingual_encoder().encode(["trademarks"])[0], atol=1e-5
+    )
+    (corpus / "gamma.txt").write_text("Gamma levies a digital tax on platforms.\n", encoding="utf-8")
+    seen.clear()
+    build("index")
+    assert {"levies", "platforms"} <= set(seen) and not {"trademarks", "infringers"} & set(seen)
+    inc = load_index(tmp_path / "index", corpus, ChunkerParams())
+    build("full", force=True)
+    full = load_index(tmp_path / "full", corpus, ChunkerParams())
+    assert inc.bridge_words == full.bridge_words
+    assert np.allclose(inc.bridge_vectors_ml, full.bridge_vectors_ml, atol=1e-5)
+
+
 def test_a_skipped_file_never_makes_the_index_stale(tmp_path):
     from ipqa.chunking import ChunkerParams
 

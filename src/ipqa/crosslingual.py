@@ -7,14 +7,19 @@ a short CJK phrase near the English word with its meaning (专利 near "patent",
 use, and pieces close enough lend that word. Only the documents' words are lent, but loose matches
 happen (a footballer's "team" borrows "teams"), so the lent words help choose an answer's sentences
 (`Engine._bridged`) and never decide whether to answer.
+
+The documents' words (`vocabulary`) are embedded once, by `ipqa build`, and stored in the index
+beside the sentences' vectors, so a question pays only for its own few pieces.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
+from ipqa.entities import Gazetteer
 from ipqa.language import CJK_RUN
 from ipqa.text import STOPWORDS, words
 
@@ -30,44 +35,40 @@ def pieces(text: str) -> list[str]:
     return sorted(out)
 
 
+def vocabulary(texts: Iterable[str], gazetteer: Gazetteer) -> list[str]:
+    """The words a question may borrow: the documents' own, less stopwords, short or numeric
+    tokens, and places (those the gazetteer reads: a place is matched by name, never lent)."""
+    seen = {w for t in texts for w in words(t)}
+    return sorted(
+        w
+        for w in seen
+        if len(w) >= 3
+        and w.isalpha()
+        and w not in STOPWORDS
+        and not any(True for _ in gazetteer.places(w.capitalize()))
+    )
+
+
+@dataclass(frozen=True)
 class WordBridge:
-    """The documents' words in the multilingual encoder's space, embedded on first use (a
-    question in English never pays for it)."""
+    """The documents' words and their multilingual vectors (made at build time, see
+    `vocabulary`); `encode` embeds a question's pieces."""
 
-    def __init__(
-        self,
-        texts: Sequence[str],
-        encode: Callable[[list[str]], np.ndarray],
-        min_similarity: float,
-        skip: Callable[[str], bool] = lambda _w: False,
-    ) -> None:
-        self._texts = texts
-        self._encode = encode
-        self.min_similarity = min_similarity
-        self._skip = skip  # words not to lend (places: those the gazetteer reads, not a guess)
-        self._words: list[str] | None = None
-        self._vectors: np.ndarray | None = None
-
-    def _load(self) -> tuple[list[str], np.ndarray]:
-        if self._words is None or self._vectors is None:
-            seen = {w for t in self._texts for w in words(t)}
-            self._words = sorted(
-                w for w in seen if len(w) >= 3 and w.isalpha() and w not in STOPWORDS and not self._skip(w)
-            )
-            self._vectors = self._encode(self._words)
-        return self._words, self._vectors
+    words: Sequence[str]
+    vectors: np.ndarray  # (len(words), the multilingual encoder's dimension), normalised
+    encode: Callable[[list[str]], np.ndarray]
+    min_similarity: float
 
     def english_words(self, question: str) -> list[str]:
         """The documents' words nearest the question's pieces, best match first, each once."""
         found = pieces(question)
-        vocab, vectors = self._load() if found else ([], None)
-        if not vocab:
+        if not found or not len(self.words):
             return []
-        sims = self._encode(found) @ vectors.T
+        sims = self.encode(found) @ np.asarray(self.vectors).T
         best = sims.argmax(axis=1)
         score = sims[np.arange(len(found)), best]
         out: dict[str, float] = {}
         for j, s in zip(best, score, strict=True):
             if s >= self.min_similarity:
-                out[vocab[j]] = max(out.get(vocab[j], 0.0), float(s))
+                out[self.words[j]] = max(out.get(self.words[j], 0.0), float(s))
         return sorted(out, key=lambda w: (-out[w], w))

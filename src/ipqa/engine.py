@@ -87,10 +87,10 @@ class Engine:
         )
         self.casing = Casing((s.text for s in self.index.sentences), english_words())
         self.bridge = WordBridge(
-            [s.text for s in self.index.sentences],
+            self.index.bridge_words,
+            self.index.bridge_vectors_ml,
             lambda texts: multilingual_encoder().encode(texts),
             settings.bridge_min_similarity,
-            skip=lambda word: any(True for _ in self.gazetteer.places(word.capitalize())),
         )
         if model is None:  # the shipped models: English, and for questions in other languages
             model, cross_model = load_model(), load_model(CROSS_MODEL_FILE)

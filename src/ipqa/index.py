@@ -64,6 +64,7 @@ from ipqa.corpus import (
     read_document_bytes,
     sha256_bytes,
 )
+from ipqa.crosslingual import vocabulary
 from ipqa.embedding import (
     DIM,
     ML_DIM,
@@ -80,7 +81,8 @@ from ipqa.errors import BuildLockedError, CorpusError, IndexError_
 from ipqa.formats import convert
 from ipqa.text import terms
 
-FORMAT = 3  # 3: canonical texts, pages and titles in documents.jsonl; chunk vectors kept
+FORMAT = 4  # 3: canonical texts, pages and titles in documents.jsonl; chunk vectors kept
+# 4: the documents' words and their multilingual vectors, for zh/ja/ko questions (crosslingual.py)
 CURRENT = "CURRENT"
 LOCK = ".build.lock"
 MARKER = ".ipqa-generation"  # inside each generation: its own name (see "Ownership" above)
@@ -106,6 +108,8 @@ REQUIRED_FILES = frozenset(
         "chunk_vectors_ml.npy",
         "chunks.faiss",
         "chunks_ml.faiss",
+        "bridge_words.json",
+        "bridge_vectors_ml.npy",
         "bm25/params.index.json",
         "bm25/vocab.index.json",
         "bm25/data.csc.index.npy",
@@ -133,6 +137,8 @@ class LoadedIndex:
     documents: dict[str, DocumentInfo]
     sentence_vectors_ml: np.ndarray  # (n_sentences, ML_DIM): the multilingual encoder's
     faiss_ml: object  # over the chunks' multilingual vectors
+    bridge_words: tuple[str, ...]  # the words a zh/ja/ko question may borrow (crosslingual.py)
+    bridge_vectors_ml: np.ndarray  # (len(bridge_words), ML_DIM): their multilingual vectors
 
     def sentence_row(self, doc: str, index: int) -> int:
         return self.doc_offsets[doc] + index
@@ -600,6 +606,7 @@ def build_index(
             )
         order = sorted(docs)
         new = [docs[n] for n in order if not docs[n].reused]
+        ml: Encoder | None = None
         if new:
             n_sent = sum(len(d.sentences) for d in new)
             log(f"embedding {n_sent} sentences of {len(new)} new or changed document(s)…")
@@ -649,6 +656,21 @@ def build_index(
             lexicon = build_lexicon(sentences, Gazetteer(gazetteer), context)
             (tmp / "lexicon.json").write_text(json.dumps(lexicon, ensure_ascii=False))
             fault_point("lexicon-written")
+            bridge_words = vocabulary((s.text for s in sentences), Gazetteer(gazetteer))
+            known = dict(zip(prev.bridge_words, prev.bridge_vectors_ml, strict=True)) if prev else {}
+            missing = [w for w in bridge_words if w not in known]
+            if missing:
+                ml = ml or (multilingual_factory or MultilingualEncoder)()
+                known.update(
+                    zip(missing, encode_unique(ml, missing, "multilingual words", progress), strict=True)
+                )
+            (tmp / "bridge_words.json").write_text(json.dumps(bridge_words, ensure_ascii=False))
+            np.save(
+                tmp / "bridge_vectors_ml.npy",
+                np.array([known[w] for w in bridge_words], dtype=np.float32).reshape(
+                    len(bridge_words), ML_DIM
+                ),
+            )
             bm25 = bm25s.BM25()
             bm25.index([terms(c.embed_text) or ["∅"] for c in chunks], show_progress=False)
             bm25.save(str(tmp / "bm25"), show_progress=False)
@@ -1085,6 +1107,8 @@ class _Generation:
     lexicon: dict
     gazetteer: dict
     bm25: object
+    bridge_words: tuple[str, ...]
+    bridge_vectors_ml: np.ndarray
 
 
 SENTENCE_MISMATCH = "a stored sentence does not match its document"
@@ -1177,6 +1201,8 @@ def _read_generation(gen: Path, manifest: dict, with_faiss: bool = True) -> _Gen
         lexicon = _read_json(gen / "lexicon.json")
         gazetteer = _read_json(gen / "gazetteer.json")
         bm25 = bm25s.BM25.load(str(gen / "bm25"), mmap=True, show_progress=False, allow_pickle=False)
+        bridge_words = _read_json(gen / "bridge_words.json")
+        bridge_ml = np.load(gen / "bridge_vectors_ml.npy", allow_pickle=False, mmap_mode="r")
         bm25_fits = _bm25_fits(bm25, len(chunks))
     except (
         OSError,
@@ -1193,7 +1219,9 @@ def _read_generation(gen: Path, manifest: dict, with_faiss: bool = True) -> _Gen
         raise _damaged("the BM25 index does not fit the passages")
     if with_faiss and (fi.d != DIM or fi_ml.d != ML_DIM):
         raise _damaged("a FAISS index has the wrong dimension")
-    if vectors.dtype != np.float32 or vectors_ml.dtype != np.float32:
+    if not isinstance(bridge_words, list) or not all(isinstance(w, str) for w in bridge_words):
+        raise _damaged("bridge_words.json is not a list of words")
+    if vectors.dtype != np.float32 or vectors_ml.dtype != np.float32 or bridge_ml.dtype != np.float32:
         raise _damaged("a vector file has the wrong type")
     if not isinstance(lexicon, dict) or not isinstance(gazetteer, dict):
         raise _damaged("lexicon.json or gazetteer.json is not an object")
@@ -1201,13 +1229,14 @@ def _read_generation(gen: Path, manifest: dict, with_faiss: bool = True) -> _Gen
         (with_faiss and (fi.ntotal != len(chunks) or fi_ml.ntotal != len(chunks)))
         or vectors.shape != (len(sentences), DIM)
         or vectors_ml.shape != (len(sentences), ML_DIM)
+        or bridge_ml.shape != (len(bridge_words), ML_DIM)
         or not isinstance(lexicon.get("sentences"), list)
         or len(lexicon["sentences"]) != len(sentences)
     ):
         raise _damaged("record counts disagree")
     return _Generation(
         gen, manifest, rows, chunks, sentences, documents, offsets, vectors, vectors_ml, fi, fi_ml, lexicon,
-        gazetteer, bm25,
+        gazetteer, bm25, tuple(bridge_words), bridge_ml,
     )  # fmt: skip
 
 
@@ -1230,7 +1259,7 @@ def loaded(g: _Generation) -> LoadedIndex:
     return LoadedIndex(
         g.path, g.manifest, g.chunks, g.sentences, g.sentence_vectors, g.faiss_index, g.bm25, g.lexicon,
         g.gazetteer, {name: d.text for name, d in g.documents.items()}, g.offsets, g.documents,
-        g.sentence_vectors_ml, g.faiss_ml,
+        g.sentence_vectors_ml, g.faiss_ml, g.bridge_words, g.bridge_vectors_ml,
     )  # fmt: skip
 
 

@@ -76,6 +76,9 @@ TARGET_FALSE_REFUSALS = {False: 0.033, True: 0.10}  # key: other languages
 ASKING_MIN, ASKING_MAX_UNANSWERABLE = 3, 0.2
 FOLDS = 5  # cross-fitting folds over train questions (fold_ids)
 C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+# When a chosen sentence's neighbour joins the answer (1.01: never). Down to 0.05: the zh/ja/ko
+# model's dev best was 0.07, below the 0.3 where the grid once stopped (eval/TEST_READS.md, 50).
+CONTINUE_GRID = (1.01, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.25, 0.2, 0.15, 0.1, 0.07, 0.05)
 WORD_WEIGHTS = (1.0, 2.0, 4.0, 8.0)  # the question's hashed words beside its embedding
 
 
@@ -602,7 +605,7 @@ def train(
         on_dev = [(ex, sentence.proba(ex.X)) for ex, s in zip(ex_dv, sel, strict=True) if s]
         options = [replace(chosen, continuation=continuation, continue_above=t,
                            continuation_features=CONTINUATION_FEATURES)
-                   for t in (1.01, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3)]  # fmt: skip
+                   for t in CONTINUE_GRID]  # fmt: skip
         scores = [selection_score(engine, on_dev, m) for m in options]
         chosen = options[int(np.argmax(scores))]  # the first best: 1.01 (none) unless one beats it
         log(f"{name}: continuation above {chosen.continue_above} (dev score "

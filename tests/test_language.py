@@ -3,6 +3,8 @@ and, end to end with the real multilingual encoder, answers quoted from the Engl
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from ipqa.language import NOT_ANSWERED, QUOTED_FROM_ENGLISH, detect, latin_terms
@@ -115,3 +117,22 @@ def test_a_chinese_question_does_not_load_the_english_encoder(index_env):
     )
     env = {**os.environ, **index_env}
     assert subprocess.run([sys.executable, "-c", code], timeout=300, env=env).returncode == 0
+
+
+# The figure asked for sits in the sentence after the one that names the plan or platform ("In
+# 2023, it supported …"): the neighbour joins the answer (the model's `continue_above`).
+FIGURE_IN_THE_NEXT_SENTENCE = [
+    ("韩国物联网专利导航计划帮助了多少家企业？", "1,200"),
+    ("韓国のIoT特許ナビゲーション計画は何社を支援しましたか？", "1,200"),
+    ("한국 IoT 특허 내비게이션 계획은 몇 개 기업을 지원했나요?", "1,200"),
+    ("シンガポールのアジア太平洋IP取引プラットフォームには特許がいくつ集まっていますか？", "100,000"),
+]
+
+
+@pytest.mark.parametrize(("question", "fact"), FIGURE_IN_THE_NEXT_SENTENCE)
+def test_a_figure_in_the_next_sentence_of_its_paragraph_joins_the_answer(engine, question, fact):
+    ans = engine.ask(question)
+    assert not ans.refused and fact in ans.answer
+    rows = sorted(engine.index.sentence_row(c.doc, s.index) for c in ans.citations
+                  for s in engine.index.sentences if (s.doc, s.start) == (c.doc, c.start))  # fmt: skip
+    assert any(b - a == 1 for a, b in itertools.pairwise(rows))  # the two, side by side

@@ -653,10 +653,11 @@ def build_index(
                 for n in order
                 for sec in docs[n].record["sections"]
             }
-            lexicon = build_lexicon(sentences, Gazetteer(gazetteer), context)
+            places = Gazetteer(gazetteer)
+            lexicon = build_lexicon(sentences, places, context)
             (tmp / "lexicon.json").write_text(json.dumps(lexicon, ensure_ascii=False))
             fault_point("lexicon-written")
-            bridge_words = vocabulary((s.text for s in sentences), Gazetteer(gazetteer))
+            bridge_words = vocabulary((s.text for s in sentences), places)
             known = dict(zip(prev.bridge_words, prev.bridge_vectors_ml, strict=True)) if prev else {}
             missing = [w for w in bridge_words if w not in known]
             if missing:

@@ -592,7 +592,7 @@ def train(
                        answer_embedding=embedded[cross].shape[1])  # fmt: skip
         best = (-1.0, base)
         for extra_ratio in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01):
-            for broad_ratio in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
+            for broad_ratio in (0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
                 for floor in (0.02, 0.05, 0.1, 0.2, 0.3):
                     cand = replace(
                         base, extra_ratio=extra_ratio, broad_ratio=broad_ratio, sentence_floor=floor

@@ -153,3 +153,23 @@ def test_local_currency_symbols_are_money():
     # a letter touching a number is not a currency: a quarter, a group of countries
     assert "money" not in g.quantities("Revenue in Q3 2024 rose at the G20 summit")
     assert "money" not in g.quantities("R&D spending rose 5%")
+
+
+def test_a_sentence_naming_no_place_keeps_its_documents_place_beside_its_paragraphs(gaz):
+    """A paragraph of a brief on one country may list others; the sentence after the list is
+    still about the brief's country, and one naming a place is about that place alone."""
+    from ipqa.corpus import Sentence
+    from ipqa.entities import build_lexicon
+
+    texts = [
+        "Most visitors come from Germany, Austria and Poland.",
+        "The charter fleet is the largest in the region.",
+        "Ports in Italy handled more containers.",
+    ]
+    sentences = [Sentence("brief.md", "Tourism", 0, 1, t, i, 0, 1) for i, t in enumerate(texts)]
+    context = {("brief.md", 1): "Croatia for Technology Investors Tourism"}
+    places = [s["places"] for s in build_lexicon(sentences, gaz, context)["sentences"]]
+    keys = [{k for ks in p for k in ks} for p in places]
+    assert keys[0] == {"country:DE", "country:AT", "country:PL"}
+    assert keys[1] == {"country:DE", "country:AT", "country:PL", "country:HR"}
+    assert keys[2] == {"country:IT"}

@@ -21,7 +21,7 @@ from functools import cache, cached_property
 
 from ipqa.text import STOPWORDS, normalize
 
-ANALYSIS_VERSION = 10  # bump when reading, tokenisation or entity finding changes: older indexes become stale
+ANALYSIS_VERSION = 11  # bump when reading, tokenisation or entity finding changes: older indexes become stale
 CITY_MIN_POPULATION = 300_000  # large enough that a city's name is rarely an ordinary word
 
 # ---------------------------------------------------------------- the gazetteer (made at build time)
@@ -507,9 +507,11 @@ def build_lexicon(
     vocabulary; per sentence, the places it is about (named in it, or carried over from earlier in
     its paragraph: "Under new regulations, …" in a paragraph about one country), its years, the
     kinds of quantity it states, its names and whether it gives advice; for the corpus, every place
-    mentioned (as key sets) with the words that named it. A sentence that names no place, in a
-    paragraph that names none, is about the places of its enclosing headings and document title
-    (`context`: (doc, section id) → that text): "Key Changes" in "Thailand Patent Reform".
+    mentioned (as key sets) with the words that named it. A sentence that names no place is also
+    about the places of its enclosing headings and document title (`context`: (doc, section id) →
+    that text): "Key Changes" in "Thailand Patent Reform". Those stay beside the places carried
+    from its paragraph, which may be a list of others: "Most visitors come from Germany and
+    Austria. The charter fleet is the largest in the region." in a brief on one country.
     """
     from ipqa.text import terms, words
 
@@ -536,13 +538,13 @@ def build_lexicon(
         if named:
             current = named
         inherited: list[list[str]] = []
-        if not (named or current) and context:
+        if not named and context:
             for p in gazetteer.places(context.get((s.doc, s.section_id), "")):
                 if sorted(p.keys) not in inherited:
                     inherited.append(sorted(p.keys))
         per_sentence.append(
             {
-                "places": named or current or inherited,
+                "places": named or current + [k for k in inherited if k not in current],
                 "years": sorted(years(s.text)),
                 "kinds": sorted(gazetteer.kinds(s.text)),
                 "names": sorted(names(s.text, gazetteer)),

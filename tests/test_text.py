@@ -59,3 +59,18 @@ def test_speller_leaves_acronyms_alone():
     assert sp.correct_text("How many CEOs?") == "How many CEOs?"
     assert sp.correct_text("servics and saless") == "services and sales"  # plain typos still fixed
     assert sp.correct_text("SERVICS") == "services"  # a shouted word is no acronym
+
+
+def test_speller_keeps_forms_of_known_words():
+    """An inflected English word is no typo of another corpus word; a typo still gets the corpus's
+    spelling, and a form of a corpus word may take the corpus's spelling of the same stem."""
+    corpus = Counter(words("Customs seized counterfeit faces and holders; MediaTek mediation helps Singapore."))
+    known = frozenset({"fake", "folder", "mediate"})
+    stems = frozenset(terms(" ".join(corpus)))
+    assert Speller(corpus).correct_text("fakes folders") == "faces holders"  # the corpus alone
+    sp = Speller(corpus, known, stems)
+    assert sp.correct_text("fakes folders") == "fakes folders"
+    assert Speller(corpus).correct_text("mediate") == "mediatek"
+    assert sp.correct_text("mediate") == "mediate"  # the stem of "mediation" already
+    assert sp.correct_text("singapores customs") == "singapore customs"  # the same stem, as written
+    assert sp.correct_text("counterfiet") == "counterfeit"  # a typo is still a typo

@@ -71,7 +71,9 @@ class Engine:
         self.retriever = Retriever(
             self.index, rrf_k=settings.rrf_k, depth=settings.retrieval_depth, rankings=self.opened.rankings
         )
-        self.speller = Speller(self.index.lexicon["word_freq"], english_words())
+        self.speller = Speller(
+            self.index.lexicon["word_freq"], english_words(), self.index.lexicon["sentence_df"]
+        )
         self.llm: ChatClient | None = None
         if settings.llm_url or settings.llm_model:
             if not (settings.llm_url and settings.llm_model):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 from functools import cache
 
 _WORD = re.compile(r"[A-Za-z0-9]+(?:[.’'-][A-Za-z0-9]+)*")
@@ -133,13 +134,19 @@ def spelled_years(text: str) -> str:
 
 class Speller:
     """Maps misspelt question words onto the corpus vocabulary (edit distance ≤ 2, SymSpell-style).
-    A word of `known` (correct English the corpus may not use) is never changed, nor is an
-    acronym (up to six letters, two capitals or more: "SaaS", "HVDC"), which is spelt as meant and
-    is not a typo of the nearest word ("says")."""
+    A word of `known` (correct English the corpus may not use) is never changed. An inflected
+    form of one, or a word with the stem of a corpus term (`stems`), is only written as the corpus
+    writes its stem ("singapores" → "singapore"), never as another word: "fakes" is no typo of
+    "faces", nor "mediate" (beside "mediation") of "MediaTek". Nor is an acronym (up to six
+    letters, two capitals or more: "SaaS", "HVDC"), which is spelt as meant and is not a typo of
+    the nearest word ("says")."""
 
-    def __init__(self, freq: dict[str, int], known: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, freq: dict[str, int], known: frozenset[str] = frozenset(), stems: Collection[str] = frozenset()
+    ) -> None:
         self.freq = freq
         self.known = known
+        self.stems = stems
         self._deletes: dict[str, set[str]] = {}
         for w in freq:
             if len(w) >= 4:
@@ -160,10 +167,32 @@ class Speller:
         options = {o for o in options if _edit_distance(w, o) <= (1 if len(w) < 6 else 2)}
         if not options:
             return word
-        return min(options, key=lambda o: (_edit_distance(w, o), -self.freq[o], o))
+        best = min(options, key=lambda o: (_edit_distance(w, o), -self.freq[o], o))
+        bases = _bases(w)
+        if stem(best) == stem(w) or best in bases:  # "singapores", "saless": the same word
+            return best
+        if stem(w) in self.stems or any(b in self.known or b in self.freq for b in bases):
+            return word  # a form of another word: correcting it would change what it means
+        return best
 
     def correct_text(self, text: str) -> str:
         return _WORD.sub(lambda m: self.correct(m.group(0)), text)
+
+
+def _bases(w: str) -> set[str]:
+    """The words w may be an inflection of: "fakes" → "fake", "salaried" → "salary", "stopping"
+    → "stop", "product's" → "product"."""
+    out = set()
+    for suffix, repl in (("'s", ""), ("’s", ""), ("ies", "y"), ("ied", "y"), ("es", ""), ("s", ""),
+                         ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e")):  # fmt: skip
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            base = w[: -len(suffix)] + repl
+            out.add(base)
+            short = base[:-1]  # "stopped" → "stop", but "trainning" is no form of "train"
+            doubled = suffix in ("ed", "ing") and not repl and len(short) >= 3 and base[-1] == base[-2]
+            if doubled and short[-1] not in "aeiou" and short[-2] in "aeiou" and short[-3] not in "aeiou":
+                out.add(short)
+    return out
 
 
 def _deletes(w: str) -> set[str]:

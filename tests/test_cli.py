@@ -201,7 +201,7 @@ def test_config_says_each_settings_value_and_where_it_came_from(settings):
     rows = {row["name"]: row for row in json.loads(out)}
     assert (rows["top_k"]["value"], rows["top_k"]["source"]) == (7, "environment")
     assert (rows["llm_timeout"]["value"], rows["llm_timeout"]["source"]) == (30.0, "flag")  # flag > env
-    assert (rows["rrf_k"]["value"], rows["rrf_k"]["source"]) == (60, "default")
+    assert (rows["rrf_k"]["value"], rows["rrf_k"]["source"]) == (10, "default")
     assert rows["top_k"]["range"] == [1, 50] and rows["top_k"]["help"]
     assert "sk-secret" not in out and "pw123" not in out and "alice" not in out
     plain = run(settings, "config", env_extra=env)

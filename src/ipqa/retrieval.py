@@ -45,7 +45,7 @@ class Retriever:
     def __init__(
         self,
         index: LoadedIndex,
-        rrf_k: int = 60,
+        rrf_k: int = 10,
         dense_weight: float = 1.0,
         depth: int = 100,
         rankings: Any = None,

@@ -41,7 +41,9 @@ class Settings:
     top_k: int = knob(5, "passages returned with an answer", 1, 50)
     retrieval_depth: int = knob(100, "chunks each ranking (dense, BM25) contributes to the fusion", 1, 10_000)
     llm_passages: int = knob(5, "passages a language model is shown to answer from", 1, 20)
-    rrf_k: int = knob(60, "reciprocal-rank-fusion constant (higher flattens the two rankings)", 1, 1000)
+    rrf_k: int = knob(
+        10, "reciprocal-rank-fusion constant (higher flattens the two rankings; chosen on dev)", 1, 1000
+    )
     chunk_max_chars: int = knob(600, "soft size of a passage, in characters", 50, 20_000)
     chunk_overlap: int = knob(1, "sentences repeated between neighbouring passages", 0, 10)
     max_question_chars: int = knob(2000, "longest question accepted", 10, 100_000)

@@ -64,7 +64,9 @@ def test_speller_leaves_acronyms_alone():
 def test_speller_keeps_forms_of_known_words():
     """An inflected English word is no typo of another corpus word; a typo still gets the corpus's
     spelling, and a form of a corpus word may take the corpus's spelling of the same stem."""
-    corpus = Counter(words("Customs seized counterfeit faces and holders; MediaTek mediation helps Singapore."))
+    corpus = Counter(
+        words("Customs seized counterfeit faces and holders; MediaTek mediation helps Singapore.")
+    )
     known = frozenset({"fake", "folder", "mediate"})
     stems = frozenset(terms(" ".join(corpus)))
     assert Speller(corpus).correct_text("fakes folders") == "faces holders"  # the corpus alone

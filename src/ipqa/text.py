@@ -136,8 +136,8 @@ class Speller:
     """Maps misspelt question words onto the corpus vocabulary (edit distance ≤ 2, SymSpell-style).
     A word of `known` (correct English the corpus may not use) is never changed. An inflected
     form of one, or a word with the stem of a corpus term (`stems`), is only written as the corpus
-    writes its stem ("singapores" → "singapore"), never as another word: "fakes" is no typo of
-    "faces", nor "mediate" (beside "mediation") of "MediaTek". Nor is an acronym (up to six
+    writes its stem ("infringment" → "infringement"), never as another word: "fakes" is no typo of
+    "faces", nor "breaching" (beside "breach") of "reaching". Nor is an acronym (up to six
     letters, two capitals or more: "SaaS", "HVDC"), which is spelt as meant and is not a typo of
     the nearest word ("says")."""
 
@@ -169,7 +169,7 @@ class Speller:
             return word
         best = min(options, key=lambda o: (_edit_distance(w, o), -self.freq[o], o))
         bases = _bases(w)
-        if stem(best) == stem(w) or best in bases:  # "singapores", "saless": the same word
+        if stem(best) == stem(w) or best in bases:  # "infringment", "saless": the same word
             return best
         if stem(w) in self.stems or any(b in self.known or b in self.freq for b in bases):
             return word  # a form of another word: correcting it would change what it means

@@ -126,7 +126,6 @@ def test_lists_of_sentences_are_kept_on_a_page_without_main_or_article():
         assert t in lines
 
 
-
 def test_a_long_page_marking_no_main_content_keeps_its_headings_and_drops_its_furniture():
     """A brief saved as plain <body> headings and paragraphs (no <main>, no <article>): its body is
     the content, so each sentence keeps its section. Once such a page is a few screens long,
@@ -135,7 +134,9 @@ def test_a_long_page_marking_no_main_content_keeps_its_headings_and_drops_its_fu
 
     def part(k: int) -> str:
         return f"<h2>{k}. Part {k}</h2>" + "".join(
-            "<p>" + " ".join(f"Rule {i} of part {k}.{j} sets out one more point about fees." for i in range(6)) + "</p>"
+            "<p>"
+            + " ".join(f"Rule {i} of part {k}.{j} sets out one more point about fees." for i in range(6))
+            + "</p>"
             for j in range(3)
         )
 

@@ -124,3 +124,31 @@ def test_lists_of_sentences_are_kept_on_a_page_without_main_or_article():
     assert "Drones are divided into three categories." in lines
     for t in items:
         assert t in lines
+
+
+def test_a_long_page_marking_no_main_content_keeps_its_headings_and_drops_its_furniture():
+    """A brief saved as plain <body> headings and paragraphs (no <main>, no <article>): its body is
+    the content, so each sentence keeps its section. Once such a page is a few screens long,
+    trafilatura alone keeps its paragraphs and drops every heading."""
+    from ipqa.formats.web import convert_html
+
+    def part(k: int) -> str:
+        return f"<h2>{k}. Part {k}</h2>" + "".join(
+            "<p>"
+            + " ".join(f"Rule {i} of part {k}.{j} sets out one more point about fees." for i in range(6))
+            + "</p>"
+            for j in range(3)
+        )
+
+    html = (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>A brief</title></head><body>"
+        "<nav><a href='/'>Home</a> <a href='/news'>News</a></nav><h1>A brief</h1>"
+        + "".join(part(k) for k in range(1, 9))
+        + "<footer>Copyright Example Publishing</footer></body></html>"
+    )
+    c = convert_html("plain.html", html)
+    assert headings_of(c) == [("A brief", 1, "")] + [(f"{k}. Part {k}", 2, f"{k}") for k in range(1, 9)]
+    for k in range(1, 9):
+        at = c.text.index(f"Rule 5 of part {k}.2 sets out one more point about fees.")
+        assert section_of(c, at) == f"{k}. Part {k}"
+    assert "Home" not in c.text and "Copyright" not in c.text

@@ -1,7 +1,10 @@
 """HTML → canonical text of the page's main content, via trafilatura (offline: it only parses).
 
 trafilatura keeps the article and drops navigation, cookie banners, sidebars, comments and
-footers. It runs in its recall mode: the precision mode drops whole lists of sentences on a page
+footers. A page that marks no main content (neither <main> nor <article>: a brief saved as plain
+<body> headings and paragraphs) has its body read as the main content: trafilatura would
+otherwise pick the paragraphs and drop every heading, leaving one untitled section. It runs in
+its recall mode: the precision mode drops whole lists of sentences on a page
 without <main> or <article> (a brief's list of recommendations), and the page furniture that
 recall mode might keep is pruned before extraction anyway (``_PRUNE``: menus, sidebars, the page
 footer, cookie/consent banners) and skipped after it (``_SKIP``). Its XML tree is walked in
@@ -123,12 +126,31 @@ def _raw_title(html: str) -> str:
     return " ".join(m.group(1).split()) if m else ""
 
 
+def _with_main(html: str):
+    """The page as a tree, its body's content inside <main> when the page marks no main content."""
+    import lxml.html
+
+    try:
+        tree = lxml.html.document_fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        return html  # trafilatura reports what it cannot read
+    body = tree.find("body")
+    if body is None or tree.xpath("//main|//article"):
+        return tree
+    main = lxml.html.Element("main")
+    main.text, body.text = body.text, None
+    for child in list(body):
+        main.append(child)
+    body.append(main)
+    return tree
+
+
 def convert_html(name: str, html: str) -> Converted:
     """HTML text → Converted; CorpusError("<name>: no main text found") when there is no article."""
     import trafilatura
 
     doc = trafilatura.bare_extraction(
-        html,
+        _with_main(html),
         include_tables=True,
         include_comments=False,
         include_images=False,

@@ -218,3 +218,45 @@ def test_numbered_heading_at_the_top_of_a_page_after_an_unfinished_line():
 def test_title_fallback_skips_numbered_headings():
     pages = [["1. Introduction", "The Lao office publishes its statistics once a year in March."]]
     assert build("lao_stats.pdf", pages).title == "Lao stats"
+
+
+def test_large_type_makes_headings_where_the_line_rules_cannot(tmp_path: Path):
+    """A brief's cover lines: a two-line title in large type, a byline without a full stop, then
+    "1. Purpose and summary" in heading type. The line rules alone take the title for text (a
+    long line in sentence case) and the first heading for a byline's continuation; the type
+    sizes settle both. A sentence in large type (a pull quote) stays text."""
+    pdf = fx._fpdf(header=None)  # no metadata title: the title must come from the page
+    pdf.add_page()
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+    pdf.set_font("Helvetica", "B", 17)
+    pdf.cell(0, 9, "Entering Laos: Hydropower Technology, Coffee and", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 9, "Intellectual Property", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "I", 11)
+    pdf.cell(
+        0, 6, "Policy brief for companies planning to enter the Lao market", new_x="LMARGIN", new_y="NEXT"
+    )
+    pdf.cell(0, 6, "Prepared by the Mekong Trade Advisory Unit, March 2025", new_x="LMARGIN", new_y="NEXT")
+    body = "Laos registered 1,200 trademarks in 2024 and plans to digitise all of its records soon. " * 4
+    for number, heading in (("1.", "Purpose and summary"), ("2.", "Hydropower technology")):
+        pdf.set_font("Helvetica", "B", 13)
+        pdf.cell(0, 8, f"{number} {heading}", new_x="LMARGIN", new_y="NEXT")
+        for line in fx._wrap(pdf, body.split(), width):
+            pdf.set_font("Helvetica", "", 10.5)
+            pdf.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "B", 15)
+    pdf.cell(0, 8, "Coffee exports doubled in five years.", new_x="LMARGIN", new_y="NEXT")
+    for line in fx._wrap(pdf, body.split(), width):
+        pdf.set_font("Helvetica", "", 10.5)
+        pdf.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+    path = tmp_path / "laos-brief.pdf"
+    path.write_bytes(bytes(pdf.output()))
+    c = convert(path.name, path.read_bytes())
+    title = "Entering Laos: Hydropower Technology, Coffee and Intellectual Property"
+    assert c.title == title
+    assert headings_of(c) == [
+        (title, 1, ""),
+        ("1. Purpose and summary", 1, "1"),
+        ("2. Hydropower technology", 1, "2"),
+    ]
+    assert "Coffee exports doubled in five years." in c.text
+    assert section_of(c, c.text.index("Prepared by the Mekong")) == title

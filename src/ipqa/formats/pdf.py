@@ -11,7 +11,12 @@ Pages are read one at a time (only their text lines are kept, never the page obj
 * Title: the PDF's /Title metadata unless empty or junk ("Untitled", "Microsoft Word - x.docx"),
   else the first unnumbered heading of page 1, else the readable file name.
 * Headings are found by the plain-text rules (`plaintext.detect`) on the remaining lines, with
-  the document's typical full line length as the wrap width; fonts and sizes are not used.
+  the document's typical full line length as the wrap width. A line set at least 1.15 times the
+  size of the body text (the size most of the document's characters have) is a heading whatever
+  its neighbours (a title above a byline that ends without a full stop, a section heading after
+  it), unless it ends like a sentence or is too long to be one; a heading that wraps onto a second
+  line of the same size is one heading. Sizes come from pypdf's text visitor, matched to the
+  extracted lines by their characters; a line it cannot match is judged by the rules alone.
 * Lines are rejoined into paragraphs across line and page breaks: the next line continues the
   paragraph when it starts in lower case, or when the line is unfinished (no . ! ? : at its end)
   and about full width. A line ending with terminal punctuation that is clearly shorter than full
@@ -40,6 +45,7 @@ from ipqa.formats.plaintext import (
     compound_words,
     detect,
     ends_paragraph,
+    heading_guess,
     is_list_item,
     is_roman,
     is_table_row,
@@ -67,6 +73,9 @@ _JUNK_TITLE = re.compile(
     r"(?i)^(?:untitled|microsoft (?:word|powerpoint) - .*|.*\.(?:docx?|pdf|pptx?|rtf|txt))$"
 )
 _EDGE = 2  # lines at the top and bottom of a page that may be running headers/footers
+_HEADING_SIZE = 1.15  # a line set this many times the body text's size is a heading (module doc)
+_HEADING_CHARS = 160  # longer than this, large type is a pull quote or a banner, not a heading
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)]*$")
 
 # pypdf logs every repair it makes ("EOF marker not found") to stderr; a file ipqa cannot use is
 # reported once, as a CorpusError, so only pypdf's errors stay visible.
@@ -124,6 +133,12 @@ def _furniture(line: str, counts: Counter[str], need: float, number: str | None)
 
 def drop_page_furniture(pages: list[list[str]]) -> list[list[str]]:
     """Pages without running headers, footers and page numbers (see module doc)."""
+    keep = _not_furniture(pages)
+    return [[x for x, k in zip(lines, ks, strict=True) if k] for lines, ks in zip(pages, keep, strict=True)]
+
+
+def _not_furniture(pages: list[list[str]]) -> list[list[bool]]:
+    """For each line of each page, whether it is kept (not a running header, footer or number)."""
     n = len(pages)
     counts: Counter[str] = Counter()
     for lines in pages:
@@ -135,11 +150,7 @@ def drop_page_furniture(pages: list[list[str]]) -> list[list[str]]:
         edge = _edges(lines)
         number = str(p + offset) if offset is not None else None
         out.append(
-            [
-                line
-                for i, line in enumerate(lines)
-                if not (i in edge and _furniture(line, counts, need, number))
-            ]
+            [not (i in edge and _furniture(line, counts, need, number)) for i, line in enumerate(lines)]
         )
     return out
 
@@ -214,32 +225,127 @@ def convert_pdf(name: str, data: bytes) -> Converted:
             f"{name}: cannot be read as PDF ({one_line(f'{type(exc).__name__}: {exc}')})"
         ) from None
     pages: list[list[str]] = []
+    sizes: list[list[float | None]] = []
     for i in range(count):
+        chars: list[tuple[str, float]] = []
         try:
-            text = reader.pages[i].extract_text() or ""
+            text = reader.pages[i].extract_text(visitor_text=_collect(chars)) or ""
         except FileNotDecryptedError:
             raise CorpusError(f"{name}: encrypted (a password is needed to open it)") from None
         except Exception as exc:
             why = one_line(f"{type(exc).__name__}: {exc}")
             raise CorpusError(f"{name}: cannot be read as PDF (page {i + 1}: {why})") from None
-        pages.append(_page_lines(text))
+        lines = _page_lines(text)
+        pages.append(lines)
+        sizes.append(_line_sizes(lines, chars))
     if not any(pages):
         raise CorpusError(f"{name}: no text layer (scanned?)")
     title = _metadata_title(reader)
     del reader
-    pages = drop_page_furniture(pages)
+    keep = _not_furniture(pages)
+    pages = [[x for x, k in zip(lines, ks, strict=True) if k] for lines, ks in zip(pages, keep, strict=True)]
+    sizes = [[x for x, k in zip(ss, ks, strict=True) if k] for ss, ks in zip(sizes, keep, strict=True)]
     if not any(pages):
         raise CorpusError(f"{name}: no text layer (scanned?); its only text is page headers or numbers")
-    return build(name, pages, title)
+    pages, emphasised = _join_wrapped_headings(pages, _emphasised(sizes))
+    return build(name, pages, title, emphasised)
 
 
-def build(name: str, pages: list[list[str]], title: str = "") -> Converted:
-    """Page lines (furniture already removed) → paragraphs, headings and page offsets."""
+def _clean(text: str) -> str:
+    """The characters of a text chunk as `_page_lines` leaves them, less whitespace and soft hyphens."""
+    text = _CONTROL.sub(" ", text.translate(_LIGATURES))
+    return "".join(ch for ch in text if not ch.isspace() and ch != "\u00ad")
+
+
+def _collect(chars: list[tuple[str, float]]):
+    """A pypdf text visitor appending (character, type size in points) for each visible character."""
+
+    def visit(text: str, cm, tm, font, size) -> None:
+        if not text or not size:
+            return
+        scale = math.hypot(tm[2], tm[3]) * math.hypot(cm[2], cm[3])
+        points = round(float(size) * (scale or 1.0), 1)
+        chars.extend((ch, points) for ch in _clean(text))
+
+    return visit
+
+
+def _line_sizes(lines: list[str], chars: list[tuple[str, float]]) -> list[float | None]:
+    """Each line's most common type size, found by locating its characters in the visitor's."""
+    stream = "".join(ch for ch, _ in chars)
+    out: list[float | None] = []
+    at = 0
+    for line in lines:
+        key = _clean(line)
+        found = stream.find(key, at) if key else -1
+        if found < 0:
+            out.append(None)
+            continue
+        out.append(Counter(size for _, size in chars[found : found + len(key)]).most_common(1)[0][0])
+        at = found + len(key)
+    return out
+
+
+def _emphasised(sizes: list[list[float | None]]) -> list[list[float | None]]:
+    """The size of each line set larger than the body text (a heading's type), else None."""
+    counts = Counter(s for page in sizes for s in page if s is not None)
+    if not counts:
+        return [[None] * len(page) for page in sizes]
+    body = counts.most_common(1)[0][0]
+    return [[s if s is not None and s >= _HEADING_SIZE * body else None for s in page] for page in sizes]
+
+
+def _heading_like(line: str) -> bool:
+    return (
+        len(line) <= _HEADING_CHARS
+        and sum(ch.isalpha() for ch in line) >= 2
+        and not _SENTENCE_END.search(line)
+    )
+
+
+def _join_wrapped_headings(
+    pages: list[list[str]], big: list[list[float | None]]
+) -> tuple[list[list[str]], frozenset[int]]:
+    """Pages with a large-type heading that wraps onto a second line joined into one line, and
+    the indexes (over all pages' lines) of the large-type lines that read as headings."""
+    out: list[list[str]] = []
+    marked: set[int] = set()
+    n = 0
+    for lines, sizes in zip(pages, big, strict=True):
+        page: list[str] = []
+        prev: float | None = None  # the large type of the line before, if it was a heading
+        for line, size in zip(lines, sizes, strict=True):
+            guess = heading_guess(line)
+            wraps = (
+                size is not None
+                and size == prev
+                and not _SENTENCE_END.search(page[-1])
+                and not page[-1].endswith(":")
+                and not (guess is not None and guess.numbered)
+                and _heading_like(f"{page[-1]} {line}")
+            )
+            if wraps:
+                page[-1] = f"{page[-1]} {line}"
+                continue
+            prev = size if size is not None and _heading_like(line) else None
+            if prev is not None:
+                marked.add(n + len(page))
+            page.append(line)
+        out.append(page)
+        n += len(page)
+    return out, frozenset(marked)
+
+
+def build(
+    name: str, pages: list[list[str]], title: str = "", emphasised: frozenset[int] = frozenset()
+) -> Converted:
+    """Page lines (furniture already removed) → paragraphs, headings and page offsets;
+    ``emphasised``: indexes over all pages' lines of lines set in a heading's type."""
     flat = [line for lines in pages for line in lines]
     page_of = [p for p, lines in enumerate(pages) for _ in lines]
     width = _full_width(flat)
     firsts = itertools.accumulate([0] + [len(lines) for lines in pages[:-1]])
-    found = detect(flat, width=width, breaks=frozenset(firsts))
+    found = detect(flat, width=width, breaks=frozenset(firsts), emphasised=emphasised)
     compounds = compound_words(flat)
 
     parts: list[str] = []  # finished lines of canonical text

@@ -265,13 +265,16 @@ def detect(
     forced: Mapping[int, int] | None = None,
     width: float | None = None,
     breaks: frozenset[int] = frozenset(),
+    emphasised: frozenset[int] = frozenset(),
 ) -> list[tuple[int, str] | None]:
     """(level, number) for each heading line, None for others. ``lines`` are stripped; "" = blank.
 
     ``forced`` maps line index → level for headings known from markup (setext underlines);
     ``width`` is the typical full line length (default: the longest line of each block), used to
     tell a wrapped line from a finished one; ``breaks`` are lines that start a page, where a
-    heading may follow an unfinished line (the previous page's table or list)."""
+    heading may follow an unfinished line (the previous page's table or list); ``emphasised``
+    are lines known to be headings from their type (set larger than the body text), whose level
+    still comes from their numbering, so they skip the checks of their neighbours."""
     forced = forced or {}
     n = len(lines)
     guesses = [heading_guess(line) if i not in forced else None for i, line in enumerate(lines)]
@@ -303,6 +306,14 @@ def detect(
     romans_seen: set[int] = set()
     for i, g in enumerate(guesses):
         if i in forced:
+            continue
+        if i in emphasised:
+            g = g or Guess("title", "", 1)
+            if g.style == "letter":
+                letters_seen.add(g.number)
+            elif g.style == "roman":
+                romans_seen.add(_roman_value(g.number))
+            accepted[i] = g
             continue
         if g is None or in_list[i]:
             continue

@@ -133,8 +133,11 @@ def _furniture(line: str, counts: Counter[str], need: float, number: str | None)
 
 def drop_page_furniture(pages: list[list[str]]) -> list[list[str]]:
     """Pages without running headers, footers and page numbers (see module doc)."""
-    keep = _not_furniture(pages)
-    return [[x for x, k in zip(lines, ks, strict=True) if k] for lines, ks in zip(pages, keep, strict=True)]
+    return _kept(pages, _not_furniture(pages))
+
+
+def _kept(rows: list[list], keep: list[list[bool]]) -> list[list]:
+    return [[x for x, k in zip(row, ks, strict=True) if k] for row, ks in zip(rows, keep, strict=True)]
 
 
 def _not_furniture(pages: list[list[str]]) -> list[list[bool]]:
@@ -243,8 +246,7 @@ def convert_pdf(name: str, data: bytes) -> Converted:
     title = _metadata_title(reader)
     del reader
     keep = _not_furniture(pages)
-    pages = [[x for x, k in zip(lines, ks, strict=True) if k] for lines, ks in zip(pages, keep, strict=True)]
-    sizes = [[x for x, k in zip(ss, ks, strict=True) if k] for ss, ks in zip(sizes, keep, strict=True)]
+    pages, sizes = _kept(pages, keep), _kept(sizes, keep)
     if not any(pages):
         raise CorpusError(f"{name}: no text layer (scanned?); its only text is page headers or numbers")
     pages, emphasised = _join_wrapped_headings(pages, _emphasised(sizes))
@@ -315,13 +317,11 @@ def _join_wrapped_headings(
         page: list[str] = []
         prev: float | None = None  # the large type of the line before, if it was a heading
         for line, size in zip(lines, sizes, strict=True):
-            guess = heading_guess(line)
             wraps = (
                 size is not None
                 and size == prev
-                and not _SENTENCE_END.search(page[-1])
-                and not page[-1].endswith(":")
-                and not (guess is not None and guess.numbered)
+                and not ends_paragraph(page[-1])
+                and not ((guess := heading_guess(line)) is not None and guess.numbered)
                 and _heading_like(f"{page[-1]} {line}")
             )
             if wraps:

@@ -176,3 +176,49 @@ def test_the_engine_cache_follows_a_rebuild(tmp_path):
     clear_engines()
     assert get_engine(s) is not fresh
     clear_engines()
+
+
+def _brief(folder, country: str, office: str, fine: str, days: int) -> None:
+    """A short brief whose sentences, like most real writing, do not all name its country."""
+    (folder / f"{country.lower()}-brief.md").write_text(
+        f"# {country}: doing business and data rules\n\n"
+        f"## Data protection\n\n"
+        f"The {office} supervises the processing of personal data in {country}. "
+        f"It can impose fines of up to {fine} on a company that breaks the data protection law. "
+        f"Companies must report a security breach to the regulator within {days} days.\n\n"
+        f"## Trademarks\n\n"
+        f"A trademark application in {country} is examined within {days + 5} months. "
+        f"Registration lasts ten years and can be renewed for further periods of ten years.\n",
+        encoding="utf-8",
+    )
+
+
+@pytest.mark.slow
+def test_a_question_naming_no_place_is_answered_by_each_document_that_answers_it(tmp_path):
+    """Asked of two countries' briefs, "the largest fine" has two answers: quoting one alone would
+    pass one document's answer off as the documents' answer. Naming a country, or turning the
+    setting off, answers from one document."""
+    from ipqa.answer import SEVERAL_DOCUMENTS
+    from ipqa.building import build
+    from ipqa.engine import Engine
+    from ipqa.settings import Settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    _brief(corpus, "Norway", "Data Inspectorate", "EUR 400,000", 3)
+    _brief(corpus, "Peru", "Privacy Commission", "USD 90,000", 5)
+    s = Settings.load(corpus_dir=corpus, index_dir=tmp_path / "index")
+    build(s, lambda _: None)
+    engine = Engine(s)
+    ans = engine.ask("What's the biggest fine the data regulator can give?")
+    assert not ans.refused, ans.answer
+    assert "EUR 400,000" in ans.answer and "USD 90,000" in ans.answer, ans.answer
+    assert {c.doc for c in ans.citations} == {"norway-brief.md", "peru-brief.md"}
+    assert SEVERAL_DOCUMENTS in ans.notes
+    _exact(engine, ans)
+    named = engine.ask("What's the biggest fine the data regulator in Peru can give?")
+    assert "USD 90,000" in named.answer and "EUR 400,000" not in named.answer, named.answer
+    assert SEVERAL_DOCUMENTS not in named.notes
+    one = Engine(Settings.load(corpus_dir=corpus, index_dir=tmp_path / "index", other_documents_ratio=1.01))
+    single = one.ask("What's the biggest fine the data regulator can give?")
+    assert len({c.doc for c in single.citations}) == 1 and SEVERAL_DOCUMENTS not in single.notes

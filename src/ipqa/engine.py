@@ -18,7 +18,15 @@ from typing import Any
 import numpy as np
 
 from ipqa.acronyms import Acronyms
-from ipqa.answer import Composer, Decision, closest_sections, refusal_text, with_marker
+from ipqa.answer import (
+    MAX_DOCUMENTS,
+    SEVERAL_DOCUMENTS,
+    Composer,
+    Decision,
+    closest_sections,
+    refusal_text,
+    with_marker,
+)
 from ipqa.building import chunker_params, serving_generation
 from ipqa.casing import Casing
 from ipqa.contract import Answer, Citation, Passage, final_answer
@@ -319,6 +327,43 @@ class Engine:
         chosen = self.composer.choose(bridged, qvec, hits)
         return replace(decision, chosen=chosen) if chosen else decision
 
+    def _other_documents(
+        self, decision: Decision, search_q: str, qvec: np.ndarray, hits: list[Hit], k: int, mode: str
+    ) -> Decision:
+        """The answers of further documents, when the question names no place: "What is the
+        largest fine?" asked of briefs on two countries is answered by each, and quoting one alone
+        would pass off one document's answer as the documents' answer.
+
+        Each document among the top passages is asked the question alone, so that its sentences
+        are scored against each other and not against another document's: it joins when it would
+        answer by itself and its best sentence is nearly as likely (`other_documents_ratio`) as
+        the best document's."""
+        ratio = self.settings.other_documents_ratio
+        if decision.question.places or ratio > 1.0:
+            return decision
+        docs = list(dict.fromkeys(h.chunk.doc for h in hits[:CONTEXT_CHUNKS]))
+        if len(docs) < 2:
+            return decision
+        alone = {}
+        for doc in docs:
+            own = self.retriever.search(search_q, qvec, k=k, mode=mode, docs=frozenset([doc]))  # type: ignore[arg-type]
+            alone[doc] = self.composer.decide(search_q, qvec, own)
+        best = {doc: max((p for _, p in d.chosen), default=0.0) for doc, d in alone.items()}
+        top = max(best.values())
+        have = {c.sentence.doc for c, _ in decision.chosen}
+        chosen = list(decision.chosen)
+        rows = {c.row for c, _ in chosen}
+        for doc in sorted(docs, key=lambda d: -best[d]):
+            if len(have) >= MAX_DOCUMENTS:
+                break
+            if doc in have or alone[doc].refused or best[doc] < ratio * top:
+                continue
+            have.add(doc)
+            chosen += [(c, p) for c, p in alone[doc].chosen if c.row not in rows]
+        if len(have) == len({c.sentence.doc for c, _ in decision.chosen}):
+            return decision
+        return replace(decision, chosen=tuple(chosen), notes=(*decision.notes, SEVERAL_DOCUMENTS))
+
     def placed(self, citations: tuple[Citation, ...]) -> tuple[Citation, ...]:
         """Citations with the page and document title a reader looks for."""
         return tuple(
@@ -378,6 +423,8 @@ class Engine:
         decision = self._decide(search_q, qvec, hits, {(c.doc, c.start) for c in continue_from})
         if language != "en" and not decision.refused and not continue_from:
             decision = self._bridged(decision, search_q, qvec, k, mode, docs)
+        if not decision.refused and not continue_from:
+            decision = self._other_documents(decision, search_q, qvec, hits, k, mode)
         notes.extend(decision.notes)
         if language in QUOTED_FROM_ENGLISH and not decision.refused:
             notes.append(QUOTED_FROM_ENGLISH[language])

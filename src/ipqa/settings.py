@@ -56,6 +56,13 @@ class Settings:
     refuse_below: float | None = knob(
         None, "refuse below this calibrated probability (empty: the model's dev-chosen thresholds)", 0.0, 1.0
     )
+    other_documents_ratio: float = knob(
+        0.5,
+        "a question naming no place is also answered from each further document whose best sentence is "
+        "at least this share as likely as the best one (above 1: from one document only; chosen on dev)",
+        0.0,
+        1.01,
+    )
     llm_url: str | None = knob(None, "OpenAI-compatible API base of a local model server")
     llm_model: str | None = knob(None, "model name on that server")
     llm_api_key: str | None = knob(None, "API key for that server (environment only)", repr=False)

@@ -81,6 +81,30 @@ def test_no_title_falls_back_to_the_file_name():
     assert c.title == "Laos ip notes"
 
 
+def test_an_opening_heading_over_lower_ones_is_the_title():
+    def titled(d):
+        d.add_heading("Laos: Trademarks and Customs", level=1)
+        d.add_heading("Filing", level=2)
+        d.add_paragraph("Laos joined the Madrid Protocol.")
+
+    def sections(d):
+        d.add_heading("Filing", level=1)
+        d.add_paragraph("Laos joined the Madrid Protocol.")
+        d.add_heading("Customs", level=1)
+        d.add_paragraph("Customs can detain fakes.")
+
+    def numbered(d):
+        d.add_heading("1. Filing", level=1)
+        d.add_heading("Fees", level=2)
+        d.add_paragraph("Laos joined the Madrid Protocol.")
+
+    c = convert("laos_ip-notes.docx", _docx_bytes(titled))
+    assert c.title == "Laos: Trademarks and Customs"
+    assert c.text.split("\n")[0] == "Laos: Trademarks and Customs" and c.headings[0].level == 1
+    assert convert("laos_ip-notes.docx", _docx_bytes(sections)).title == "Laos ip notes"
+    assert convert("laos_ip-notes.docx", _docx_bytes(numbered)).title == "Laos ip notes"
+
+
 def test_heading_levels_custom_styles_and_outline_levels():
     def build(d):
         from docx.enum.style import WD_STYLE_TYPE

@@ -146,4 +146,16 @@ def convert_docx(name: str, data: bytes) -> Converted:
         core_title = (document.core_properties.title or "").strip()
     except Exception:  # a damaged docProps/core.xml only costs the title
         core_title = ""
-    return assemble(name, "docx", blocks, core_title or style_title)
+    return assemble(name, "docx", blocks, core_title or style_title or _heading_title(blocks))
+
+
+def _heading_title(blocks: list[Block]) -> str:
+    """A file with no Title style nor core title that opens with an unnumbered Heading 1 over a
+    body whose other headings are all lower ("Turkey: automotive software" over Heading 2
+    sections) puts its title there, as a Markdown file's one "# " does. Where every section is a
+    Heading 1, the first one ("Overview") is a section, not the title. It stays a heading."""
+    from ipqa.formats.plaintext import leading_number
+
+    if len(blocks) < 2 or blocks[0].level != 1 or any(b.level == 1 for b in blocks[1:]):
+        return ""
+    return "" if leading_number(" ".join(blocks[0].text.split())) else blocks[0].text

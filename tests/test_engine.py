@@ -198,9 +198,8 @@ def test_a_question_naming_no_place_is_answered_by_each_document_that_answers_it
     """Asked of two countries' briefs, "the largest fine" has two answers: quoting one alone would
     pass one document's answer off as the documents' answer. Naming a country, or turning the
     setting off, answers from one document."""
-    from ipqa.answer import SEVERAL_DOCUMENTS
     from ipqa.building import build
-    from ipqa.engine import Engine
+    from ipqa.engine import SEVERAL_DOCUMENTS, Engine
     from ipqa.settings import Settings
 
     corpus = tmp_path / "corpus"

@@ -27,8 +27,6 @@ MAX_CONTINUATIONS = 2  # neighbours of chosen sentences an answer may add (see c
 DUPLICATE_COSINE = 0.92
 MMR_LAMBDA = 0.7
 COVERAGE_GAIN = 0.3  # share of the question's (IDF-weighted) terms a further sentence must add  # relevance against novelty when covering the points of a broad answer
-MAX_DOCUMENTS = 3  # documents an answer to a question naming no place may quote (engine._other_documents)
-SEVERAL_DOCUMENTS = "More than one document answers this; name the place or document you mean to narrow it."
 
 
 @dataclass(frozen=True)

@@ -18,15 +18,7 @@ from typing import Any
 import numpy as np
 
 from ipqa.acronyms import Acronyms
-from ipqa.answer import (
-    MAX_DOCUMENTS,
-    SEVERAL_DOCUMENTS,
-    Composer,
-    Decision,
-    closest_sections,
-    refusal_text,
-    with_marker,
-)
+from ipqa.answer import Composer, Decision, closest_sections, refusal_text, with_marker
 from ipqa.building import chunker_params, serving_generation
 from ipqa.casing import Casing
 from ipqa.contract import Answer, Citation, Passage, final_answer
@@ -56,6 +48,9 @@ from ipqa.runtime import single_thread_search
 from ipqa.settings import Settings
 from ipqa.stores import is_database, open_index
 from ipqa.text import Speller, spelled_years
+
+MAX_DOCUMENTS = 3  # documents an answer to a question naming no place may quote (_other_documents)
+SEVERAL_DOCUMENTS = "More than one document answers this; name the place or document you mean to narrow it."
 
 
 class Engine:
@@ -352,15 +347,14 @@ class Engine:
         top = max(best.values())
         have = {c.sentence.doc for c, _ in decision.chosen}
         chosen = list(decision.chosen)
-        rows = {c.row for c, _ in chosen}
         for doc in sorted(docs, key=lambda d: -best[d]):
             if len(have) >= MAX_DOCUMENTS:
                 break
             if doc in have or alone[doc].refused or best[doc] < ratio * top:
                 continue
             have.add(doc)
-            chosen += [(c, p) for c, p in alone[doc].chosen if c.row not in rows]
-        if len(have) == len({c.sentence.doc for c, _ in decision.chosen}):
+            chosen += alone[doc].chosen  # a document not yet quoted: none of its sentences is there
+        if len(chosen) == len(decision.chosen):
             return decision
         return replace(decision, chosen=tuple(chosen), notes=(*decision.notes, SEVERAL_DOCUMENTS))
 

@@ -59,7 +59,7 @@ class Settings:
     other_documents_ratio: float = knob(
         0.5,
         "a question naming no place is also answered from each further document whose best sentence is "
-        "at least this share as likely as the best one (above 1: from one document only; chosen on dev)",
+        "at least this share as likely as the best one (above 1: from one document only; chosen on spent blind sets)",
         0.0,
         1.01,
     )

@@ -75,6 +75,14 @@ def test_splitter_on_abbreviations_quotes_and_numbers():
     ]
 
 
+def test_abbreviation_after_an_opening_bracket_does_not_split():
+    text = "The Law on Industrial Data (No. 88-VIII) took effect in 2024. It covers mines (e.g. Kazakh ones)."
+    assert [text[a:b] for a, b in split_sentences(text, 0, len(text))] == [
+        "The Law on Industrial Data (No. 88-VIII) took effect in 2024.",
+        "It covers mines (e.g. Kazakh ones).",
+    ]
+
+
 def test_lowercase_after_period_does_not_split():
     text = "Revenue rose to 5 bn. in 2023 and kept rising."
     assert len(split_sentences(text, 0, len(text))) == 1

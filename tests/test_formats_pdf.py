@@ -260,3 +260,40 @@ def test_large_type_makes_headings_where_the_line_rules_cannot(tmp_path: Path):
     ]
     assert "Coffee exports doubled in five years." in c.text
     assert section_of(c, c.text.index("Prepared by the Mekong")) == title
+
+
+def test_a_sentence_wrapping_at_a_number_stays_one_sentence():
+    """ "… costs a further EUR" / "25. The office …": the second line is the sentence going on,
+    not a list item; a real numbered list (after a finished line, numbered from 1) stays a list."""
+    wide = "The filing fee for an application is EUR 180 and every additional class costs a further EUR"
+    pages = [
+        [
+            wide,
+            "25. The office received 4,210 applications in 2024.",
+            "Applicants should check these points before they file with the Lao office:",
+            "1. Search the register for earlier marks.",
+            "2. Translate the list of goods.",
+        ]
+    ]
+    c = build("fees.pdf", pages)
+    assert c.text.split("\n") == [
+        f"{wide} 25. The office received 4,210 applications in 2024.",
+        "Applicants should check these points before they file with the Lao office:",
+        "1. Search the register for earlier marks.",
+        "2. Translate the list of goods.",
+    ]
+
+
+def test_bullet_markers_are_not_part_of_the_text():
+    """A quoted list item reads "Register early.", not "- Register early.", as in plain text."""
+    pages = [
+        [
+            "The brief ends with advice for companies entering the Lao market:",
+            "- Register trademarks before launching products, since the first to file wins.",
+            "• Keep dated records of every design change.",
+        ]
+    ]
+    assert build("advice.pdf", pages).text.split("\n")[1:] == [
+        "Register trademarks before launching products, since the first to file wins.",
+        "Keep dated records of every design change.",
+    ]

@@ -134,7 +134,7 @@ def _is_sentence_end(para: str, punct_start: int, stop: int, last: int) -> bool:
     word_start = punct_start
     while word_start > 0 and not para[word_start - 1].isspace():
         word_start -= 1
-    token = para[word_start:stop].lower().rstrip("\"”’')]")
+    token = para[word_start:stop].lower().rstrip("\"”’')]").lstrip("\"“‘'([")  # "(No. 88)"
     if para[punct_start] == "." and (
         token in _ABBREVIATIONS or re.fullmatch(r"[a-z]\.", token) or re.fullmatch(r"(?:[a-z]\.){2,}", token)
     ):

@@ -19,7 +19,9 @@ Pages are read one at a time (only their text lines are kept, never the page obj
   extracted lines by their characters; a line it cannot match is judged by the rules alone.
 * Lines are rejoined into paragraphs across line and page breaks: the next line continues the
   paragraph when it starts in lower case, or when the line is unfinished (no . ! ? : at its end)
-  and about full width. A line ending with terminal punctuation that is clearly shorter than full
+  and about full width (also when the next line opens with a number that would read as a list
+  item: "… a further EUR" / "25. The office …"). A bullet marker is not kept ("- " or "• "),
+  as in plain text. A line ending with terminal punctuation that is clearly shorter than full
   width ends its paragraph, as do headings and list items; a short unfinished line followed by a
   capitalised one (a caption, a byline, a table cell) stands alone. A full-width line ending in
   "." continues into the next one, so sentences stay whole. "protec-" + "tion" → "protection"
@@ -50,6 +52,7 @@ from ipqa.formats.plaintext import (
     is_roman,
     is_table_row,
     join_wrapped,
+    strip_bullet,
 )
 
 _PAGE_NUMBER = re.compile(
@@ -167,13 +170,21 @@ def _full_width(lines: list[str]) -> float:
     return float(lengths[min(len(lengths) - 1, int(0.9 * len(lengths)))]) if lengths else 0.0
 
 
+# A line opening with a small number and a stop ("25. The office …") after a full line that
+# stops mid-sentence ("… a further EUR") is that sentence wrapping at its number, not a list
+# item; a list starts at 1, and follows a finished line or another item.
+_WRAPPED_NUMBER = re.compile(r"(?:[2-9]|\d{2,3})[.)]\s")
+
+
 def _continues(left: str, right: str, width: float) -> bool:
     """Whether ``right`` continues the paragraph that ``left`` (a body line) belongs to."""
+    full = len(left) >= 0.75 * width
     if is_list_item(right):
-        return False
+        return bool(
+            full and _WRAPPED_NUMBER.match(right) and not ends_paragraph(left) and not is_list_item(left)
+        )
     if right[:1].islower():
         return True
-    full = len(left) >= 0.75 * width
     if ends_paragraph(left):
         return full  # a full line ending in "." is a sentence that ended exactly at the margin
     return full and not is_table_row(left)
@@ -377,7 +388,7 @@ def build(
         else:
             finish()
             offset = pos
-            cur = line
+            cur = strip_bullet(line)  # "- Register early." is quoted as "Register early."
         if page_start[p] is None:
             page_start[p] = offset
         prev_raw = line

@@ -513,7 +513,7 @@ def _should_join(left: str, right: str, width: int) -> bool:
     return width >= 40 and len(left) >= 0.6 * width
 
 
-def _strip_bullet(line: str) -> str:
+def strip_bullet(line: str) -> str:
     m = _BULLET.match(line)
     return line[m.end() :] if m else line
 
@@ -540,7 +540,7 @@ def convert_text(name: str, text: str) -> Converted:
         else:
             if current is not None:
                 out.append((current, None))
-            current = _strip_bullet(line)
+            current = strip_bullet(line)
         last_raw = line
     if current is not None:
         out.append((current, None))

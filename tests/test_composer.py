@@ -318,6 +318,25 @@ def test_a_sentence_lacking_the_kind_of_value_asked_is_marked(small):
     assert max(missing("How does Vietnam protect trade secrets?").values()) < 0.2
 
 
+def test_a_sentence_is_also_read_under_its_title_and_heading(small):
+    """context_dense is the question's closeness to the sentence embedded after its document's
+    title and its section's headings, by the engine's own encoder; a sentence that names its
+    topic only through its heading ("Outlook") comes closer that way."""
+    from ipqa.features import SENTENCE_FEATURES
+
+    _, sq, qvec, _ = small.prepare("What is the outlook for data protection rules?")
+    _q, cands, X, _p, _qx = small.composer.score(sq, qvec, small.retriever.search(sq, qvec, k=8))
+    col, gap = SENTENCE_FEATURES.index("context_dense"), SENTENCE_FEATURES.index("context_gap")
+    (i,) = [i for i, c in enumerate(cands) if c.sentence.text.startswith("Both countries plan")]
+    s = cands[i].sentence
+    title = small.index.title_of(s.doc)
+    text = f"{small.composer.f._context[(s.doc, s.section_id)]}: {s.text}"
+    assert title in text and "Outlook" in text
+    assert X[i, col] == pytest.approx(float(small.encoder.encode([text])[0] @ qvec), abs=1e-5)
+    assert X[i, col] > X[i, SENTENCE_FEATURES.index("dense")]
+    assert X[:, gap].max() == 0.0 and X[i, gap] == pytest.approx(X[i, col] - X[:, col].max())
+
+
 def test_tell_me_more_goes_on_beside_what_was_said(small):
     """A continuation is not judged again as a question (the text it searches with joins the
     question to the sentences given, unlike any question): it goes on with other sentences of

@@ -232,3 +232,44 @@ def test_the_answer_or_refuse_inputs_are_written_row_for_row(tmp_path):
         ("d?", "dev", "report", False),
     ]
     assert json.loads((tmp_path / "columns.json").read_text("utf-8")) == list(T.QUESTION_FEATURES)
+
+
+def _item(id_, question, split, register="near-miss", **kw):
+    return {"id": id_, "question": question, "split": split, "register": register, "source": "doc", **kw}
+
+
+def _twin(twin_of, question):
+    return {"id": f"tw-{twin_of}", "twin_of": twin_of, "question": question, "register": "everyday",
+            "intent": "number", "kind": "count", "answerable": True, "evidence": ["X."], "answer_facts": [["X"]]}  # fmt: skip
+
+
+def test_a_twin_joins_its_near_miss_in_train_with_its_document(tmp_path):
+    import json
+
+    items = [_item("a", "How many in 2020?", "train", other_document=True),
+             _item("b", "How many in Peru?", "train")]  # fmt: skip
+    rows = [
+        _twin("a", "How many in 2024?"),
+        _twin("gone", "How many there?"),
+        _twin("b", "how many in 2020? "),
+    ]
+    (tmp_path / "doc.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out = T.with_twins(items, tmp_path, log=lambda _m: None)
+    added = out[len(items) :]
+    # the one whose near miss is not trained on, and the one already asked, are left out
+    assert [t["question"] for t in added] == ["How many in 2024?"]
+    assert added[0]["split"] == "train" and added[0]["source"] == "doc" and added[0]["other_document"]
+
+
+def test_a_twin_of_a_dev_or_test_question_stops_training(tmp_path):
+    import json
+
+    import pytest
+
+    for split in ("dev", "test"):
+        items = [_item("a", "How many in 2020?", split)]
+        (tmp_path / "doc.jsonl").write_text(
+            json.dumps(_twin("a", "How many in 2024?")) + "\n", encoding="utf-8"
+        )
+        with pytest.raises(SystemExit, match=split):
+            T.with_twins(items, tmp_path, log=lambda _m: None)

@@ -532,7 +532,9 @@ def train(
         # English questions get a model of their own: the lexical features mean more for them,
         # and mixing in other languages blurs that. Other languages have too few questions for a
         # model of their own, so theirs is fitted and chosen on every question (English included).
-        use_tr = np.ones(len(ex_tr), dtype=bool) if cross else ~lang_tr
+        # The twins balance the English writers' near-miss forms; in the model fitted on every
+        # language they would only add English answerable questions.
+        use_tr = ~twin_tr if cross else ~lang_tr
         choose_dv = np.ones(len(ex_dv), dtype=bool) if cross else ~lang_dv
         e_tr, e_dv = embedded[cross][: len(ex_tr)], embedded[cross][len(ex_tr) :]
         fits[cross] = fit_answerability(

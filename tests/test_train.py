@@ -273,3 +273,26 @@ def test_a_twin_of_a_dev_or_test_question_stops_training(tmp_path):
         )
         with pytest.raises(SystemExit, match=split):
             T.with_twins(items, tmp_path, log=lambda _m: None)
+
+
+def test_the_reports_questions_are_asked_of_the_report_alone_and_the_documents_of_all_together():
+    """As they are served: `ipqa eval` and the report's blind sets ask the report alone, so its
+    questions are featurised against it (ENGINES "report"); a document's stay among all."""
+    items = [_item("a", "Q1?", "train", source="h1"), _item("b", "Q2?", "dev", other_document=True)]
+    out = T.report_alone(items, {"doc": ROOT})
+    assert [it.get("corpus") for it in out] == ["report", None]
+    assert "corpus" not in items[0]  # the caller's items are left as they were
+    engine, report = _Preparing(), _Preparing()
+    T.ENGINES["report"] = report
+    try:
+        built = T.build_examples(engine, out)
+    finally:
+        del T.ENGINES["report"]
+    assert built[0].engine is report and built[1].engine is engine
+
+
+class _Preparing:
+    """An engine that only prepares questions, for build_examples."""
+
+    def prepare(self, question):
+        return question, question, np.zeros(3), False

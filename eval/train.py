@@ -49,6 +49,7 @@ from ipqa.labels import (  # noqa: E402
     load_labelled_file,
 )
 from ipqa.model import (  # noqa: E402
+    BROAD_INTENT,
     CROSS_MODEL_FILE,
     INTENTS,
     KINDS,
@@ -58,6 +59,7 @@ from ipqa.model import (  # noqa: E402
     Blend,
     Linear,
     Trees,
+    below_floor,
     english_embedding,
 )
 from ipqa.text import terms  # noqa: E402
@@ -112,6 +114,14 @@ ENGINES: dict[str, Any] = {}
 DENSE_FLOOR_QUANTILE = 0.0
 FLOOR_QUANTILES = (0.0, 0.005, 0.01, 0.02, 0.05)
 DENSE_COLUMN = QUESTION_FEATURES.index("dense_max")  # what the floor reads
+BROAD_COLUMN = QUESTION_FEATURES.index("intent_broad")  # a broad question is exempt (model.below_floor)
+
+
+def narrow(Q: np.ndarray) -> np.ndarray:
+    """The rows the closeness floor applies to (model.below_floor): not broad questions."""
+    return Q[:, BROAD_COLUMN] < BROAD_INTENT
+
+
 # No separate out-of-domain model (its features stay in the one answerable model, fitted on every
 # question): trained on the report and six other documents, it raised the answer-or-refuse AUC on
 # four documents it never saw from 0.742 to 0.780. --domain-model brings the gate back.
@@ -584,6 +594,8 @@ def train(
             sel_tr,
             sel,
             MAX_FALSE_REFUSALS[cross],
+            Q_tr[:, BROAD_COLUMN],
+            Q_dv[:, BROAD_COLUMN],
         )
         log(f"{name}: closeness floor {dense_floor:.3f} (from {fit.dense_floor:.3f})")
         refused = calibrated < threshold
@@ -739,10 +751,10 @@ def fit_answerability(Q_tr, a_tr, o_tr, Q_dv, a_dv, o_dv, use_tr, choose_dv, fol
     answerable = Blend((linear, trees))
     # Refused outright: questions further from every sentence than nearly every answerable one.
     dense = DENSE_COLUMN
-    floor = float(np.quantile(Qt[at == 1, dense], DENSE_FLOOR_QUANTILE))
+    floor = float(np.quantile(Qt[(at == 1) & narrow(Qt), dense], DENSE_FLOOR_QUANTILE))
     print(
-        "closeness of answerable questions, quantiles 0/0.1/1/5%: "
-        + " ".join(f"{v:.3f}" for v in np.quantile(Qt[at == 1, dense], [0, 0.001, 0.01, 0.05]))
+        "closeness of answerable questions (not broad), quantiles 0/0.1/1/5%: "
+        + " ".join(f"{v:.3f}" for v in np.quantile(Qt[(at == 1) & narrow(Qt), dense], [0, 0.001, 0.01, 0.05]))
     )
 
     def raw(Q):
@@ -750,7 +762,9 @@ def fit_answerability(Q_tr, a_tr, o_tr, Q_dv, a_dv, o_dv, use_tr, choose_dv, fol
 
     raw_dv = raw(Q_dv)
     answerable_ll = logloss(raw_dv[choose_dv], ad)
-    near = Q_dv[choose_dv, dense] >= floor  # calibrated on the questions the floor lets through
+    near = ~below_floor(
+        Q_dv[choose_dv, dense], Q_dv[choose_dv, BROAD_COLUMN], floor
+    )  # calibrated on what the floor lets through
     # Platt calibration on the group's dev questions
     from sklearn.linear_model import LogisticRegression
 
@@ -764,7 +778,8 @@ def fit_answerability(Q_tr, a_tr, o_tr, Q_dv, a_dv, o_dv, use_tr, choose_dv, fol
     platt = (float(fit.coef_[0, 0]), float(fit.intercept_[0]))
 
     def calibrate(r, Q):
-        return np.where(Q[:, dense] >= floor, 1 / (1 + np.exp(-(platt[0] * logit(r) + platt[1]))), 0.0)
+        below = below_floor(Q[:, dense], Q[:, BROAD_COLUMN], floor)
+        return np.where(below, 0.0, 1 / (1 + np.exp(-(platt[0] * logit(r) + platt[1]))))
 
     raw_tr = raw(Q_tr)
     raw_tr[use_tr] = out_of_fold(Qt, ot, at, d_idx, d_signs, dom_c, signs, lin_c, trees_c, fold[use_tr])
@@ -779,18 +794,22 @@ def fit_answerability(Q_tr, a_tr, o_tr, Q_dv, a_dv, o_dv, use_tr, choose_dv, fol
                             answerable_ll, about, weights, floor)  # fmt: skip
 
 
-def choose_floor(fit, d_tr, d_dv, a_tr, a_dv, sel_tr, sel_dv, target):
+def choose_floor(fit, d_tr, d_dv, a_tr, a_dv, sel_tr, sel_dv, target, b_tr=None, b_dv=None):
     """The closeness floor for one language group, from FLOOR_QUANTILES of its own answerable
-    questions (train out of fold pooled with dev), with the threshold chosen again at `target`
-    false refusals for each: the floor that decides the most questions rightly (the lowest on
-    a tie). Returns the floor, the threshold and both splits' probabilities under the floor."""
+    questions that are not broad (`b_*`: intent_broad; None: none is), train out of fold pooled
+    with dev, with the threshold chosen again at `target` false refusals for each: the floor
+    that decides the most questions rightly (the lowest on a tie). Returns the floor, the
+    threshold and both splits' probabilities under the floor."""
+    b_tr = np.zeros(len(d_tr)) if b_tr is None else b_tr
+    b_dv = np.zeros(len(d_dv)) if b_dv is None else b_dv
     d = np.concatenate([d_tr[sel_tr], d_dv[sel_dv]])
+    b = np.concatenate([b_tr[sel_tr], b_dv[sel_dv]])
     p = np.concatenate([fit.calibrated_tr[sel_tr], fit.calibrated_dv[sel_dv]])
     a = np.concatenate([a_tr[sel_tr], a_dv[sel_dv]]).astype(bool)
     best = None
     for q in FLOOR_QUANTILES:
-        floor = max(fit.dense_floor, float(np.quantile(d[a], q)))
-        pf = np.where(d >= floor, p, 0.0)
+        floor = max(fit.dense_floor, float(np.quantile(d[a & (b < BROAD_INTENT)], q)))
+        pf = np.where(below_floor(d, b, floor), 0.0, p)
         t = choose_threshold(pf, a, target, handled=True)
         if q and (pf[a] < t).mean() > target:  # the floor alone refuses too many answerable questions
             continue
@@ -801,8 +820,8 @@ def choose_floor(fit, d_tr, d_dv, a_tr, a_dv, sel_tr, sel_dv, target):
     return (
         floor,
         t,
-        np.where(d_tr >= floor, fit.calibrated_tr, 0.0),
-        np.where(d_dv >= floor, fit.calibrated_dv, 0.0),
+        np.where(below_floor(d_tr, b_tr, floor), 0.0, fit.calibrated_tr),
+        np.where(below_floor(d_dv, b_dv, floor), 0.0, fit.calibrated_dv),
     )
 
 

@@ -129,25 +129,32 @@ def test_a_question_further_from_every_sentence_than_any_answerable_one_is_refus
     rng = np.random.default_rng(0)
     n = 300
     Q = rng.uniform(0.0, 1.0, size=(n, len(QUESTION_FEATURES)))
-    dense = QUESTION_FEATURES.index("dense_max")
+    dense, broad = QUESTION_FEATURES.index("dense_max"), QUESTION_FEATURES.index("intent_broad")
     Q[:, dense] = rng.uniform(0.3, 0.9, size=n)
     a = (rng.uniform(size=n) < 0.6).astype(int)
     Q[a == 0, dense] -= 0.25  # unanswerable questions sit lower
+    Q[:, broad] = 0.0
+    Q[:5, broad], Q[:5, dense], a[:5] = 0.9, 0.01, 1  # summaries: answerable, far from every sentence
     o = np.ones(n, dtype=int)
     half = np.arange(n) < n // 2
     fit = T.fit_answerability(Q[half], a[half], o[half], Q[~half], a[~half], o[~half],
                               np.ones(half.sum(), bool), np.ones((~half).sum(), bool),
                               np.arange(half.sum()) % T.FOLDS)  # fmt: skip
-    assert fit.dense_floor == Q[half][a[half] == 1, dense].min()
+    # the summaries neither set the floor nor meet it
+    assert fit.dense_floor == Q[5:][half[5:]][a[5:][half[5:]] == 1, dense].min() > 0.01
     below = Q[~half][:, dense] < fit.dense_floor
     assert below.any() and (fit.calibrated_dv[below] == 0.0).all()
     assert (fit.calibrated_dv[~below] > 0.0).all()
+    assert (fit.calibrated_tr[:5] > 0.0).all()
 
     model = replace(load_model(), dense_floor=0.5)
-    x = np.full(len(QUESTION_FEATURES), 0.5)
+    x = np.full(len(QUESTION_FEATURES), 0.4)
+    x[dense] = 0.5
     assert model.answer_probability(x) > 0.0
     x[dense] = 0.49
     assert model.answer_probability(x) == 0.0
+    x[broad] = 0.5  # as likely a summary, list or advice as not: the floor does not apply
+    assert model.answer_probability(x) > 0.0
 
 
 def test_other_documents_trained_on_are_the_other_and_read_blind_documents_less_the_held_out(tmp_path):
@@ -177,6 +184,15 @@ def test_the_closeness_floor_comes_from_the_groups_own_answerable_questions():
     floor, t, p_tr, _ = T.choose_floor(fit, far, far[:0], a, a[:0], sel, sel[:0], 0.05)
     assert 0.15 < floor <= far[a == 1].min()
     assert (p_tr[a == 0] < t).mean() == 1.0 and (p_tr[a == 1] < t).mean() <= 0.05
+    # broad answerable questions (summaries) further still neither lower the floor nor meet it
+    broad = np.r_[np.zeros(n_a + n_u), np.ones(20)]
+    far_b, a_b, p_b = np.r_[far, np.full(20, 0.01)], np.r_[a, np.ones(20, int)], np.r_[p, np.full(20, 0.9)]
+    fit = SimpleNamespace(dense_floor=0.0, calibrated_tr=p_b, calibrated_dv=p_b[:0])
+    sel = np.ones(len(a_b), dtype=bool)
+    floor_b, t_b, p_tr, _ = T.choose_floor(
+        fit, far_b, far_b[:0], a_b, a_b[:0], sel, sel[:0], 0.05, broad, broad[:0]
+    )
+    assert 0.15 < floor_b <= far[a == 1].min() and (p_tr[-20:] >= t_b).all()
 
 
 def test_columns_after_the_question_features_are_read_by_the_linear_member_only():

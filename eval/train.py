@@ -257,6 +257,27 @@ def featurize(engine, examples: list[Example], intents=None, kinds=None, asking=
         ex.y = np.array([c.sentence.text in gold for c in ex.cands], dtype=int)
 
 
+def bridged(examples: list[Example], intents=None, kinds=None, asking=None) -> list[Example]:
+    """Each zh, ja or ko example as the served engine chooses its answer sentences: searched again
+    with the documents' English words nearest its pieces lent to it (Engine._bridged). An example
+    with no word lent, or in English, is itself. `intents`, `kinds` and `asking` as featurize's."""
+    out, todo = list(examples), []
+    for i, ex in enumerate(examples):
+        lent = ex.engine.bridge.english_words(ex.item["search_q"]) if language_of(ex.item) != "en" else []
+        if lent:
+            item = {**ex.item, "search_q": " ".join([ex.item["search_q"], *lent])}
+            out[i] = Example(item, ex.qvec, engine=ex.engine)
+            todo.append(i)
+    featurize(
+        None,
+        [out[i] for i in todo],
+        None if intents is None else intents[todo],
+        None if kinds is None else kinds[todo],
+        None if asking is None else [asking[i] for i in todo],
+    )
+    return out
+
+
 def question_rows(engine, examples: list[Example], sentence: Linear, p_override=None) -> np.ndarray:
     rows = []
     for i, ex in enumerate(examples):
@@ -468,6 +489,10 @@ def train(
     ]
     featurize(engine, ex_tr, intents_tr, kinds_tr_p, [asking_folds[k] for k in fold])
     featurize(engine, ex_dv)
+    # zh, ja and ko answers are chosen from a search with English words lent (Engine._bridged):
+    # the sentence-count settings of the model for other languages are chosen on those searches.
+    bridged_tr = bridged(ex_tr, intents_tr, kinds_tr_p, [asking_folds[k] for k in fold])
+    bridged_dv = bridged(ex_dv)
 
     # 3. the sentence model: which candidates answer the question
     # Questions the documents nearly answer teach it too: none of their candidates is an answer,
@@ -500,6 +525,7 @@ def train(
 
     # 4. the answerability model, on sentence probabilities cross-fitted over train questions
     p_cross: list[np.ndarray | None] = [None] * len(ex_tr)
+    p_bridged: list[np.ndarray | None] = [None] * len(ex_tr)
     for k in range(FOLDS):
         fit_rows = [ex for i, ex in enumerate(ex_tr) if fold[i] != k and ex in ranked]
         Xf, yf = np.vstack([e.X for e in fit_rows]), np.concatenate([e.y for e in fit_rows])
@@ -511,6 +537,7 @@ def train(
         for i, ex in enumerate(ex_tr):
             if fold[i] == k:
                 p_cross[i] = m.proba(ex.X)
+                p_bridged[i] = m.proba(bridged_tr[i].X) if len(bridged_tr[i].X) else p_cross[i]
     # 4a. whether a chosen sentence's neighbour in its paragraph joins it (answer.continuations):
     # fitted on train questions with their out-of-fold sentence probabilities, chosen on dev
     Xc_tr, yc_tr = continuation_rows(ex_tr, p_cross)
@@ -541,6 +568,10 @@ def train(
     lang_tr = np.array([language_of(ex.item) != "en" for ex in ex_tr])
     lang_dv = np.array([language_of(ex.item) != "en" for ex in ex_dv])
     twin_tr = np.array([bool(ex.item.get("twin_of")) for ex in ex_tr])
+    other_tr = np.array([bool(ex.item.get("other_document")) for ex in ex_tr])
+    other_dv = np.array([bool(ex.item.get("other_document")) for ex in ex_dv])
+    log(f"answer-or-refuse rows: train {len(ex_tr)}, of which other documents' {int(other_tr.sum())}, "
+        f"twins {int(twin_tr.sum())}, zh/ja/ko {int(lang_tr.sum())}")  # fmt: skip
     o_tr = np.array([ex.item["register"] != "out-of-domain" for ex in ex_tr], dtype=int)
     o_dv = np.array([ex.item["register"] != "out-of-domain" for ex in ex_dv], dtype=int)
     if matrices:  # what the answer-or-refuse models are fitted on, to try their fitting in seconds
@@ -551,9 +582,12 @@ def train(
         # and mixing in other languages blurs that. Other languages have too few questions for a
         # model of their own, so theirs is fitted and chosen on every question (English included).
         # The twins balance the English writers' near-miss forms; in the model fitted on every
-        # language they would only add English answerable questions.
-        use_tr = ~twin_tr if cross else ~lang_tr
-        choose_dv = np.ones(len(ex_dv), dtype=bool) if cross else ~lang_dv
+        # language they would only add English answerable questions. The other documents'
+        # questions, all English, are as many as the report's in all languages (2,011 and 1,964
+        # train): the model for other languages learns from the report's questions alone, in
+        # every language, the questions its own are like (eval/TEST_READS.md, candidate 77).
+        use_tr = (~twin_tr & ~other_tr) if cross else ~lang_tr
+        choose_dv = ~other_dv if cross else ~lang_dv
         e_tr, e_dv = embedded[cross][: len(ex_tr)], embedded[cross][len(ex_tr) :]
         fits[cross] = fit_answerability(
             np.hstack([Q_tr, e_tr]), a_tr, o_tr, np.hstack([Q_dv, e_dv]), a_dv, o_dv, use_tr, choose_dv, fold
@@ -614,8 +648,8 @@ def train(
             f"unanswerable, {refused[sel & (a_dv == 1)].mean():.3f} of answerable ({int(sel.sum())} questions)")  # fmt: skip
         # Settings chosen on few questions fit their noise: train questions (with sentence
         # probabilities from models that did not see them) are pooled with dev here too.
-        scored = [(ex, p_cross[i]) for i, ex in enumerate(ex_tr) if sel_tr[i]]
-        scored += [(ex, sentence.proba(ex.X)) for ex, s in zip(ex_dv, sel, strict=True) if s]
+        scored = [(ex, p_bridged[i]) for i, ex in enumerate(bridged_tr) if sel_tr[i]]
+        scored += [(ex, sentence.proba(ex.X)) for ex, s in zip(bridged_dv, sel, strict=True) if s]
         base = replace(model, sentence=sentence, domain=fit.domain, answerable=fit.answerable,
                        platt=fit.platt, threshold=threshold, dense_floor=dense_floor,
                        answer_embedding=embedded[cross].shape[1])  # fmt: skip
@@ -631,7 +665,7 @@ def train(
                         best = (score, cand)
         chosen = best[1]
         # The continuation threshold on dev alone: the continuation model saw the train questions.
-        on_dev = [(ex, sentence.proba(ex.X)) for ex, s in zip(ex_dv, sel, strict=True) if s]
+        on_dev = [(ex, sentence.proba(ex.X)) for ex, s in zip(bridged_dv, sel, strict=True) if s]
         options = [replace(chosen, continuation=continuation, continue_above=t,
                            continuation_features=CONTINUATION_FEATURES)
                    for t in CONTINUE_GRID]  # fmt: skip

@@ -77,7 +77,10 @@ TARGET_FALSE_REFUSALS = {False: 0.033, True: 0.10}  # key: other languages
 # within these false refusals: English the bound itself. Most refused at 0.033 let the other
 # documents' answerable questions, refused five times as often as the report's, set a threshold
 # at which the report's were almost never refused (eval/TEST_READS.md, candidates 73 and 74).
-MAX_FALSE_REFUSALS = {False: 0.05, True: 0.10}
+# Other languages: 0.05 too, their own target (eval/thresholds.toml). The earlier 0.10 predates
+# their CI bound of 0.08; counting handled questions, the threshold went to that cap (candidate
+# 77: dev false refusals 0.106).
+MAX_FALSE_REFUSALS = {False: 0.05, True: 0.05}
 # A word of asking must be in this many answerable train questions, and be in unanswerable ones at
 # most this share of the time (the share of unanswerable questions among all is about 0.35).
 ASKING_MIN, ASKING_MAX_UNANSWERABLE = 3, 0.2
@@ -255,27 +258,6 @@ def featurize(engine, examples: list[Example], intents=None, kinds=None, asking=
         ex.X = f.sentence_matrix(ex.q, ex.qvec, ex.cands)
         gold = set(ex.item.get("evidence", ()))
         ex.y = np.array([c.sentence.text in gold for c in ex.cands], dtype=int)
-
-
-def bridged(examples: list[Example], intents=None, kinds=None, asking=None) -> list[Example]:
-    """Each zh, ja or ko example as the served engine chooses its answer sentences: searched again
-    with the documents' English words nearest its pieces lent to it (Engine._bridged). An example
-    with no word lent, or in English, is itself. `intents`, `kinds` and `asking` as featurize's."""
-    out, todo = list(examples), []
-    for i, ex in enumerate(examples):
-        lent = ex.engine.bridge.english_words(ex.item["search_q"]) if language_of(ex.item) != "en" else []
-        if lent:
-            item = {**ex.item, "search_q": " ".join([ex.item["search_q"], *lent])}
-            out[i] = Example(item, ex.qvec, engine=ex.engine)
-            todo.append(i)
-    featurize(
-        None,
-        [out[i] for i in todo],
-        None if intents is None else intents[todo],
-        None if kinds is None else kinds[todo],
-        None if asking is None else [asking[i] for i in todo],
-    )
-    return out
 
 
 def question_rows(engine, examples: list[Example], sentence: Linear, p_override=None) -> np.ndarray:
@@ -489,10 +471,6 @@ def train(
     ]
     featurize(engine, ex_tr, intents_tr, kinds_tr_p, [asking_folds[k] for k in fold])
     featurize(engine, ex_dv)
-    # zh, ja and ko answers are chosen from a search with English words lent (Engine._bridged):
-    # the sentence-count settings of the model for other languages are chosen on those searches.
-    bridged_tr = bridged(ex_tr, intents_tr, kinds_tr_p, [asking_folds[k] for k in fold])
-    bridged_dv = bridged(ex_dv)
 
     # 3. the sentence model: which candidates answer the question
     # Questions the documents nearly answer teach it too: none of their candidates is an answer,
@@ -525,7 +503,6 @@ def train(
 
     # 4. the answerability model, on sentence probabilities cross-fitted over train questions
     p_cross: list[np.ndarray | None] = [None] * len(ex_tr)
-    p_bridged: list[np.ndarray | None] = [None] * len(ex_tr)
     for k in range(FOLDS):
         fit_rows = [ex for i, ex in enumerate(ex_tr) if fold[i] != k and ex in ranked]
         Xf, yf = np.vstack([e.X for e in fit_rows]), np.concatenate([e.y for e in fit_rows])
@@ -537,7 +514,6 @@ def train(
         for i, ex in enumerate(ex_tr):
             if fold[i] == k:
                 p_cross[i] = m.proba(ex.X)
-                p_bridged[i] = m.proba(bridged_tr[i].X) if len(bridged_tr[i].X) else p_cross[i]
     # 4a. whether a chosen sentence's neighbour in its paragraph joins it (answer.continuations):
     # fitted on train questions with their out-of-fold sentence probabilities, chosen on dev
     Xc_tr, yc_tr = continuation_rows(ex_tr, p_cross)
@@ -585,7 +561,7 @@ def train(
         # language they would only add English answerable questions. The other documents'
         # questions, all English, are as many as the report's in all languages (2,011 and 1,964
         # train): the model for other languages learns from the report's questions alone, in
-        # every language, the questions its own are like (eval/TEST_READS.md, candidate 77).
+        # every language, the questions its own are like (eval/TEST_READS.md, candidates 77 and 78).
         use_tr = (~twin_tr & ~other_tr) if cross else ~lang_tr
         choose_dv = ~other_dv if cross else ~lang_dv
         e_tr, e_dv = embedded[cross][: len(ex_tr)], embedded[cross][len(ex_tr) :]
@@ -648,8 +624,8 @@ def train(
             f"unanswerable, {refused[sel & (a_dv == 1)].mean():.3f} of answerable ({int(sel.sum())} questions)")  # fmt: skip
         # Settings chosen on few questions fit their noise: train questions (with sentence
         # probabilities from models that did not see them) are pooled with dev here too.
-        scored = [(ex, p_bridged[i]) for i, ex in enumerate(bridged_tr) if sel_tr[i]]
-        scored += [(ex, sentence.proba(ex.X)) for ex, s in zip(bridged_dv, sel, strict=True) if s]
+        scored = [(ex, p_cross[i]) for i, ex in enumerate(ex_tr) if sel_tr[i]]
+        scored += [(ex, sentence.proba(ex.X)) for ex, s in zip(ex_dv, sel, strict=True) if s]
         base = replace(model, sentence=sentence, domain=fit.domain, answerable=fit.answerable,
                        platt=fit.platt, threshold=threshold, dense_floor=dense_floor,
                        answer_embedding=embedded[cross].shape[1])  # fmt: skip
@@ -665,7 +641,7 @@ def train(
                         best = (score, cand)
         chosen = best[1]
         # The continuation threshold on dev alone: the continuation model saw the train questions.
-        on_dev = [(ex, sentence.proba(ex.X)) for ex, s in zip(bridged_dv, sel, strict=True) if s]
+        on_dev = [(ex, sentence.proba(ex.X)) for ex, s in zip(ex_dv, sel, strict=True) if s]
         options = [replace(chosen, continuation=continuation, continue_above=t,
                            continuation_features=CONTINUATION_FEATURES)
                    for t in CONTINUE_GRID]  # fmt: skip

@@ -312,20 +312,3 @@ class _Preparing:
 
     def prepare(self, question):
         return question, question, np.zeros(3), False
-
-
-def test_a_cjk_question_is_bridged_as_served_and_an_english_one_is_left_alone(engine):
-    """The selection settings for other languages are chosen on the sentences the served engine
-    chooses from: the question searched again with the report's English words lent to it."""
-    zh = "韩国对泄露商业秘密的处罚有多重？"
-    examples = T.build_examples(
-        engine, [{"question": zh, "language": "zh"}, {"question": "What is a patent?"}]
-    )
-    out = T.bridged(examples)
-    lent = engine.bridge.english_words(zh)
-    assert lent and out[0] is not examples[0] and out[0].item["search_q"] == " ".join([zh, *lent])
-    assert out[0].cands and len(out[0].X) == len(out[0].cands)
-    served = engine.composer.choose(out[0].item["search_q"], out[0].qvec, engine.retriever.search(
-        out[0].item["search_q"], out[0].qvec, k=T.CONTEXT_CHUNKS))  # fmt: skip
-    assert {c.row for c, _ in served} <= {c.row for c in out[0].cands}
-    assert out[1] is examples[1]

@@ -1056,6 +1056,12 @@ def main() -> int:
         action="store_true",
         help="ask the report's questions against every document together (the earlier design)",
     )
+    ap.add_argument(
+        "--english-only",
+        action="store_true",
+        help="write the English model alone, leaving the one for other languages as it is (each reads "
+        "its own sentence features by name, so the two need not be refitted together)",
+    )
     args = ap.parse_args()
     global NO_DOMAIN
     NO_DOMAIN = not args.domain_model
@@ -1095,6 +1101,9 @@ def main() -> int:
         matrices=args.matrices,
     )
     for cross, out in ((False, MODEL_FILE), (True, CROSS_MODEL_FILE)):
+        if cross and args.english_only:
+            print(f"left {out} as it was (--english-only)")
+            continue
         models[cross].save(out)
         print(f"wrote {out}")
     return 0

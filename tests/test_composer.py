@@ -364,6 +364,29 @@ def test_a_model_trained_for_other_features_is_refused(small):
     Featurizer(small.index, small.gazetteer, m)  # the shipped model fits
 
 
+def test_a_model_fitted_before_a_sentence_feature_was_added_reads_its_own_columns(small):
+    """A language group's model file may predate a sentence feature: it is served the columns it
+    was fitted on, by name, so the two groups' models need not be refitted together."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from ipqa.answer import Composer
+    from ipqa.features import SENTENCE_FEATURES, Featurizer
+    from ipqa.model import Linear
+
+    m = small.composer.f.model
+    keep = tuple(n for n in SENTENCE_FEATURES if n != "context_dense")[::-1]  # one fewer, reordered
+    coef = np.array([[1.0 if n == "dense" else 0.0 for n in keep]])
+    older = replace(
+        m, sentence_features=keep, sentence=Linear(coef, np.zeros(1), np.zeros(len(keep)), np.ones(len(keep)))
+    )
+    composer = Composer(Featurizer(small.index, small.gazetteer, older), older)
+    _, searched, qvec, _ = small.prepare("How much is the fine for trade secret theft in Vietnam?")
+    _, cands, X, p, _ = composer.score(searched, qvec, small.retriever.search(searched, qvec, k=8))
+    assert cands and np.allclose(p, 1 / (1 + np.exp(-X[:, SENTENCE_FEATURES.index("dense")])))
+
+
 def test_sentences_of_one_paragraph_are_quoted_in_the_documents_order(small):
     """However they scored, two quotes from one paragraph read as the paragraph does: the one that
     goes on from the other comes after it."""

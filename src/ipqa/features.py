@@ -157,17 +157,28 @@ SECTION_POOL = 3  # … and, for broad questions, from the whole sections of the
 POOL_MAX = 240
 
 
+def sentence_columns(model: AnsweringModel) -> list[int]:
+    """The columns of a sentence matrix that `model`'s sentence model was fitted on, by name: a
+    model file fitted before a sentence feature was added still reads its own, so that the two
+    language groups' models need not be refitted together."""
+    return [SENTENCE_FEATURES.index(n) for n in model.sentence_features]
+
+
 def check_features(model: AnsweringModel) -> None:
-    """A model reads its weights by position: one trained for other features would answer
-    wrongly without any error, so it is refused here."""
+    """A model reads its question weights by position: one trained for other features would
+    answer wrongly without any error, so it is refused here. Its sentence model reads its own
+    columns by name (sentence_columns): those must all still be computed."""
     if model.continuation is not None and model.continuation_features != CONTINUATION_FEATURES:
         raise ModelError(
             "the answering model was trained for other continuation features than this code "
             "computes; retrain it with eval/train.py"
         )
-    if model.sentence_features != SENTENCE_FEATURES or model.question_features != QUESTION_FEATURES:
+    if (
+        not set(model.sentence_features) <= set(SENTENCE_FEATURES)
+        or model.question_features != QUESTION_FEATURES
+    ):
         changed = sorted(
-            set(model.sentence_features) ^ set(SENTENCE_FEATURES)
+            set(model.sentence_features) - set(SENTENCE_FEATURES)
             | set(model.question_features) ^ set(QUESTION_FEATURES)
         )
         raise ModelError(

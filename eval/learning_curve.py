@@ -30,9 +30,12 @@ SHARES = (0.25, 0.5, 0.75, 1.0)
 def main() -> int:
     folder = ROOT / "eval" / "labelled"
     items, corpus_dir = T.with_other_documents(load_labelled(folder), T.other_documents())
+    items = T.with_twins(items, log=lambda _m: None)
     extra = load_extra_intents(folder)
     extra_kinds = load_extra_kinds(folder)
-    train_items = [it for it in items if it["split"] == "train" and not it.get("other_document")]
+    mine = [it for it in items if it["split"] == "train" and not it.get("other_document")]
+    train_items = [it for it in mine if not it.get("twin_of")]  # a report twin follows its near miss
+    twins = [it for it in mine if it.get("twin_of")]
     others = [it for it in items if it["split"] != "train" or it.get("other_document")]
     test = [
         it
@@ -45,6 +48,8 @@ def main() -> int:
     points = []
     for share in SHARES:
         keep = [train_items[i] for i in sorted(order[: round(share * len(order))])]
+        n_questions, kept = len(keep), {it["id"] for it in keep}
+        keep += [t for t in twins if t["twin_of"] in kept]
         model = T.train(trainer, keep + others, extra, log=lambda _m: None, extra_kinds=extra_kinds)[
             False
         ]  # the English model
@@ -54,7 +59,7 @@ def main() -> int:
         decided = [(r.refused != r.answerable) for r in results]
         points.append(
             {
-                "train_questions": len(keep),
+                "train_questions": n_questions,
                 "fact_accuracy": m["answer_fact_accuracy"],
                 "refusal_accuracy": m["refusal_accuracy"],
                 "false_refusal_rate": m["false_refusal_rate"],

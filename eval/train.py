@@ -49,6 +49,7 @@ from ipqa.labels import (  # noqa: E402
     load_labelled_file,
 )
 from ipqa.model import (  # noqa: E402
+    BROAD_INTENT,
     CROSS_MODEL_FILE,
     INTENTS,
     KINDS,
@@ -58,6 +59,7 @@ from ipqa.model import (  # noqa: E402
     Blend,
     Linear,
     Trees,
+    below_floor,
     english_embedding,
 )
 from ipqa.text import terms  # noqa: E402
@@ -71,6 +73,14 @@ ANSWER_EMBEDDING = True
 # 0.05 they refuse about half of what they should, at 0.15 three in four (the curve is in the
 # training log). 0.10 misses both by about as much, and stays within their CI bound (0.22).
 TARGET_FALSE_REFUSALS = {False: 0.033, True: 0.10}  # key: other languages
+# The threshold actually chosen decides the most questions rightly (train out of fold and dev)
+# within these false refusals: English the bound itself. Most refused at 0.033 let the other
+# documents' answerable questions, refused five times as often as the report's, set a threshold
+# at which the report's were almost never refused (eval/TEST_READS.md, candidates 73 and 74).
+# Other languages: 0.05 too, their own target (eval/thresholds.toml). The earlier 0.10 predates
+# their CI bound of 0.08; counting handled questions, the threshold went to that cap (candidate
+# 77: dev false refusals 0.106).
+MAX_FALSE_REFUSALS = {False: 0.05, True: 0.05}
 # A word of asking must be in this many answerable train questions, and be in unanswerable ones at
 # most this share of the time (the share of unanswerable questions among all is about 0.35).
 ASKING_MIN, ASKING_MAX_UNANSWERABLE = 3, 0.2
@@ -90,7 +100,7 @@ class Example:
     cands: list[Candidate] | None = None
     X: np.ndarray | None = None
     y: np.ndarray | None = None  # 1 where the candidate is gold evidence
-    engine: Any = None  # the index the question is asked against (see --alone)
+    engine: Any = None  # the index the question is asked against (see report_alone, --alone)
 
 
 # Engines other than the main one, by corpus name: with --alone, an other document's questions are
@@ -107,6 +117,14 @@ ENGINES: dict[str, Any] = {}
 DENSE_FLOOR_QUANTILE = 0.0
 FLOOR_QUANTILES = (0.0, 0.005, 0.01, 0.02, 0.05)
 DENSE_COLUMN = QUESTION_FEATURES.index("dense_max")  # what the floor reads
+BROAD_COLUMN = QUESTION_FEATURES.index("intent_broad")  # a broad question is exempt (model.below_floor)
+
+
+def narrow(Q: np.ndarray) -> np.ndarray:
+    """The rows the closeness floor applies to (model.below_floor): not broad questions."""
+    return Q[:, BROAD_COLUMN] < BROAD_INTENT
+
+
 # No separate out-of-domain model (its features stay in the one answerable model, fitted on every
 # question): trained on the report and six other documents, it raised the answer-or-refuse AUC on
 # four documents it never saw from 0.742 to 0.780. --domain-model brings the gate back.
@@ -117,7 +135,11 @@ HELD_OUT = ("vietnam", "gulf", "india", "australia", "chile", "nigeria")
 # Blind sets already read (eval/blind/README.md) are no longer blind: their new documents, each
 # with its questions in everyday words, are trained on like the other documents. Their sets on
 # the report are not (the report's questions are eval/labelled/, split once by a hash).
-BLIND_READ = tuple(f"read{n}" for n in range(9, 18))
+BLIND_READ = tuple(f"read{n}" for n in range(9, 24))
+# Answerable twins of the train split's near misses (eval/twins/README.md): each asks its near miss's
+# question with the one detail changed that the document does state, so that the form in which
+# writers ask near misses does not by itself predict a refusal. Train only, never dev or test.
+TWINS = ROOT / "eval" / "twins"
 
 
 def fit_linear(X: np.ndarray, y: np.ndarray, C: float, classes: tuple[str, ...] = (), balanced=False,
@@ -281,9 +303,10 @@ def logloss(p: np.ndarray, y: np.ndarray) -> float:
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
 
-def choose_threshold(prob: np.ndarray, answerable: np.ndarray, target: float) -> float:
-    """The threshold that refuses the most unanswerable questions while refusing at most `target`
-    of the answerable ones (middle of the best plateau)."""
+def choose_threshold(prob: np.ndarray, answerable: np.ndarray, target: float, handled=False) -> float:
+    """The threshold that refuses the most unanswerable questions (`handled`: decides the most
+    questions rightly) while refusing at most `target` of the answerable ones (middle of the best
+    plateau)."""
     best: list[float] = []
     best_score = -1.0
     for t in np.round(np.arange(0.02, 0.96, 0.01), 2):
@@ -292,6 +315,8 @@ def choose_threshold(prob: np.ndarray, answerable: np.ndarray, target: float) ->
         if frr > target:
             continue
         score = refused[~answerable].mean() if (~answerable).any() else 0.0
+        if handled:
+            score = float((refused != answerable).mean())
         if score > best_score + 1e-9:
             best, best_score = [float(t)], score
         elif abs(score - best_score) <= 1e-9:
@@ -364,8 +389,8 @@ def train(
 
     # Intent is learned from the report's labelled questions and the intent-only examples: the
     # other documents' questions are nearly all facts and numbers, and would drown the rare
-    # intents (a follow-up, "what does it advise").
-    own_tr = [ex for ex in ex_tr if not ex.item.get("other_document")]
+    # intents (a follow-up, "what does it advise"). So would the twins of near misses (eval/twins/).
+    own_tr = [ex for ex in ex_tr if not ex.item.get("other_document") and not ex.item.get("twin_of")]
     own_dv = [ex for ex in ex_dv if not ex.item.get("other_document")]
     Xi_tr = np.vstack([vecs(own_tr), extra_vecs(extra_tr)])
     yi_tr = [ex.item["intent"] for ex in own_tr] + [e["intent"] for e in extra_tr]
@@ -518,6 +543,11 @@ def train(
     a_dv = np.array([ex.item["answerable"] for ex in ex_dv], dtype=int)
     lang_tr = np.array([language_of(ex.item) != "en" for ex in ex_tr])
     lang_dv = np.array([language_of(ex.item) != "en" for ex in ex_dv])
+    twin_tr = np.array([bool(ex.item.get("twin_of")) for ex in ex_tr])
+    other_tr = np.array([bool(ex.item.get("other_document")) for ex in ex_tr])
+    other_dv = np.array([bool(ex.item.get("other_document")) for ex in ex_dv])
+    log(f"answer-or-refuse rows: train {len(ex_tr)}, of which other documents' {int(other_tr.sum())}, "
+        f"twins {int(twin_tr.sum())}, zh/ja/ko {int(lang_tr.sum())}")  # fmt: skip
     o_tr = np.array([ex.item["register"] != "out-of-domain" for ex in ex_tr], dtype=int)
     o_dv = np.array([ex.item["register"] != "out-of-domain" for ex in ex_dv], dtype=int)
     if matrices:  # what the answer-or-refuse models are fitted on, to try their fitting in seconds
@@ -527,8 +557,13 @@ def train(
         # English questions get a model of their own: the lexical features mean more for them,
         # and mixing in other languages blurs that. Other languages have too few questions for a
         # model of their own, so theirs is fitted and chosen on every question (English included).
-        use_tr = np.ones(len(ex_tr), dtype=bool) if cross else ~lang_tr
-        choose_dv = np.ones(len(ex_dv), dtype=bool) if cross else ~lang_dv
+        # The twins balance the English writers' near-miss forms; in the model fitted on every
+        # language they would only add English answerable questions. The other documents'
+        # questions, all English, are as many as the report's in all languages (2,011 and 1,964
+        # train): the model for other languages learns from the report's questions alone, in
+        # every language, the questions its own are like (eval/TEST_READS.md, candidates 77 and 78).
+        use_tr = (~twin_tr & ~other_tr) if cross else ~lang_tr
+        choose_dv = ~other_dv if cross else ~lang_dv
         e_tr, e_dv = embedded[cross][: len(ex_tr)], embedded[cross][len(ex_tr) :]
         fits[cross] = fit_answerability(
             np.hstack([Q_tr, e_tr]), a_tr, o_tr, np.hstack([Q_dv, e_dv]), a_dv, o_dv, use_tr, choose_dv, fold
@@ -557,7 +592,9 @@ def train(
         name = "other languages" if cross else "English"
         fit = fits[cross]
         sel = lang_dv == cross
-        sel_tr = lang_tr == cross
+        # Twins are written to balance a form, not drawn as users ask: the threshold and the
+        # selection settings are chosen on the other questions only.
+        sel_tr = (lang_tr == cross) & ~twin_tr
         dense_floor, threshold, calibrated_tr, calibrated = choose_floor(
             fit,
             Q_tr[:, DENSE_COLUMN],
@@ -566,7 +603,9 @@ def train(
             a_dv,
             sel_tr,
             sel,
-            TARGET_FALSE_REFUSALS[cross],
+            MAX_FALSE_REFUSALS[cross],
+            Q_tr[:, BROAD_COLUMN],
+            Q_dv[:, BROAD_COLUMN],
         )
         log(f"{name}: closeness floor {dense_floor:.3f} (from {fit.dense_floor:.3f})")
         refused = calibrated < threshold
@@ -722,10 +761,10 @@ def fit_answerability(Q_tr, a_tr, o_tr, Q_dv, a_dv, o_dv, use_tr, choose_dv, fol
     answerable = Blend((linear, trees))
     # Refused outright: questions further from every sentence than nearly every answerable one.
     dense = DENSE_COLUMN
-    floor = float(np.quantile(Qt[at == 1, dense], DENSE_FLOOR_QUANTILE))
+    floor = float(np.quantile(Qt[(at == 1) & narrow(Qt), dense], DENSE_FLOOR_QUANTILE))
     print(
-        "closeness of answerable questions, quantiles 0/0.1/1/5%: "
-        + " ".join(f"{v:.3f}" for v in np.quantile(Qt[at == 1, dense], [0, 0.001, 0.01, 0.05]))
+        "closeness of answerable questions (not broad), quantiles 0/0.1/1/5%: "
+        + " ".join(f"{v:.3f}" for v in np.quantile(Qt[(at == 1) & narrow(Qt), dense], [0, 0.001, 0.01, 0.05]))
     )
 
     def raw(Q):
@@ -733,7 +772,9 @@ def fit_answerability(Q_tr, a_tr, o_tr, Q_dv, a_dv, o_dv, use_tr, choose_dv, fol
 
     raw_dv = raw(Q_dv)
     answerable_ll = logloss(raw_dv[choose_dv], ad)
-    near = Q_dv[choose_dv, dense] >= floor  # calibrated on the questions the floor lets through
+    near = ~below_floor(
+        Q_dv[choose_dv, dense], Q_dv[choose_dv, BROAD_COLUMN], floor
+    )  # calibrated on what the floor lets through
     # Platt calibration on the group's dev questions
     from sklearn.linear_model import LogisticRegression
 
@@ -747,7 +788,8 @@ def fit_answerability(Q_tr, a_tr, o_tr, Q_dv, a_dv, o_dv, use_tr, choose_dv, fol
     platt = (float(fit.coef_[0, 0]), float(fit.intercept_[0]))
 
     def calibrate(r, Q):
-        return np.where(Q[:, dense] >= floor, 1 / (1 + np.exp(-(platt[0] * logit(r) + platt[1]))), 0.0)
+        below = below_floor(Q[:, dense], Q[:, BROAD_COLUMN], floor)
+        return np.where(below, 0.0, 1 / (1 + np.exp(-(platt[0] * logit(r) + platt[1]))))
 
     raw_tr = raw(Q_tr)
     raw_tr[use_tr] = out_of_fold(Qt, ot, at, d_idx, d_signs, dom_c, signs, lin_c, trees_c, fold[use_tr])
@@ -762,30 +804,34 @@ def fit_answerability(Q_tr, a_tr, o_tr, Q_dv, a_dv, o_dv, use_tr, choose_dv, fol
                             answerable_ll, about, weights, floor)  # fmt: skip
 
 
-def choose_floor(fit, d_tr, d_dv, a_tr, a_dv, sel_tr, sel_dv, target):
+def choose_floor(fit, d_tr, d_dv, a_tr, a_dv, sel_tr, sel_dv, target, b_tr=None, b_dv=None):
     """The closeness floor for one language group, from FLOOR_QUANTILES of its own answerable
-    questions (train out of fold pooled with dev), with the threshold chosen again at `target`
-    false refusals for each: the floor that refuses the most unanswerable questions (the lowest on
-    a tie). Returns the floor, the threshold and both splits' probabilities under the floor."""
+    questions that are not broad (`b_*`: intent_broad; None: none is), train out of fold pooled
+    with dev, with the threshold chosen again at `target` false refusals for each: the floor
+    that decides the most questions rightly (the lowest on a tie). Returns the floor, the
+    threshold and both splits' probabilities under the floor."""
+    b_tr = np.zeros(len(d_tr)) if b_tr is None else b_tr
+    b_dv = np.zeros(len(d_dv)) if b_dv is None else b_dv
     d = np.concatenate([d_tr[sel_tr], d_dv[sel_dv]])
+    b = np.concatenate([b_tr[sel_tr], b_dv[sel_dv]])
     p = np.concatenate([fit.calibrated_tr[sel_tr], fit.calibrated_dv[sel_dv]])
     a = np.concatenate([a_tr[sel_tr], a_dv[sel_dv]]).astype(bool)
     best = None
     for q in FLOOR_QUANTILES:
-        floor = max(fit.dense_floor, float(np.quantile(d[a], q)))
-        pf = np.where(d >= floor, p, 0.0)
-        t = choose_threshold(pf, a, target)
+        floor = max(fit.dense_floor, float(np.quantile(d[a & (b < BROAD_INTENT)], q)))
+        pf = np.where(below_floor(d, b, floor), 0.0, p)
+        t = choose_threshold(pf, a, target, handled=True)
         if q and (pf[a] < t).mean() > target:  # the floor alone refuses too many answerable questions
             continue
-        refused = float((pf[~a] < t).mean())
+        refused = float(((pf < t) != a).mean())  # decided rightly
         if best is None or refused > best[0] + 1e-9:
             best = (refused, floor, t)
     _, floor, t = best
     return (
         floor,
         t,
-        np.where(d_tr >= floor, fit.calibrated_tr, 0.0),
-        np.where(d_dv >= floor, fit.calibrated_dv, 0.0),
+        np.where(below_floor(d_tr, b_tr, floor), 0.0, fit.calibrated_tr),
+        np.where(below_floor(d_dv, b_dv, floor), 0.0, fit.calibrated_dv),
     )
 
 
@@ -931,6 +977,46 @@ def with_other_documents(items: list[dict], sources: dict[str, Path]) -> tuple[l
     return items, corpus_dir
 
 
+def report_alone(items: list[dict], sources: dict[str, Path]) -> list[dict]:
+    """The items with the report's questions marked to be asked of the report alone (ENGINES
+    "report"), as `ipqa eval`, the report's blind sets and a user with the report ask them. Asked
+    among the forty other documents, their probabilities were not the ones a shipped threshold
+    meets: for zh, ja and ko dev questions they correlated 0.86 with the served ones, and a
+    threshold chosen for 10% false refusals refused 4% (eval/TEST_READS.md, candidate 75). The
+    other documents' questions stay asked of every document together, a corpus of many."""
+    return [it if it["source"] in sources else dict(it, corpus="report") for it in items]
+
+
+def with_twins(items: list[dict], folder: Path = TWINS, log=print) -> list[dict]:
+    """The items with the twins of those among them added: a twin takes its near miss's document
+    and split (train; a twin of any other split is an error: nothing tunes on dev or reads test).
+    A twin whose near miss is not trained on (a document held out or not read) is left out, and so
+    is one whose question is already a labelled question."""
+    by_id = {it["id"]: it for it in items}
+    asked = {" ".join(it["question"].lower().split()) for it in items}
+    out, left = list(items), 0
+    for path in sorted(folder.glob("*.jsonl")):
+        for twin in load_labelled_file(path):
+            near = by_id.get(twin["twin_of"])
+            if near is None or " ".join(twin["question"].lower().split()) in asked:
+                left += 1
+                continue
+            if near["split"] != "train" or near["register"] != "near-miss":
+                raise SystemExit(
+                    f"{path}: {twin['id']}: a twin of a {near['split']} {near['register']} question"
+                )
+            out.append(
+                dict(
+                    twin,
+                    split="train",
+                    source=near["source"],
+                    other_document=near.get("other_document", False),
+                )
+            )
+    log(f"twins: {len(out) - len(items)} added, {left} left out")
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--labelled", default=str(ROOT / "eval" / "labelled"))
@@ -954,6 +1040,7 @@ def main() -> int:
         help=f"a NAME under --other-documents to leave out (default: {', '.join(HELD_OUT)})",
     )
     ap.add_argument("--report-only", action="store_true", help="train on the report's questions alone")
+    ap.add_argument("--no-twins", action="store_true", help="leave out the near misses' twins (eval/twins/)")
     ap.add_argument(
         "--domain-model",
         action="store_true",
@@ -964,12 +1051,25 @@ def main() -> int:
         action="store_true",
         help="ask half of each document's questions (by a hash) against that document alone",
     )
+    ap.add_argument(
+        "--together",
+        action="store_true",
+        help="ask the report's questions against every document together (the earlier design)",
+    )
+    ap.add_argument(
+        "--english-only",
+        action="store_true",
+        help="write the English model alone, leaving the one for other languages as it is (each reads "
+        "its own sentence features by name, so the two need not be refitted together)",
+    )
     args = ap.parse_args()
     global NO_DOMAIN
     NO_DOMAIN = not args.domain_model
     sources = {} if args.report_only else other_documents(args.other_documents, args.hold_out or HELD_OUT)
     folder = Path(args.labelled)
     items, corpus_dir = with_other_documents(load_labelled(folder), sources)
+    if not args.no_twins:
+        items = with_twins(items)
     if args.alone and corpus_dir is not None:
         import hashlib
         import shutil
@@ -983,6 +1083,14 @@ def main() -> int:
             name = it["source"] if it["source"] in sources else "report"
             if hashlib.sha1(("alone:" + it["question"]).encode()).digest()[0] % 2 == 0:
                 it["corpus"] = name
+    elif corpus_dir is not None and not args.together:
+        import shutil
+        import tempfile
+
+        alone = Path(tempfile.mkdtemp(prefix="ipqa-alone-report-")) / "corpus"
+        shutil.copytree(ROOT / "corpus", alone)
+        ENGINES["report"] = make_engine(corpus_dir=alone)
+        items = report_alone(items, sources)
     engine = make_engine(corpus_dir=corpus_dir)
     models = train(
         engine,
@@ -993,6 +1101,9 @@ def main() -> int:
         matrices=args.matrices,
     )
     for cross, out in ((False, MODEL_FILE), (True, CROSS_MODEL_FILE)):
+        if cross and args.english_only:
+            print(f"left {out} as it was (--english-only)")
+            continue
         models[cross].save(out)
         print(f"wrote {out}")
     return 0

@@ -318,6 +318,25 @@ def test_a_sentence_lacking_the_kind_of_value_asked_is_marked(small):
     assert max(missing("How does Vietnam protect trade secrets?").values()) < 0.2
 
 
+def test_a_sentence_is_also_read_under_its_title_and_heading(small):
+    """context_dense is the question's closeness to the sentence embedded after its document's
+    title and its section's headings, by the engine's own encoder; a sentence that names its
+    topic only through its heading ("Outlook") comes closer that way."""
+    from ipqa.features import SENTENCE_FEATURES
+
+    _, sq, qvec, _ = small.prepare("What is the outlook for data protection rules?")
+    _q, cands, X, _p, _qx = small.composer.score(sq, qvec, small.retriever.search(sq, qvec, k=8))
+    col, gap = SENTENCE_FEATURES.index("context_dense"), SENTENCE_FEATURES.index("context_gap")
+    (i,) = [i for i, c in enumerate(cands) if c.sentence.text.startswith("Both countries plan")]
+    s = cands[i].sentence
+    title = small.index.title_of(s.doc)
+    text = f"{small.composer.f._context[(s.doc, s.section_id)]}: {s.text}"
+    assert title in text and "Outlook" in text
+    assert X[i, col] == pytest.approx(float(small.encoder.encode([text])[0] @ qvec), abs=1e-5)
+    assert X[i, col] > X[i, SENTENCE_FEATURES.index("dense")]
+    assert X[:, gap].max() == 0.0 and X[i, gap] == pytest.approx(X[i, col] - X[:, col].max())
+
+
 def test_tell_me_more_goes_on_beside_what_was_said(small):
     """A continuation is not judged again as a question (the text it searches with joins the
     question to the sentences given, unlike any question): it goes on with other sentences of
@@ -343,6 +362,29 @@ def test_a_model_trained_for_other_features_is_refused(small):
     with pytest.raises(ModelError, match=m.question_features[-1] + r".*retrain"):
         Featurizer(small.index, small.gazetteer, stale)
     Featurizer(small.index, small.gazetteer, m)  # the shipped model fits
+
+
+def test_a_model_fitted_before_a_sentence_feature_was_added_reads_its_own_columns(small):
+    """A language group's model file may predate a sentence feature: it is served the columns it
+    was fitted on, by name, so the two groups' models need not be refitted together."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from ipqa.answer import Composer
+    from ipqa.features import SENTENCE_FEATURES, Featurizer
+    from ipqa.model import Linear
+
+    m = small.composer.f.model
+    keep = tuple(n for n in SENTENCE_FEATURES if n != "context_dense")[::-1]  # one fewer, reordered
+    coef = np.array([[1.0 if n == "dense" else 0.0 for n in keep]])
+    older = replace(
+        m, sentence_features=keep, sentence=Linear(coef, np.zeros(1), np.zeros(len(keep)), np.ones(len(keep)))
+    )
+    composer = Composer(Featurizer(small.index, small.gazetteer, older), older)
+    _, searched, qvec, _ = small.prepare("How much is the fine for trade secret theft in Vietnam?")
+    _, cands, X, p, _ = composer.score(searched, qvec, small.retriever.search(searched, qvec, k=8))
+    assert cands and np.allclose(p, 1 / (1 + np.exp(-X[:, SENTENCE_FEATURES.index("dense")])))
 
 
 def test_sentences_of_one_paragraph_are_quoted_in_the_documents_order(small):

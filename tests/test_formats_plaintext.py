@@ -270,6 +270,22 @@ def test_title_is_the_readable_file_name_unless_the_first_line_is_a_title():
     assert c.title == "Philippine Filing Guide"
 
 
+def test_a_long_opening_line_standing_alone_is_the_title():
+    """A brief's title may be longer than a heading: standing alone over the text, it is still
+    the title (and the opening section's heading), not an untitled opening line."""
+    title = "Portugal: software, game studios and intellectual property — a brief for foreign investors"
+    text = f"{title}\n\nThis brief is written for founders weighing Portugal as a base.\n\n1. Market overview\nLisbon has 40 studios.\n"
+    c = convert_text("portugal-software-ip.txt", text)
+    assert c.title == title
+    assert [(c.text[h.start : h.end], h.level) for h in c.headings] == [(title, 1), ("1. Market overview", 1)]
+    # a first line that ends like a sentence, or runs on into the next line, is text
+    for text in (
+        f"{title}.\n\nMore text follows here.\n",
+        f"{title}\nand more words on the next line.\n\nText.\n",
+    ):
+        assert convert_text("portugal-software-ip.txt", text).title == "Portugal software ip"
+
+
 @pytest.mark.parametrize(
     ("left", "right", "joined"),
     [

@@ -129,25 +129,32 @@ def test_a_question_further_from_every_sentence_than_any_answerable_one_is_refus
     rng = np.random.default_rng(0)
     n = 300
     Q = rng.uniform(0.0, 1.0, size=(n, len(QUESTION_FEATURES)))
-    dense = QUESTION_FEATURES.index("dense_max")
+    dense, broad = QUESTION_FEATURES.index("dense_max"), QUESTION_FEATURES.index("intent_broad")
     Q[:, dense] = rng.uniform(0.3, 0.9, size=n)
     a = (rng.uniform(size=n) < 0.6).astype(int)
     Q[a == 0, dense] -= 0.25  # unanswerable questions sit lower
+    Q[:, broad] = 0.0
+    Q[:5, broad], Q[:5, dense], a[:5] = 0.9, 0.01, 1  # summaries: answerable, far from every sentence
     o = np.ones(n, dtype=int)
     half = np.arange(n) < n // 2
     fit = T.fit_answerability(Q[half], a[half], o[half], Q[~half], a[~half], o[~half],
                               np.ones(half.sum(), bool), np.ones((~half).sum(), bool),
                               np.arange(half.sum()) % T.FOLDS)  # fmt: skip
-    assert fit.dense_floor == Q[half][a[half] == 1, dense].min()
+    # the summaries neither set the floor nor meet it
+    assert fit.dense_floor == Q[5:][half[5:]][a[5:][half[5:]] == 1, dense].min() > 0.01
     below = Q[~half][:, dense] < fit.dense_floor
     assert below.any() and (fit.calibrated_dv[below] == 0.0).all()
     assert (fit.calibrated_dv[~below] > 0.0).all()
+    assert (fit.calibrated_tr[:5] > 0.0).all()
 
     model = replace(load_model(), dense_floor=0.5)
-    x = np.full(len(QUESTION_FEATURES), 0.5)
+    x = np.full(len(QUESTION_FEATURES), 0.4)
+    x[dense] = 0.5
     assert model.answer_probability(x) > 0.0
     x[dense] = 0.49
     assert model.answer_probability(x) == 0.0
+    x[broad] = 0.5  # as likely a summary, list or advice as not: the floor does not apply
+    assert model.answer_probability(x) > 0.0
 
 
 def test_other_documents_trained_on_are_the_other_and_read_blind_documents_less_the_held_out(tmp_path):
@@ -177,6 +184,15 @@ def test_the_closeness_floor_comes_from_the_groups_own_answerable_questions():
     floor, t, p_tr, _ = T.choose_floor(fit, far, far[:0], a, a[:0], sel, sel[:0], 0.05)
     assert 0.15 < floor <= far[a == 1].min()
     assert (p_tr[a == 0] < t).mean() == 1.0 and (p_tr[a == 1] < t).mean() <= 0.05
+    # broad answerable questions (summaries) further still neither lower the floor nor meet it
+    broad = np.r_[np.zeros(n_a + n_u), np.ones(20)]
+    far_b, a_b, p_b = np.r_[far, np.full(20, 0.01)], np.r_[a, np.ones(20, int)], np.r_[p, np.full(20, 0.9)]
+    fit = SimpleNamespace(dense_floor=0.0, calibrated_tr=p_b, calibrated_dv=p_b[:0])
+    sel = np.ones(len(a_b), dtype=bool)
+    floor_b, t_b, p_tr, _ = T.choose_floor(
+        fit, far_b, far_b[:0], a_b, a_b[:0], sel, sel[:0], 0.05, broad, broad[:0]
+    )
+    assert 0.15 < floor_b <= far[a == 1].min() and (p_tr[-20:] >= t_b).all()
 
 
 def test_columns_after_the_question_features_are_read_by_the_linear_member_only():
@@ -232,3 +248,67 @@ def test_the_answer_or_refuse_inputs_are_written_row_for_row(tmp_path):
         ("d?", "dev", "report", False),
     ]
     assert json.loads((tmp_path / "columns.json").read_text("utf-8")) == list(T.QUESTION_FEATURES)
+
+
+def _item(id_, question, split, register="near-miss", **kw):
+    return {"id": id_, "question": question, "split": split, "register": register, "source": "doc", **kw}
+
+
+def _twin(twin_of, question):
+    return {"id": f"tw-{twin_of}", "twin_of": twin_of, "question": question, "register": "everyday",
+            "intent": "number", "kind": "count", "answerable": True, "evidence": ["X."], "answer_facts": [["X"]]}  # fmt: skip
+
+
+def test_a_twin_joins_its_near_miss_in_train_with_its_document(tmp_path):
+    import json
+
+    items = [_item("a", "How many in 2020?", "train", other_document=True),
+             _item("b", "How many in Peru?", "train")]  # fmt: skip
+    rows = [
+        _twin("a", "How many in 2024?"),
+        _twin("gone", "How many there?"),
+        _twin("b", "how many in 2020? "),
+    ]
+    (tmp_path / "doc.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out = T.with_twins(items, tmp_path, log=lambda _m: None)
+    added = out[len(items) :]
+    # the one whose near miss is not trained on, and the one already asked, are left out
+    assert [t["question"] for t in added] == ["How many in 2024?"]
+    assert added[0]["split"] == "train" and added[0]["source"] == "doc" and added[0]["other_document"]
+
+
+def test_a_twin_of_a_dev_or_test_question_stops_training(tmp_path):
+    import json
+
+    import pytest
+
+    for split in ("dev", "test"):
+        items = [_item("a", "How many in 2020?", split)]
+        (tmp_path / "doc.jsonl").write_text(
+            json.dumps(_twin("a", "How many in 2024?")) + "\n", encoding="utf-8"
+        )
+        with pytest.raises(SystemExit, match=split):
+            T.with_twins(items, tmp_path, log=lambda _m: None)
+
+
+def test_the_reports_questions_are_asked_of_the_report_alone_and_the_documents_of_all_together():
+    """As they are served: `ipqa eval` and the report's blind sets ask the report alone, so its
+    questions are featurised against it (ENGINES "report"); a document's stay among all."""
+    items = [_item("a", "Q1?", "train", source="h1"), _item("b", "Q2?", "dev", other_document=True)]
+    out = T.report_alone(items, {"doc": ROOT})
+    assert [it.get("corpus") for it in out] == ["report", None]
+    assert "corpus" not in items[0]  # the caller's items are left as they were
+    engine, report = _Preparing(), _Preparing()
+    T.ENGINES["report"] = report
+    try:
+        built = T.build_examples(engine, out)
+    finally:
+        del T.ENGINES["report"]
+    assert built[0].engine is report and built[1].engine is engine
+
+
+class _Preparing:
+    """An engine that only prepares questions, for build_examples."""
+
+    def prepare(self, question):
+        return question, question, np.zeros(3), False

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ipqa.features import BROAD, Candidate, Featurizer, Question
+from ipqa.features import BROAD, Candidate, Featurizer, Question, sentence_columns
 from ipqa.model import AnsweringModel
 from ipqa.retrieval import Hit
 
@@ -59,7 +59,11 @@ class Composer:
         q = self.f.question(question, qvec)
         cands = self.f.candidates(q, qvec, hits)
         X = self.f.sentence_matrix(q, qvec, cands)
-        p = self.model_for(q).sentence.proba(X) if len(cands) else np.zeros(0)
+        p = (
+            self.model_for(q).sentence.proba(X[:, sentence_columns(self.model_for(q))])
+            if len(cands)
+            else np.zeros(0)
+        )
         qx = self.f.question_vector(q, cands, X, p) if len(cands) else None
         return q, cands, X, p, qx
 

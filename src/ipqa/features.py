@@ -64,6 +64,8 @@ SENTENCE_FEATURES = (
     "cross_lingual",
     "kind_missing",
     "own_place_conflict",
+    "context_dense",
+    "context_gap",
 )
 QUESTION_FEATURES = (
     "p1",
@@ -155,17 +157,28 @@ SECTION_POOL = 3  # … and, for broad questions, from the whole sections of the
 POOL_MAX = 240
 
 
+def sentence_columns(model: AnsweringModel) -> list[int]:
+    """The columns of a sentence matrix that `model`'s sentence model was fitted on, by name: a
+    model file fitted before a sentence feature was added still reads its own, so that the two
+    language groups' models need not be refitted together."""
+    return [SENTENCE_FEATURES.index(n) for n in model.sentence_features]
+
+
 def check_features(model: AnsweringModel) -> None:
-    """A model reads its weights by position: one trained for other features would answer
-    wrongly without any error, so it is refused here."""
+    """A model reads its question weights by position: one trained for other features would
+    answer wrongly without any error, so it is refused here. Its sentence model reads its own
+    columns by name (sentence_columns): those must all still be computed."""
     if model.continuation is not None and model.continuation_features != CONTINUATION_FEATURES:
         raise ModelError(
             "the answering model was trained for other continuation features than this code "
             "computes; retrain it with eval/train.py"
         )
-    if model.sentence_features != SENTENCE_FEATURES or model.question_features != QUESTION_FEATURES:
+    if (
+        not set(model.sentence_features) <= set(SENTENCE_FEATURES)
+        or model.question_features != QUESTION_FEATURES
+    ):
         changed = sorted(
-            set(model.sentence_features) ^ set(SENTENCE_FEATURES)
+            set(model.sentence_features) - set(SENTENCE_FEATURES)
             | set(model.question_features) ^ set(QUESTION_FEATURES)
         )
         raise ModelError(
@@ -255,6 +268,8 @@ class Featurizer:
             for d in index.documents.values()
             for sec in d.sections
         }
+        self._context = context
+        self._context_vec: dict[int, np.ndarray] = {}
         self._heading_terms = {
             (s.doc, s.section_id): frozenset(terms(context.get((s.doc, s.section_id), s.section)))
             for s in self.sentences
@@ -508,6 +523,7 @@ class Featurizer:
         p_broad = q.p_intent(*BROAD)
         p_cmp = q.p_intent("comparison")
         kind_p = {k: float(q.kind[i]) for i, k in enumerate(KINDS) if k != "none"}
+        in_context = self.context_dense(qvec, rows) if not q.cross_lingual else dense
         X = np.zeros((len(cands), len(SENTENCE_FEATURES)))
         for j, c in enumerate(cands):
             info = self.info[c.row]
@@ -560,6 +576,8 @@ class Featurizer:
                 # state: kind_new alone is 0 both for "asks no value" and "asks one it lacks".
                 sum(p for k, p in kind_p.items() if k not in new),
                 self.own_place_conflict(c.row, q),
+                in_context[j],
+                in_context[j] - float(in_context.max()),
             )
         return X
 
@@ -658,6 +676,27 @@ class Featurizer:
             ),
         }
         return np.array([v[name] for name in QUESTION_FEATURES], dtype=np.float64)
+
+    def context_dense(self, qvec: np.ndarray, rows: list[int]) -> np.ndarray:
+        """Each sentence's closeness to an English question when read under its document's title
+        and its section's headings ("… Outlook 2025 2. Trademark Filings: The Directorate …
+        received 128,400 trademark applications in 2024."): a question often names what only the
+        title or heading states (the country, the topic), and without them the encoder puts
+        another sentence of the section closer. Without an encoder, the plain closeness."""
+        if self.encode is None or not rows:
+            return self.vectors[rows] @ qvec
+        missing = [r for r in dict.fromkeys(rows) if r not in self._context_vec]
+        if missing:
+            if len(self._context_vec) > 200_000:
+                self._context_vec.clear()
+            texts = [
+                f"{self._context.get((self.sentences[r].doc, self.sentences[r].section_id), self.sentences[r].section)}: "
+                f"{self.sentences[r].text}"
+                for r in missing
+            ]
+            for r, v in zip(missing, self.encode(texts), strict=True):
+                self._context_vec[r] = np.asarray(v, dtype=np.float32)
+        return np.array([self._context_vec[r] for r in rows]) @ qvec
 
     def topic_dense(self, q: Question, cands: list[Candidate], dense_max: float) -> float:
         """How close the question comes to the candidates without the places it names: "the

@@ -225,6 +225,19 @@ def _classifier_from_json(d: dict) -> Linear | Trees | Blend:
     return Trees.from_json(d) if d.get("type") == "trees" else Linear.from_json(d)
 
 
+# A broad question (a summary, a list, advice) is answered from a document as a whole, never from
+# one close sentence: summaries are the least close answerable questions there are (in zh, ja and
+# ko they set the closeness floor under most out-of-domain questions). So the floor neither comes
+# from nor applies to a question whose intent_broad is at least this (eval/TEST_READS.md, 76).
+BROAD_INTENT = 0.5
+
+
+def below_floor(dense, broad, floor):
+    """Refused outright: further from every sentence than the floor, and not a broad question
+    (scalars or arrays)."""
+    return (dense < floor) & (broad < BROAD_INTENT)
+
+
 @dataclass(frozen=True)
 class AnsweringModel:
     intent: Linear
@@ -263,7 +276,8 @@ class AnsweringModel:
     continuation_features: tuple[str, ...] = ()
 
     def answer_probability(self, x: np.ndarray, qvec: np.ndarray | None = None) -> float:
-        if x[self.question_features.index("dense_max")] < self.dense_floor:
+        dense, broad = (x[self.question_features.index(n)] for n in ("dense_max", "intent_broad"))
+        if below_floor(dense, broad, self.dense_floor):
             return 0.0
         if self.answer_embedding:
             x = np.concatenate([x, embedding_of_width(qvec, self.answer_embedding)])

@@ -26,6 +26,8 @@ Heading rules (shared with the PDF converter, which has no markup either):
   without numbered headings that mixes ALL-CAPS and other unnumbered headings, ALL CAPS is 1 and
   the others 2.
 * Setext: "Title" over "=====" is level 1, over "-----" level 2; the underline is dropped.
+* The file's first line, alone in its block and not ending like a sentence, is the title and a
+  level-1 heading even when longer than a heading may be (up to 200 characters).
 * A line followed (in its block) by a line starting in lower case is a wrapped line, not a heading
   (unless it is numbered and clearly shorter than the block's lines: "3.1 Invoking asn1Parser").
 * Characters of code, markup or tables (| { } < > = ; [ ] ~ ^ * ` @ ::) rule a line out.
@@ -518,10 +520,41 @@ def strip_bullet(line: str) -> str:
     return line[m.end() :] if m else line
 
 
+MAX_TITLE_CHARS = 200
+
+
+def _opening_title(lines: Sequence[str], forced: Mapping[int, int]) -> int | None:
+    """The file's first line when it is a title: alone in its block, not ending like a sentence,
+    with text after it. A brief's title is often longer than a heading may be ("Portugal:
+    software, game studios and intellectual property — a brief for foreign investors"), and was
+    then read as an untitled opening line, the file name standing for the title."""
+    first = next((i for i, line in enumerate(lines) if line), None)
+    if first is None or first in forced:
+        return None
+    line = lines[first]
+    alone = first + 1 < len(lines) and not lines[first + 1]
+    rest = any(lines[first + 1 :])
+    if (
+        alone
+        and rest
+        and len(line) <= MAX_TITLE_CHARS
+        and (line[0].isupper() or line[0].isdigit())
+        and not _SENTENCE_END.search(line)
+        and not is_list_item(line)
+        and not is_table_row(line)
+        and not _CODE_CHARS.search(line)
+        and not _numbering(line)
+    ):
+        return first
+    return None
+
+
 def convert_text(name: str, text: str) -> Converted:
     """Plain text → Converted; CorpusError("<name>: empty") when there is no text."""
     lines, forced = _setext(normalise_lines(text))
     found = detect(lines, forced)
+    if (first := _opening_title(lines, forced)) is not None and found[first] is None:
+        found[first] = (1, "")
     compounds = compound_words(lines)
     widths = _block_widths(lines)
     out: list[tuple[str, tuple[int, str] | None]] = []

@@ -977,6 +977,16 @@ def with_other_documents(items: list[dict], sources: dict[str, Path]) -> tuple[l
     return items, corpus_dir
 
 
+def engine_alone(name: str, docs: Path) -> Any:
+    """An engine over one corpus alone, built in a temporary copy of it."""
+    import shutil
+    import tempfile
+
+    alone = Path(tempfile.mkdtemp(prefix=f"ipqa-alone-{name}-")) / "corpus"
+    shutil.copytree(docs, alone)
+    return make_engine(corpus_dir=alone)
+
+
 def report_alone(items: list[dict], sources: dict[str, Path]) -> list[dict]:
     """The items with the report's questions marked to be asked of the report alone (ENGINES
     "report"), as `ipqa eval`, the report's blind sets and a user with the report ask them. Asked
@@ -1072,24 +1082,15 @@ def main() -> int:
         items = with_twins(items)
     if args.alone and corpus_dir is not None:
         import hashlib
-        import shutil
-        import tempfile
 
         for name, docs in ({"report": ROOT / "corpus"} | sources).items():
-            alone = Path(tempfile.mkdtemp(prefix=f"ipqa-alone-{name}-")) / "corpus"
-            shutil.copytree(docs, alone)
-            ENGINES[name] = make_engine(corpus_dir=alone)
+            ENGINES[name] = engine_alone(name, docs)
         for it in items:
             name = it["source"] if it["source"] in sources else "report"
             if hashlib.sha1(("alone:" + it["question"]).encode()).digest()[0] % 2 == 0:
                 it["corpus"] = name
     elif corpus_dir is not None and not args.together:
-        import shutil
-        import tempfile
-
-        alone = Path(tempfile.mkdtemp(prefix="ipqa-alone-report-")) / "corpus"
-        shutil.copytree(ROOT / "corpus", alone)
-        ENGINES["report"] = make_engine(corpus_dir=alone)
+        ENGINES["report"] = engine_alone("report", ROOT / "corpus")
         items = report_alone(items, sources)
     engine = make_engine(corpus_dir=corpus_dir)
     models = train(

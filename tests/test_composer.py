@@ -320,7 +320,7 @@ def test_a_sentence_lacking_the_kind_of_value_asked_is_marked(small):
 
 def test_a_sentence_is_also_read_under_its_title_and_heading(small):
     """context_dense is the question's closeness to the sentence embedded after its document's
-    title and its section's headings, by the engine's own encoder; a sentence that names its
+    title and its section's headings (at build time, as the engine's encoder reads it); a sentence that names its
     topic only through its heading ("Outlook") comes closer that way."""
     from ipqa.features import SENTENCE_FEATURES
 
@@ -330,7 +330,8 @@ def test_a_sentence_is_also_read_under_its_title_and_heading(small):
     (i,) = [i for i, c in enumerate(cands) if c.sentence.text.startswith("Both countries plan")]
     s = cands[i].sentence
     title = small.index.title_of(s.doc)
-    text = f"{small.composer.f._context[(s.doc, s.section_id)]}: {s.text}"
+    (sec,) = [sec for sec in small.index.documents[s.doc].sections if sec.id == s.section_id]
+    text = f"{title} {sec.part} {sec.heading}: {s.text}"
     assert title in text and "Outlook" in text
     assert X[i, col] == pytest.approx(float(small.encoder.encode([text])[0] @ qvec), abs=1e-5)
     assert X[i, col] > X[i, SENTENCE_FEATURES.index("dense")]

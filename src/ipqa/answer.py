@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from ipqa.features import BROAD, Candidate, Featurizer, Question, sentence_columns
-from ipqa.model import AnsweringModel
+from ipqa.features import BROAD, Candidate, Featurizer, Question
+from ipqa.model import BROAD_INTENT, AnsweringModel
 from ipqa.retrieval import Hit
 
 # ---------------------------------------------------------------- composition
@@ -59,11 +59,8 @@ class Composer:
         q = self.f.question(question, qvec)
         cands = self.f.candidates(q, qvec, hits)
         X = self.f.sentence_matrix(q, qvec, cands)
-        p = (
-            self.model_for(q).sentence.proba(X[:, sentence_columns(self.model_for(q))])
-            if len(cands)
-            else np.zeros(0)
-        )
+        model = self.model_for(q)
+        p = model.sentence.proba(self.f.sentence_input(model, X)) if len(cands) else np.zeros(0)
         qx = self.f.question_vector(q, cands, X, p) if len(cands) else None
         return q, cands, X, p, qx
 
@@ -92,7 +89,7 @@ class Composer:
         comparison, distinct points (MMR) for lists, summaries and advice. Sentences about another
         place or year than the question names are left out while others remain."""
         intent = q.top_intent
-        broad = q.p_intent(*BROAD) >= 0.5
+        broad = q.p_intent(*BROAD) >= BROAD_INTENT
         limit = MAX_SENTENCES.get(intent, 2)
         ok = Featurizer.consistent(X)
         order = [int(i) for i in np.argsort(-p, kind="stable") if ok[i] or not ok.any()]

@@ -67,6 +67,20 @@ class Sentence:
     section_id: int = 0  # Section.id: repeated headings stay separate sections
 
 
+def read_under_headings(title: str, sections: list[Section] | tuple[Section, ...], sentences) -> list[str]:
+    """Each sentence as read under its document's title and its section's headings ("… Outlook
+    2025 2. Trademark Filings: The Directorate … received 128,400 trademark applications."): a
+    question often names what only the title or a heading states. Embedded once, at build time."""
+    context = {sec.id: heading_context(title, sec) for sec in sections}
+    return [f"{context.get(s.section_id, s.section)}: {s.text}" for s in sentences]
+
+
+def heading_context(title: str, section: Section) -> str:
+    """What a section is about beyond its own words: "Key Changes" in "Thailand Patent Reform
+    2025" is about patent reform."""
+    return f"{title} {section.part} {section.heading}"
+
+
 @dataclass(frozen=True)
 class Document:
     doc: str  # stable id: the file name inside corpus/

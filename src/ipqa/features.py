@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ipqa.chunking import Chunk
-from ipqa.corpus import Sentence, split_sentences
+from ipqa.corpus import Sentence, heading_context, split_sentences
 from ipqa.entities import Gazetteer, Place, figures, names, ordinals, place_covered, years
 from ipqa.errors import ModelError
 from ipqa.grounding import directions
@@ -157,11 +157,13 @@ SECTION_POOL = 3  # … and, for broad questions, from the whole sections of the
 POOL_MAX = 240
 
 
-def sentence_columns(model: AnsweringModel) -> list[int]:
+def sentence_columns(model: AnsweringModel) -> np.ndarray | None:
     """The columns of a sentence matrix that `model`'s sentence model was fitted on, by name: a
     model file fitted before a sentence feature was added still reads its own, so that the two
-    language groups' models need not be refitted together."""
-    return [SENTENCE_FEATURES.index(n) for n in model.sentence_features]
+    language groups' models need not be refitted together. None: every column, in order."""
+    if tuple(model.sentence_features) == SENTENCE_FEATURES:
+        return None
+    return np.array([SENTENCE_FEATURES.index(n) for n in model.sentence_features])
 
 
 def check_features(model: AnsweringModel) -> None:
@@ -237,6 +239,7 @@ class Featurizer:
         self.gazetteer = gazetteer
         self.model = model
         self.cross_model = cross_model or model  # for questions in another language
+        self._columns = {id(m): (m, sentence_columns(m)) for m in (self.model, self.cross_model)}
         # The English encoder (the engine's), for topic_dense; None leaves that feature = dense_max.
         self.encode: Callable[[list[str]], np.ndarray] | None = None
         self._topic_cache: dict[str, np.ndarray] = {}
@@ -261,15 +264,12 @@ class Featurizer:
             for table, vecs in ((self._section_vec, self.vectors), (self._section_vec_ml, self.vectors_ml)):
                 v = vecs[rows].mean(axis=0)
                 table[key] = v / (np.linalg.norm(v) or 1.0)
-        # A section is read under its parent heading and its document's title: "Key Changes" in
-        # "Thailand Patent Reform 2025" is about patent reform.
         context = {
-            (d.doc, sec.id): f"{d.title} {sec.part} {sec.heading}"
+            (d.doc, sec.id): heading_context(d.title, sec)
             for d in index.documents.values()
             for sec in d.sections
         }
-        self._context = context
-        self._context_vec: dict[int, np.ndarray] = {}
+        self.context_vectors: np.ndarray = index.context_vectors  # sentences under their headings
         self._heading_terms = {
             (s.doc, s.section_id): frozenset(terms(context.get((s.doc, s.section_id), s.section)))
             for s in self.sentences
@@ -305,6 +305,16 @@ class Featurizer:
         self._corpus_lower = " ".join(normalize(t).lower() for t in index.doc_texts.values())
 
     # ------------------------------------------------------------ the question
+
+    def sentence_input(self, model: AnsweringModel, X: np.ndarray) -> np.ndarray:
+        """The columns of a sentence matrix that `model` reads (one of this featurizer's models)."""
+        known = self._columns.get(id(model))
+        if known is None or known[0] is not model:  # a model set after this was made (training)
+            if len(self._columns) > 8:
+                self._columns.clear()
+            known = self._columns[id(model)] = (model, sentence_columns(model))
+        columns = known[1]
+        return X if columns is None else X[:, columns]
 
     def form_input(self, text: str, qvec: np.ndarray, places: tuple[Place, ...] | None = None) -> np.ndarray:
         """What the intent and kind classifiers read, with places masked in its words: they read a
@@ -679,24 +689,8 @@ class Featurizer:
 
     def context_dense(self, qvec: np.ndarray, rows: list[int]) -> np.ndarray:
         """Each sentence's closeness to an English question when read under its document's title
-        and its section's headings ("… Outlook 2025 2. Trademark Filings: The Directorate …
-        received 128,400 trademark applications in 2024."): a question often names what only the
-        title or heading states (the country, the topic), and without them the encoder puts
-        another sentence of the section closer. Without an encoder, the plain closeness."""
-        if self.encode is None or not rows:
-            return self.vectors[rows] @ qvec
-        missing = [r for r in dict.fromkeys(rows) if r not in self._context_vec]
-        if missing:
-            if len(self._context_vec) > 200_000:
-                self._context_vec.clear()
-            texts = [
-                f"{self._context.get((self.sentences[r].doc, self.sentences[r].section_id), self.sentences[r].section)}: "
-                f"{self.sentences[r].text}"
-                for r in missing
-            ]
-            for r, v in zip(missing, self.encode(texts), strict=True):
-                self._context_vec[r] = np.asarray(v, dtype=np.float32)
-        return np.array([self._context_vec[r] for r in rows]) @ qvec
+        and its section's headings (`corpus.read_under_headings`, embedded at build time)."""
+        return self.context_vectors[rows] @ qvec
 
     def topic_dense(self, q: Question, cands: list[Candidate], dense_max: float) -> float:
         """How close the question comes to the candidates without the places it names: "the

@@ -62,6 +62,7 @@ from ipqa.corpus import (
     page_at,
     parse_document,
     read_document_bytes,
+    read_under_headings,
     sha256_bytes,
 )
 from ipqa.crosslingual import vocabulary
@@ -81,8 +82,9 @@ from ipqa.errors import BuildLockedError, CorpusError, IndexError_
 from ipqa.formats import convert
 from ipqa.text import terms
 
-FORMAT = 4  # 3: canonical texts, pages and titles in documents.jsonl; chunk vectors kept
+# 3: canonical texts, pages and titles in documents.jsonl; chunk vectors kept
 # 4: the documents' words and their multilingual vectors, for zh/ja/ko questions (crosslingual.py)
+FORMAT = 5  # 5: each sentence's vector read under its headings (sentence_context_vectors.npy)
 CURRENT = "CURRENT"
 LOCK = ".build.lock"
 MARKER = ".ipqa-generation"  # inside each generation: its own name (see "Ownership" above)
@@ -104,6 +106,7 @@ REQUIRED_FILES = frozenset(
         "gazetteer.json",
         "sentence_vectors.npy",
         "sentence_vectors_ml.npy",
+        "sentence_context_vectors.npy",
         "chunk_vectors.npy",
         "chunk_vectors_ml.npy",
         "chunks.faiss",
@@ -139,6 +142,7 @@ class LoadedIndex:
     faiss_ml: object  # over the chunks' multilingual vectors
     bridge_words: tuple[str, ...]  # the words a zh/ja/ko question may borrow (crosslingual.py)
     bridge_vectors_ml: np.ndarray  # (len(bridge_words), ML_DIM): their multilingual vectors
+    context_vectors: np.ndarray  # (n_sentences, DIM): each sentence read under its headings
 
     def sentence_row(self, doc: str, index: int) -> int:
         return self.doc_offsets[doc] + index
@@ -414,9 +418,17 @@ class _Doc:
     reused: bool = False
 
 
-# The vectors kept per build, by file: the English model's, and the multilingual encoder's that
-# questions in other languages are searched with. Chunk vectors are kept to carry them over.
-VECTOR_FILES = ("sentence_vectors", "chunk_vectors", "sentence_vectors_ml", "chunk_vectors_ml")
+# The vectors kept per build, by file: the English model's, the multilingual encoder's that
+# questions in other languages are searched with, and the English model's of each sentence read
+# under its title and headings (the answering model's `context_dense`; made here, not per
+# question). Chunk vectors are kept to carry them over. "sentence…" files have a row per sentence.
+VECTOR_FILES = (
+    "sentence_vectors",
+    "chunk_vectors",
+    "sentence_vectors_ml",
+    "chunk_vectors_ml",
+    "sentence_context_vectors",
+)
 
 
 def _file_record(path: Path) -> dict:
@@ -611,6 +623,13 @@ def build_index(
             n_sent = sum(len(d.sentences) for d in new)
             log(f"embedding {n_sent} sentences of {len(new)} new or changed document(s)…")
             sent_texts = [s.text for d in new for s in d.sentences]
+            context_texts = [
+                text
+                for d in new
+                for text in read_under_headings(
+                    d.record["title"], [Section(**sec) for sec in d.record["sections"]], d.sentences
+                )
+            ]
             chunk_texts = [c.embed_text for d in new for c in d.chunks]
             encoder, ml = encoder_factory(), (multilingual_factory or MultilingualEncoder)()
             made = {
@@ -618,6 +637,9 @@ def build_index(
                 "chunk_vectors": encode_unique(encoder, chunk_texts, "embedding passages", progress),
                 "sentence_vectors_ml": encode_unique(ml, sent_texts, "multilingual sentences", progress),
                 "chunk_vectors_ml": encode_unique(ml, chunk_texts, "multilingual passages", progress),
+                "sentence_context_vectors": encode_unique(
+                    encoder, context_texts, "embedding sentences under headings", progress
+                ),
             }
             i = j = 0
             for d in new:
@@ -1110,6 +1132,7 @@ class _Generation:
     bm25: object
     bridge_words: tuple[str, ...]
     bridge_vectors_ml: np.ndarray
+    context_vectors: np.ndarray
 
 
 SENTENCE_MISMATCH = "a stored sentence does not match its document"
@@ -1192,6 +1215,7 @@ def _read_generation(gen: Path, manifest: dict, with_faiss: bool = True) -> _Gen
     try:
         vectors = np.load(gen / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r")
         vectors_ml = np.load(gen / "sentence_vectors_ml.npy", allow_pickle=False, mmap_mode="r")
+        context = np.load(gen / "sentence_context_vectors.npy", allow_pickle=False, mmap_mode="r")
         if with_faiss:
             fi = faiss.read_index(str(gen / "chunks.faiss"))
             fi_ml = faiss.read_index(str(gen / "chunks_ml.faiss"))  # threads: ipqa.runtime
@@ -1222,7 +1246,7 @@ def _read_generation(gen: Path, manifest: dict, with_faiss: bool = True) -> _Gen
         raise _damaged("a FAISS index has the wrong dimension")
     if not isinstance(bridge_words, list) or not all(isinstance(w, str) for w in bridge_words):
         raise _damaged("bridge_words.json is not a list of words")
-    if vectors.dtype != np.float32 or vectors_ml.dtype != np.float32 or bridge_ml.dtype != np.float32:
+    if any(v.dtype != np.float32 for v in (vectors, vectors_ml, bridge_ml, context)):
         raise _damaged("a vector file has the wrong type")
     if not isinstance(lexicon, dict) or not isinstance(gazetteer, dict):
         raise _damaged("lexicon.json or gazetteer.json is not an object")
@@ -1230,6 +1254,7 @@ def _read_generation(gen: Path, manifest: dict, with_faiss: bool = True) -> _Gen
         (with_faiss and (fi.ntotal != len(chunks) or fi_ml.ntotal != len(chunks)))
         or vectors.shape != (len(sentences), DIM)
         or vectors_ml.shape != (len(sentences), ML_DIM)
+        or context.shape != (len(sentences), DIM)
         or bridge_ml.shape != (len(bridge_words), ML_DIM)
         or not isinstance(lexicon.get("sentences"), list)
         or len(lexicon["sentences"]) != len(sentences)
@@ -1237,7 +1262,7 @@ def _read_generation(gen: Path, manifest: dict, with_faiss: bool = True) -> _Gen
         raise _damaged("record counts disagree")
     return _Generation(
         gen, manifest, rows, chunks, sentences, documents, offsets, vectors, vectors_ml, fi, fi_ml, lexicon,
-        gazetteer, bm25, tuple(bridge_words), bridge_ml,
+        gazetteer, bm25, tuple(bridge_words), bridge_ml, context,
     )  # fmt: skip
 
 
@@ -1260,7 +1285,7 @@ def loaded(g: _Generation) -> LoadedIndex:
     return LoadedIndex(
         g.path, g.manifest, g.chunks, g.sentences, g.sentence_vectors, g.faiss_index, g.bm25, g.lexicon,
         g.gazetteer, {name: d.text for name, d in g.documents.items()}, g.offsets, g.documents,
-        g.sentence_vectors_ml, g.faiss_ml, g.bridge_words, g.bridge_vectors_ml,
+        g.sentence_vectors_ml, g.faiss_ml, g.bridge_words, g.bridge_vectors_ml, g.context_vectors,
     )  # fmt: skip
 
 

@@ -135,7 +135,7 @@ HELD_OUT = ("vietnam", "gulf", "india", "australia", "chile", "nigeria")
 # Blind sets already read (eval/blind/README.md) are no longer blind: their new documents, each
 # with its questions in everyday words, are trained on like the other documents. Their sets on
 # the report are not (the report's questions are eval/labelled/, split once by a hash).
-BLIND_READ = tuple(f"read{n}" for n in range(9, 24))
+BLIND_READ = tuple(f"read{n}" for n in range(9, 28))
 # Answerable twins of the train split's near misses (eval/twins/README.md): each asks its near miss's
 # question with the one detail changed that the document does state, so that the form in which
 # writers ask near misses does not by itself predict a refusal. Train only, never dev or test.
@@ -951,12 +951,13 @@ def other_documents(folders=None, hold_out=HELD_OUT) -> dict[str, Path]:
     blind set on the report) is not another document."""
     if folders is None:
         folders = [ROOT / "eval" / "other_documents", *(ROOT / "eval" / "blind" / r for r in BLIND_READ)]
-    return {
-        q.stem: q.with_suffix("")
-        for folder in map(Path, folders)
-        for q in sorted(folder.glob("*.jsonl"))
-        if q.with_suffix("").is_dir() and q.stem not in hold_out
-    }
+    out: dict[str, Path] = {}
+    for folder in map(Path, folders):
+        for q in sorted(folder.glob("*.jsonl")):
+            if q.with_suffix("").is_dir() and q.stem not in hold_out:
+                # two documents on one country ("kenya" in other_documents and in read 24) are both kept
+                out[q.stem if q.stem not in out else f"{q.stem}@{folder.name}"] = q.with_suffix("")
+    return out
 
 
 def with_other_documents(items: list[dict], sources: dict[str, Path]) -> tuple[list[dict], Path | None]:
@@ -970,10 +971,12 @@ def with_other_documents(items: list[dict], sources: dict[str, Path]) -> tuple[l
     corpus_dir = Path(tempfile.mkdtemp(prefix="ipqa-train-")) / "corpus"
     shutil.copytree(ROOT / "corpus", corpus_dir)
     items = list(items)
-    for docs in sources.values():
+    for name, docs in sources.items():
         for doc in sorted(docs.iterdir()):
             shutil.copy(doc, corpus_dir / doc.name)
-        items += [dict(it, other_document=True) for it in load_labelled_file(docs.with_suffix(".jsonl"))]
+        items += [
+            dict(it, other_document=True, source=name) for it in load_labelled_file(docs.with_suffix(".jsonl"))
+        ]
     return items, corpus_dir
 
 

@@ -173,3 +173,35 @@ def test_a_sentence_naming_no_place_keeps_its_documents_place_beside_its_paragra
     assert keys[0] == {"country:DE", "country:AT", "country:PL"}
     assert keys[1] == {"country:DE", "country:AT", "country:PL", "country:HR"}
     assert keys[2] == {"country:IT"}
+
+
+def test_a_city_whose_country_its_document_never_names_is_part_of_a_name(gaz):
+    """"The Paris Convention" in a brief on Kenya names a treaty, not a place the sentence is
+    about: neither that sentence nor the next of its paragraph is about Paris. A city whose
+    country the document names, or any city in a document naming no country, stays a place; and
+    the corpus still mentions Paris, so a question naming it is not outside the documents."""
+    from ipqa.corpus import Sentence
+    from ipqa.entities import build_lexicon
+
+    def doc(name: str, texts: list[str]) -> list[Sentence]:
+        return [Sentence(name, "Patents", 0, 1, t, i, 0, 1) for i, t in enumerate(texts)]
+
+    kenya = doc(
+        "kenya.md",
+        [
+            "Applicants may claim priority under the Paris Convention within 12 months.",
+            "The office then examines the application.",
+            "Offices of the firm are in Nairobi, and it has joined the Madrid Protocol.",
+        ],
+    )
+    lyon = doc("lyon.md", ["Offices of the firm are in Paris."])
+    france = doc("france.md", ["French firms file in Paris."])
+    context = {("kenya.md", 1): "Kenya Patents", ("lyon.md", 1): "Patents", ("france.md", 1): "Patents"}
+    lex = build_lexicon(kenya + lyon + france, gaz, context)
+    rows = lex["sentences"]
+    keys = [{k for ks in r["places"] for k in ks} for r in rows]
+    own = [{k for ks in r["own_places"] for k in ks} for r in rows]
+    paris = next(p["keys"] for p in lex["places"] if p["surface"] == "Paris")
+    assert keys[0] == keys[1] == {"country:KE"} and own[0] == set()  # the heading's place only
+    assert keys[2] == own[2] and len(own[2]) == 1 and gaz.country_of(next(iter(own[2]))) == "country:KE"
+    assert own[3] == set(paris) and set(paris) < own[4]  # no country named at all; France named

@@ -21,7 +21,7 @@ from functools import cache, cached_property
 
 from ipqa.text import STOPWORDS, normalize
 
-ANALYSIS_VERSION = 15  # bump when reading, tokenisation or entity finding changes: older indexes become stale
+ANALYSIS_VERSION = 16  # bump when reading, tokenisation or entity finding changes: older indexes become stale
 CITY_MIN_POPULATION = 300_000  # large enough that a city's name is rarely an ordinary word
 
 # ---------------------------------------------------------------- the gazetteer (made at build time)
@@ -390,6 +390,14 @@ class Gazetteer:
     def country_of(self, key: str) -> str | None:
         return self.parent.get(key)
 
+    def place_in(self, place: Place, countries: set[str]) -> bool:
+        """Whether a place named in a document that names `countries` is a place it is about. A
+        city whose country the document never names is part of a name: "the Paris Convention",
+        "the Madrid Protocol" in a brief on Kenya. (A document naming no country keeps them.)"""
+        if not countries or not all(k.startswith("city:") for k in place.keys):
+            return True
+        return any(self.country_of(k) in countries for k in place.keys)
+
     def kinds(self, text: str) -> set[str]:
         """The kinds of quantity text states: duration, money, percent, count, year."""
         return set(self.quantities(text))
@@ -496,6 +504,24 @@ def place_covered(q: Place, mentioned: list[frozenset[str]], gazetteer: Gazettee
 # ---------------------------------------------------------------- corpus annotations (made by `ipqa build`)
 
 
+def _named_countries(sentences: list, gazetteer: Gazetteer, context: dict | None) -> dict[str, set[str]]:
+    """Per document, the countries it names itself (by name, abbreviation or demonym, in its
+    sentences, headings or title), not through a city."""
+    out: dict[str, set[str]] = {}
+    headings: set[tuple[str, str]] = set()
+    for s in sentences:
+        texts = [s.text]
+        for text in (s.section, (context or {}).get((s.doc, s.section_id), "")):
+            if (s.doc, text) not in headings:
+                headings.add((s.doc, text))
+                texts.append(text)
+        found = out.setdefault(s.doc, set())
+        for text in texts:
+            for p in gazetteer.places(text):
+                found.update(k for k in p.keys if k.startswith("country:"))
+    return out
+
+
 def build_lexicon(
     sentences: list,  # list[corpus.Sentence]
     gazetteer: Gazetteer,
@@ -515,6 +541,11 @@ def build_lexicon(
     """
     from ipqa.text import terms, words
 
+    countries = _named_countries(sentences, gazetteer, context)
+
+    def places(doc: str, text: str) -> list[Place]:
+        return [p for p in gazetteer.places(text) if gazetteer.place_in(p, countries.get(doc, set()))]
+
     df: dict[str, int] = {}
     freq: dict[str, int] = {}
     per_sentence: list[dict] = []
@@ -530,21 +561,24 @@ def build_lexicon(
         if (s.doc, s.paragraph) != last_para:
             current, last_para = [], (s.doc, s.paragraph)
         named = []
+        own = places(s.doc, s.text)
         for p in gazetteer.places(s.text) + gazetteer.places(s.section):
+            mentioned.setdefault(tuple(sorted(p.keys)), p.surface)
+        for p in own + places(s.doc, s.section):
             keys = sorted(p.keys)
             if keys not in named:
                 named.append(keys)
-            mentioned.setdefault(tuple(keys), p.surface)
         if named:
             current = named
         inherited: list[list[str]] = []
         if not named and context:
-            for p in gazetteer.places(context.get((s.doc, s.section_id), "")):
+            for p in places(s.doc, context.get((s.doc, s.section_id), "")):
                 if sorted(p.keys) not in inherited:
                     inherited.append(sorted(p.keys))
         per_sentence.append(
             {
                 "places": named or current + [k for k in inherited if k not in current],
+                "own_places": list(dict.fromkeys(tuple(sorted(p.keys)) for p in own)),
                 "years": sorted(years(s.text)),
                 "kinds": sorted(gazetteer.kinds(s.text)),
                 "names": sorted(names(s.text, gazetteer)),

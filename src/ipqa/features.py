@@ -421,9 +421,8 @@ class Featurizer:
     def _stated(self, row: int) -> tuple[dict[str, frozenset[str]], tuple[frozenset[str], ...]]:
         """(the quantities a sentence states, the places its own text names), found once."""
         if row not in self._values:
-            text = self.sentences[row].text
-            places = tuple(p.keys for p in self.gazetteer.places(text))
-            self._values[row] = (self.gazetteer.quantities(text), places)
+            places = tuple(frozenset(keys) for keys in self.info[row]["own_places"])  # (build_lexicon)
+            self._values[row] = (self.gazetteer.quantities(self.sentences[row].text), places)
         return self._values[row]
 
     def new_kinds(self, row: int, q: Question) -> set[str]:

@@ -975,7 +975,8 @@ def with_other_documents(items: list[dict], sources: dict[str, Path]) -> tuple[l
         for doc in sorted(docs.iterdir()):
             shutil.copy(doc, corpus_dir / doc.name)
         items += [
-            dict(it, other_document=True, source=name) for it in load_labelled_file(docs.with_suffix(".jsonl"))
+            dict(it, other_document=True, source=name)
+            for it in load_labelled_file(docs.with_suffix(".jsonl"))
         ]
     return items, corpus_dir
 

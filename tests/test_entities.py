@@ -176,7 +176,7 @@ def test_a_sentence_naming_no_place_keeps_its_documents_place_beside_its_paragra
 
 
 def test_a_city_whose_country_its_document_never_names_is_part_of_a_name(gaz):
-    """"The Paris Convention" in a brief on Kenya names a treaty, not a place the sentence is
+    """ "The Paris Convention" in a brief on Kenya names a treaty, not a place the sentence is
     about: neither that sentence nor the next of its paragraph is about Paris. A city whose
     country the document names, or any city in a document naming no country, stays a place; and
     the corpus still mentions Paris, so a question naming it is not outside the documents."""

@@ -152,3 +152,25 @@ def test_a_long_page_marking_no_main_content_keeps_its_headings_and_drops_its_fu
         at = c.text.index(f"Rule 5 of part {k}.2 sets out one more point about fees.")
         assert section_of(c, at) == f"{k}. Part {k}"
     assert "Home" not in c.text and "Copyright" not in c.text
+
+
+@pytest.mark.parametrize("klass", ["meta", "byline", "article-meta", "timestamp"])
+def test_a_byline_in_the_article_is_kept_and_one_in_the_page_header_is_not(klass):
+    """trafilatura discards elements classed as page metadata; the brief's own "published by" line
+    is a fact a reader asks about, the site header's is furniture."""
+    byline = "Published in May 2025 by the Andes Trade Desk research team."
+    header = "Site updated daily by the web team of the trade desk portal."
+    body = [
+        f"Bolivia registers trademarks for {n} classes of goods in one filing, renewable every ten years."
+        for n in ("two", "three", "four", "five", "six", "seven", "eight", "nine")
+    ]  # long enough that trafilatura's own extractor, not a fallback, reads the page
+    paragraphs = "".join(f"<p>{b}</p>" for b in body)
+    html = (
+        "<html><head><title>Bolivia brief</title></head><body>"
+        f'<header><p class="{klass}">{header}</p></header><main><article><h1>Bolivia brief</h1>'
+        f'<p class="{klass}">{byline}</p><h2>Trademarks</h2>{paragraphs}</article></main>'
+        "</body></html>"
+    )
+    c = convert("bo.html", html.encode())
+    assert byline in c.text and all(b in c.text for b in body)
+    assert header not in c.text

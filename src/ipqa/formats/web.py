@@ -42,6 +42,11 @@ _PRUNE = [
     " or contains(translate(@id, 'CONSET', 'conset'), 'consent')"
     " or contains(translate(@class, 'CONSET', 'conset'), 'consent')]",
 ]
+# trafilatura discards any element whose class names page metadata ("meta", "byline",
+# "timestamp" …). Inside the main content such a paragraph is the brief's own line ("Published in
+# March 2025 by the … research team"): who wrote it and when are facts a reader asks about, so the
+# class is dropped before extraction. Outside <main>/<article> the page furniture goes as before.
+_BYLINE_CLASS = re.compile(r"meta|byline|author|timestamp|date|publish", re.IGNORECASE)
 _BLOCK_TAGS = frozenset({"p", "head", "list", "item", "table", "row", "cell", "quote", "div", "main", "body"})
 
 
@@ -127,7 +132,8 @@ def _raw_title(html: str) -> str:
 
 
 def _with_main(html: str):
-    """The page as a tree, its body's content inside <main> when the page marks no main content."""
+    """The page as a tree, its body's content inside <main> when the page marks no main content,
+    and the main content's byline paragraphs unmarked so that trafilatura keeps them."""
     import lxml.html
 
     try:
@@ -135,13 +141,15 @@ def _with_main(html: str):
     except (ValueError, lxml.etree.ParserError):
         return html  # trafilatura reports what it cannot read
     body = tree.find("body")
-    if body is None or tree.xpath("//main|//article"):
-        return tree
-    main = lxml.html.Element("main")
-    main.text, body.text = body.text, None
-    for child in list(body):
-        main.append(child)
-    body.append(main)
+    if body is not None and not tree.xpath("//main|//article"):
+        main = lxml.html.Element("main")
+        main.text, body.text = body.text, None
+        for child in list(body):
+            main.append(child)
+        body.append(main)
+    for p in tree.xpath("//main//p[@class]|//article//p[@class]"):
+        if _BYLINE_CLASS.search(p.get("class", "")):
+            del p.attrib["class"]
     return tree
 
 

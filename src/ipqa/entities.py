@@ -21,7 +21,7 @@ from functools import cache, cached_property
 
 from ipqa.text import STOPWORDS, normalize
 
-ANALYSIS_VERSION = 16  # bump when reading, tokenisation or entity finding changes: older indexes become stale
+ANALYSIS_VERSION = 17  # bump when reading, tokenisation or entity finding changes: older indexes become stale
 CITY_MIN_POPULATION = 300_000  # large enough that a city's name is rarely an ordinary word
 
 # ---------------------------------------------------------------- the gazetteer (made at build time)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, cached_property
 
@@ -504,7 +505,9 @@ def place_covered(q: Place, mentioned: list[frozenset[str]], gazetteer: Gazettee
 # ---------------------------------------------------------------- corpus annotations (made by `ipqa build`)
 
 
-def _named_countries(sentences: list, gazetteer: Gazetteer, context: dict | None) -> dict[str, set[str]]:
+def _named_countries(
+    sentences: list, found: Callable[[str], list[Place]], context: dict | None
+) -> dict[str, set[str]]:
     """Per document, the countries it names itself (by name, abbreviation or demonym, in its
     sentences, headings or title), not through a city."""
     out: dict[str, set[str]] = {}
@@ -515,10 +518,10 @@ def _named_countries(sentences: list, gazetteer: Gazetteer, context: dict | None
             if (s.doc, text) not in headings:
                 headings.add((s.doc, text))
                 texts.append(text)
-        found = out.setdefault(s.doc, set())
+        named = out.setdefault(s.doc, set())
         for text in texts:
-            for p in gazetteer.places(text):
-                found.update(k for k in p.keys if k.startswith("country:"))
+            for p in found(text):
+                named.update(k for k in p.keys if k.startswith("country:"))
     return out
 
 
@@ -541,10 +544,11 @@ def build_lexicon(
     """
     from ipqa.text import terms, words
 
-    countries = _named_countries(sentences, gazetteer, context)
+    found = cache(gazetteer.places)  # a heading is shared by its section's sentences: scanned once
+    countries = _named_countries(sentences, found, context)
 
     def places(doc: str, text: str) -> list[Place]:
-        return [p for p in gazetteer.places(text) if gazetteer.place_in(p, countries.get(doc, set()))]
+        return [p for p in found(text) if gazetteer.place_in(p, countries.get(doc, set()))]
 
     df: dict[str, int] = {}
     freq: dict[str, int] = {}
@@ -562,7 +566,7 @@ def build_lexicon(
             current, last_para = [], (s.doc, s.paragraph)
         named = []
         own = places(s.doc, s.text)
-        for p in gazetteer.places(s.text) + gazetteer.places(s.section):
+        for p in found(s.text) + found(s.section):
             mentioned.setdefault(tuple(sorted(p.keys)), p.surface)
         for p in own + places(s.doc, s.section):
             keys = sorted(p.keys)

@@ -439,7 +439,7 @@ def train(
     log(f"asking words: {len(asking)} ({', '.join(sorted(asking)[:30])} …)")
     model = AnsweringModel(intent, kind, neutral, neutral_q, _always(len(DOMAIN_FEATURES)), DOMAIN_FEATURES,
                            (1.0, 0.0), 0.5, 0.6, 0.3, 0.1, SENTENCE_FEATURES, QUESTION_FEATURES, {},
-                           asking_terms=asking)  # fmt: skip
+                           asking_terms=asking, spelled_acronyms=True)  # fmt: skip
     use_model(engine, model)
     # A train question's own intent and kind probabilities would come from classifiers fitted on it,
     # surer than on any new question: the models fitted on them would trust them too much. So

@@ -221,3 +221,33 @@ def test_a_question_naming_no_place_is_answered_by_each_document_that_answers_it
     one = Engine(Settings.load(corpus_dir=corpus, index_dir=tmp_path / "index", other_documents_ratio=1.01))
     single = one.ask("What's the biggest fine the data regulator can give?")
     assert len({c.doc for c in single.citations}) == 1 and SEVERAL_DOCUMENTS not in single.notes
+
+
+@pytest.mark.slow
+def test_an_answer_quoting_several_documents_by_itself_says_so(tmp_path):
+    """The note does not depend on how the documents came in: an answer whose own sentences come
+    from two briefs (here, a model keeping every close sentence) says more than one document answers."""
+    from dataclasses import replace
+
+    from ipqa.building import build
+    from ipqa.engine import SEVERAL_DOCUMENTS, Engine
+    from ipqa.settings import Settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    _brief(corpus, "Norway", "Data Inspectorate", "EUR 400,000", 3)
+    _brief(corpus, "Peru", "Privacy Commission", "USD 90,000", 5)
+    s = Settings.load(corpus_dir=corpus, index_dir=tmp_path / "index")
+    build(s, lambda _: None)
+    engine = Engine(s)
+    f = engine.composer.f
+    f.model = replace(f.model, extra_ratio=0.0, broad_ratio=0.0, sentence_floor=0.0)
+    question = "List the fines data regulators can give."
+    _, search_q, qvec, _ = engine.prepare(question)
+    decision = engine.composer.decide(
+        search_q, qvec, engine.retriever.search(search_q, qvec, k=8, mode="hybrid")
+    )
+    assert len({c.sentence.doc for c, _ in decision.chosen}) == 2  # the answer itself quotes both
+    ans = engine.ask(question)
+    assert {c.doc for c in ans.citations} == {"norway-brief.md", "peru-brief.md"}
+    assert SEVERAL_DOCUMENTS in ans.notes

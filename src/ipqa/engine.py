@@ -354,7 +354,8 @@ class Engine:
                 continue
             have.add(doc)
             chosen += alone[doc].chosen  # a document not yet quoted: none of its sentences is there
-        if len(chosen) == len(decision.chosen):
+        # The note says so however the documents came in: added here, or among the answer's own.
+        if len({c.sentence.doc for c, _ in chosen}) < 2:
             return decision
         return replace(decision, chosen=tuple(chosen), notes=(*decision.notes, SEVERAL_DOCUMENTS))
 

@@ -209,7 +209,10 @@ class Question:
     cross_lingual: bool = False  # asked in another language than the documents' English
     n_asking: int = 0  # words of asking left out of `terms` ("summarise", "gist")
     # Its acronyms' terms with the phrases that spell them out: a sentence writing "Intellectual
-    # Property" has the question's "IP" (when the model was fitted so: model.spelled_acronyms).
+    # Property" does not leave out the question's "IP" (when the model was fitted so:
+    # model.spelled_acronyms). Only what the best sentences leave out reads it (_missing): in a
+    # document that uses "IP", ranking sentences by it favoured every one that writes the words
+    # in full (eval/TEST_READS.md, candidate 90).
     spelled: tuple[tuple[str, re.Pattern[str]], ...] = ()
 
     @property
@@ -537,8 +540,8 @@ class Featurizer:
         dense_rank[order] = np.arange(1, len(rows) + 1)
         lex_all, lex_sent, heading = [], [], []
         for c in cands:
-            st = self._terms_of(q, c.row)
-            ht = self._heading_of(q, (c.sentence.doc, c.sentence.section_id))
+            st = self._sentence_terms(c.row)
+            ht = self._heading_terms[(c.sentence.doc, c.sentence.section_id)]
             lex_all.append(self._overlap(q.terms, st | ht))
             lex_sent.append(self._overlap(q.terms, st))
             heading.append(self._overlap(q.terms, ht))
@@ -594,7 +597,7 @@ class Featurizer:
                 self._section_advice[(s.doc, s.section_id)],
                 p_summary * float(self._doc_position[c.row] < 0.05),
                 p_rec * self._section_advice[(s.doc, s.section_id)],
-                self._overlap(q.terms, self._terms_of(q, c.row - 1))
+                self._overlap(q.terms, self._sentence_terms(c.row - 1))
                 if c.row - 1 in sec_rows and self.sentences[c.row - 1].paragraph == s.paragraph
                 else 0.0,
                 float(q.cross_lingual),
@@ -779,8 +782,8 @@ class Featurizer:
         known = [t for t in q.terms if t in self.df]
         if not known:
             return 0.0
-        have = set().union(*(self._terms_of(q, x.row) for x in chosen))
-        new = [t for t in known if t in self._terms_of(q, c.row) and t not in have]
+        have = set().union(*(self._sentence_terms(x.row) for x in chosen))
+        new = [t for t in known if t in self._sentence_terms(c.row) and t not in have]
         return math.fsum(self._idf[t] for t in new) / math.fsum(self._idf[t] for t in known)
 
     def _missing(self, q: Question, cands: list[Candidate], top: list[int]) -> tuple[float, float, float]:

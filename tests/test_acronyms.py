@@ -93,15 +93,16 @@ def test_a_question_acronym_and_the_phrases_spelling_it_out():
     assert [t for t, _ in spellings("Do SaaS and AI firms file PCT applications?")] == ["saa", "ai", "pct"]
 
 
-def test_a_sentence_spelling_out_the_questions_acronym_shares_its_term(tmp_path):
+def test_a_sentence_spelling_out_the_questions_acronym_does_not_leave_it_out(tmp_path):
     """A real index: the documents use "IP", one sentence writes it out. A model fitted with
-    spelled acronyms sees that sentence share the question's "IP"; one fitted before does not."""
+    spelled acronyms does not count the question's "IP" as missing from that sentence; one fitted
+    before does. Sentences are ranked on their own words either way."""
     from dataclasses import replace
 
-    from ipqa.features import SENTENCE_COLUMN
+    from ipqa.features import QUESTION_FEATURES, SENTENCE_COLUMN
 
     text = (
-        "Nigeria IP briefing\n\nFilings\n\n"
+        "Nigeria trade briefing\n\nFilings\n\n"
         "The Nigerian Intellectual Property Office received 9,000 trademark applications in 2024. "
         "IP courts in Lagos heard 300 cases. Most IP disputes concern trademarks.\n\n"
         "Customs\n\nCustoms officers seized 12,000 counterfeit goods at Apapa port in 2024."
@@ -111,13 +112,15 @@ def test_a_sentence_spelling_out_the_questions_acronym_shares_its_term(tmp_path)
     _, search_q, qvec, _ = engine.prepare(question)
     hits = engine.retriever.search(search_q, qvec, k=8, mode="hybrid")
     f = engine.composer.f
-    lex = {}
+    missing, lex = {}, {}
     for flag in (False, True):
         f.model = replace(f.model, spelled_acronyms=flag)
-        _q, cands, X, _p, _qx = engine.composer.score(search_q, qvec, hits)
-        row = next(i for i, c in enumerate(cands) if "Intellectual Property Office" in c.sentence.text)
-        lex[flag] = X[row, SENTENCE_COLUMN["lex_sentence"]]
-    assert lex[True] > lex[False]
+        _q, cands, X, p, qx = engine.composer.score(search_q, qvec, hits)
+        assert "Intellectual Property Office" in cands[int(p.argmax())].sentence.text
+        missing[flag] = qx[QUESTION_FEATURES.index("missing_idf_best")]
+        lex[flag] = X[:, SENTENCE_COLUMN["lex_sentence"]].tolist()
+    assert missing[True] < missing[False]
+    assert lex[True] == lex[False]
 
 
 def test_the_model_file_says_whether_it_was_fitted_with_spelled_acronyms():

@@ -439,7 +439,7 @@ def train(
     log(f"asking words: {len(asking)} ({', '.join(sorted(asking)[:30])} …)")
     model = AnsweringModel(intent, kind, neutral, neutral_q, _always(len(DOMAIN_FEATURES)), DOMAIN_FEATURES,
                            (1.0, 0.0), 0.5, 0.6, 0.3, 0.1, SENTENCE_FEATURES, QUESTION_FEATURES, {},
-                           asking_terms=asking)  # fmt: skip
+                           asking_terms=asking, spelled_acronyms=True)  # fmt: skip
     use_model(engine, model)
     # A train question's own intent and kind probabilities would come from classifiers fitted on it,
     # surer than on any new question: the models fitted on them would trust them too much. So
@@ -1001,6 +1001,44 @@ def report_alone(items: list[dict], sources: dict[str, Path]) -> list[dict]:
     return [it if it["source"] in sources else dict(it, corpus="report") for it in items]
 
 
+def served_groups(sources: dict[str, Path]) -> dict[str, list[Path]]:
+    """The other documents by the folder they were written in (eval/other_documents, one blind
+    read): each folder's documents are served together, beside the report (score_blind.py)."""
+    groups: dict[str, list[Path]] = {}
+    for docs in sources.values():
+        groups.setdefault(docs.parent.name, []).append(docs)
+    return groups
+
+
+def as_served(items: list[dict], sources: dict[str, Path], build=None) -> list[dict]:
+    """The items with each other document's questions marked to be asked of the report and the
+    documents of its own folder (ENGINES "served:FOLDER"), the corpus a blind read or a user with a
+    few added documents asks them of. Asked among every document trained on, their retrieval, word
+    weights and closeness were not the served ones, and the threshold chosen on them fell as
+    documents were added (eval/TEST_READS.md, candidate 87). `build(name, files)`: an engine over
+    those files (default: a temporary index of them)."""
+    build = build or engine_of_files
+    route: dict[str, str] = {}
+    for folder, members in served_groups(sources).items():
+        name = f"served:{folder}"
+        files = [*sorted((ROOT / "corpus").iterdir()), *(f for d in members for f in sorted(d.iterdir()))]
+        ENGINES[name] = build(name, files)
+        route.update({n: name for n, d in sources.items() if d in members})
+    return [dict(it, corpus=route[it["source"]]) if it["source"] in route else it for it in items]
+
+
+def engine_of_files(name: str, files: list[Path]) -> Any:
+    """An engine over these files, indexed in a temporary folder."""
+    import shutil
+    import tempfile
+
+    corpus = Path(tempfile.mkdtemp(prefix=f"ipqa-{name.replace(':', '-')}-")) / "corpus"
+    corpus.mkdir(parents=True)
+    for f in files:
+        shutil.copy(f, corpus / f.name)
+    return make_engine(corpus_dir=corpus)
+
+
 def with_twins(items: list[dict], folder: Path = TWINS, log=print) -> list[dict]:
     """The items with the twins of those among them added: a twin takes its near miss's document
     and split (train; a twin of any other split is an error: nothing tunes on dev or reads test).
@@ -1071,6 +1109,12 @@ def main() -> int:
         help="ask the report's questions against every document together (the earlier design)",
     )
     ap.add_argument(
+        "--pooled-documents",
+        action="store_true",
+        help="ask the other documents' questions of every document together (the earlier design), "
+        "not of the report with the documents of their own folder",
+    )
+    ap.add_argument(
         "--english-only",
         action="store_true",
         help="write the English model alone, leaving the one for other languages as it is (each reads "
@@ -1096,6 +1140,8 @@ def main() -> int:
     elif corpus_dir is not None and not args.together:
         ENGINES["report"] = engine_alone("report", ROOT / "corpus")
         items = report_alone(items, sources)
+        if not args.pooled_documents:
+            items = as_served(items, sources)
     engine = make_engine(corpus_dir=corpus_dir)
     models = train(
         engine,

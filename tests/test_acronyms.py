@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ipqa.acronyms import Acronyms
+from ipqa.acronyms import Acronyms, spellings, spells
 from ipqa.text import terms
 
 from .conftest import engine_over
@@ -81,3 +81,58 @@ def test_the_engine_searches_with_the_documents_phrase(tmp_path):
     ans = engine.ask("Can a PSB give loans to customers?")
     assert not ans.refused
     assert any("may not lend" in c.quote for c in ans.citations)
+
+
+def test_a_question_acronym_and_the_phrases_spelling_it_out():
+    (term, pattern), *rest = spellings("Did Indonesia's IP office get more filings?")
+    assert term == "ip" and not rest
+    assert spells(pattern, "The Directorate General of Intellectual Property received 128,400 filings.")
+    assert not spells(pattern, "In part, the rules follow the European model.")  # a function word
+    assert not spells(pattern, "The office received 128,400 filings.")
+    assert spellings("Is IT spending up in the US?") == ()  # common words' spellings: no term
+    assert [t for t, _ in spellings("Do SaaS and AI firms file PCT applications?")] == ["saa", "ai", "pct"]
+
+
+def test_a_sentence_spelling_out_the_questions_acronym_does_not_leave_it_out(tmp_path):
+    """A real index: the documents use "IP", one sentence writes it out. A model fitted with
+    spelled acronyms does not count the question's "IP" as missing from that sentence; one fitted
+    before does. Sentences are ranked on their own words either way."""
+    from dataclasses import replace
+
+    from ipqa.features import QUESTION_FEATURES, SENTENCE_COLUMN
+
+    text = (
+        "Nigeria trade briefing\n\nFilings\n\n"
+        "The Nigerian Intellectual Property Office received 9,000 trademark applications in 2024. "
+        "IP courts in Lagos heard 300 cases. Most IP disputes concern trademarks.\n\n"
+        "Customs\n\nCustoms officers seized 12,000 counterfeit goods at Apapa port in 2024."
+    )
+    engine = engine_over(tmp_path, "nigeria.txt", text)
+    question = "How many trademark applications did the IP office get in 2024?"
+    _, search_q, qvec, _ = engine.prepare(question)
+    hits = engine.retriever.search(search_q, qvec, k=8, mode="hybrid")
+    f = engine.composer.f
+    missing, lex = {}, {}
+    for flag in (False, True):
+        f.model = replace(f.model, spelled_acronyms=flag)
+        _q, cands, X, p, qx = engine.composer.score(search_q, qvec, hits)
+        assert "Intellectual Property Office" in cands[int(p.argmax())].sentence.text
+        missing[flag] = qx[QUESTION_FEATURES.index("missing_idf_best")]
+        lex[flag] = X[:, SENTENCE_COLUMN["lex_sentence"]].tolist()
+    assert missing[True] < missing[False]
+    assert lex[True] == lex[False]
+
+
+def test_the_model_file_says_whether_it_was_fitted_with_spelled_acronyms():
+    from dataclasses import replace
+
+    from ipqa.model import AnsweringModel, load_model
+
+    shipped = load_model()
+    for flag in (False, True):
+        assert (
+            AnsweringModel.from_json(replace(shipped, spelled_acronyms=flag).to_json()).spelled_acronyms
+            is flag
+        )
+    older = {k: v for k, v in shipped.to_json().items() if k != "spelled_acronyms"}
+    assert AnsweringModel.from_json(older).spelled_acronyms is False

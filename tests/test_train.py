@@ -312,3 +312,37 @@ class _Preparing:
 
     def prepare(self, question):
         return question, question, np.zeros(3), False
+
+
+def test_each_documents_questions_are_asked_of_the_report_with_the_documents_of_its_own_folder(tmp_path):
+    """As a blind read serves them (score_blind.py): a document's questions are featurised against
+    the report and the documents written beside it, not against every document trained on."""
+    for folder, names in (("readA", ("fiji", "peru")), ("readB", ("oman",))):
+        for name in names:
+            (tmp_path / folder / name).mkdir(parents=True)
+            (tmp_path / folder / name / f"{name}.md").write_text(f"# {name}\n\nA line.\n")
+    sources = {
+        n: tmp_path / f / n for f, ns in (("readA", ("fiji", "peru")), ("readB", ("oman",))) for n in ns
+    }
+    items = [
+        _item("a", "Q1?", "train", source="fiji", other_document=True),
+        _item("b", "Q2?", "dev", source="oman", other_document=True),
+        _item("c", "Q3?", "train", source="h1", corpus="report"),
+    ]
+    seen: dict[str, list[str]] = {}
+
+    def build(name, files):
+        seen[name] = sorted(f.name for f in files)
+        return _Preparing()
+
+    try:
+        out = T.as_served(items, sources, build=build)
+        assert [it["corpus"] for it in out] == ["served:readA", "served:readB", "report"]
+        report = sorted(f.name for f in (ROOT / "corpus").iterdir())
+        assert seen == {"served:readA": sorted([*report, "fiji.md", "peru.md"]),
+                        "served:readB": sorted([*report, "oman.md"])}  # fmt: skip
+        built = T.build_examples(_Preparing(), out)
+        assert built[0].engine is T.ENGINES["served:readA"] and built[1].engine is T.ENGINES["served:readB"]
+    finally:
+        for name in seen:
+            T.ENGINES.pop(name, None)

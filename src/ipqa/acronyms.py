@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Container, Iterable
 from functools import cached_property
 
-from ipqa.text import STOPWORDS
+from ipqa.text import STOPWORDS, terms
 
 # A question word read as an acronym: two to six letters (an "&" may join them), at least two
 # capitals, not a plain capitalised word ("Patent"); a plural "s" may follow ("PSBs").
@@ -42,6 +42,29 @@ def _pattern(letters: str) -> re.Pattern[str]:
         else:
             rest += rf"{sep}{re.escape(ch)}{_WORD_END}"
     return re.compile(first + rest + r"\b", re.IGNORECASE)
+
+
+def spellings(question: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Each acronym of a question as the term it is searched by, with the pattern of the phrases
+    that spell it out: "IP" ("ip", intellectual property), "R&D" ("r&d", research and development).
+    An acronym that is a common word's spelling ("IT", "US") has no term and is left out."""
+    out: dict[str, re.Pattern[str]] = {}
+    for m in _ACRONYM.finditer(question):
+        letters = _letters(m.group(1))
+        found = terms(m.group(1))
+        if len(letters) >= 2 and len(found) == 1:
+            out.setdefault(found[0], _pattern(letters))
+    return tuple(out.items())
+
+
+def spells(pattern: re.Pattern[str], text: str) -> bool:
+    """Whether `text` spells the acronym out: a phrase of its initials that neither starts nor
+    ends with a function word ("intellectual property", not "in particular")."""
+    for m in pattern.finditer(text):
+        words = re.split(r"[ \-]+", m.group(0).lower())
+        if words[0] not in STOPWORDS and words[-1] not in STOPWORDS:
+            return True
+    return False
 
 
 class Acronyms:

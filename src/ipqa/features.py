@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ipqa.acronyms import spellings, spells
 from ipqa.chunking import Chunk
 from ipqa.corpus import Sentence, heading_context, split_sentences
 from ipqa.entities import Gazetteer, Place, figures, names, ordinals, place_covered, years
@@ -207,6 +208,12 @@ class Question:
     kind: np.ndarray  # probabilities over model.KINDS
     cross_lingual: bool = False  # asked in another language than the documents' English
     n_asking: int = 0  # words of asking left out of `terms` ("summarise", "gist")
+    # Its acronyms' terms with the phrases that spell them out: a sentence writing "Intellectual
+    # Property" does not leave out the question's "IP" (when the model was fitted so:
+    # model.spelled_acronyms). Only what the best sentences leave out reads it (_missing): in a
+    # document that uses "IP", ranking sentences by it favoured every one that writes the words
+    # in full (eval/TEST_READS.md, candidate 90).
+    spelled: tuple[tuple[str, re.Pattern[str]], ...] = ()
 
     @property
     def top_intent(self) -> str:
@@ -270,10 +277,10 @@ class Featurizer:
             for sec in d.sections
         }
         self.context_vectors: np.ndarray = index.context_vectors  # sentences under their headings
-        self._heading_terms = {
-            (s.doc, s.section_id): frozenset(terms(context.get((s.doc, s.section_id), s.section)))
-            for s in self.sentences
+        self._heading_text = {
+            (s.doc, s.section_id): context.get((s.doc, s.section_id), s.section) for s in self.sentences
         }
+        self._heading_terms = {key: frozenset(terms(text)) for key, text in self._heading_text.items()}
         # Every word the documents use, in a sentence or a heading.
         self.vocabulary = frozenset(self.df).union(*self._heading_terms.values())
         # The share of a section's sentences that give advice: a section of recommendations also
@@ -377,6 +384,7 @@ class Featurizer:
             model.kind.proba(x)[0],
             cross,
             len(every - q_terms),
+            tuple((t, p) for t, p in spellings(text) if t in q_terms) if model.spelled_acronyms else (),
         )
 
     # ------------------------------------------------------------ candidates
@@ -417,6 +425,18 @@ class Featurizer:
                 self._terms.clear()
             self._terms[row] = frozenset(terms(self.sentences[row].text))
         return self._terms[row]
+
+    def _terms_of(self, q: Question, row: int) -> frozenset[str]:
+        """A sentence's terms, with the question's acronyms it spells out."""
+        have = self._sentence_terms(row)
+        extra = {t for t, p in q.spelled if t not in have and spells(p, self.sentences[row].text)}
+        return have | extra if extra else have
+
+    def _heading_of(self, q: Question, key: tuple[str, int]) -> frozenset[str]:
+        """The terms of a section's headings and its document's title, the same way."""
+        have = self._heading_terms[key]
+        extra = {t for t, p in q.spelled if t not in have and spells(p, self._heading_text[key])}
+        return have | extra if extra else have
 
     def _stated(self, row: int) -> tuple[dict[str, frozenset[str]], tuple[frozenset[str], ...]]:
         """(the quantities a sentence states, the places its own text names), found once."""
@@ -783,7 +803,7 @@ class Featurizer:
 
         def have(i: int) -> frozenset[str]:
             c = cands[int(i)]
-            return self._sentence_terms(c.row) | self._heading_terms[(c.sentence.doc, c.sentence.section_id)]
+            return self._terms_of(q, c.row) | self._heading_of(q, (c.sentence.doc, c.sentence.section_id))
 
         best = have(top[0])
         two = best | (have(top[1]) if len(top) > 1 else frozenset())

@@ -274,6 +274,10 @@ class AnsweringModel:
     continuation: Linear | None = None
     continue_above: float = 1.01  # the neighbour joins when its probability is at least this
     continuation_features: tuple[str, ...] = ()
+    # Whether a sentence that spells out a question's acronym has its term ("Intellectual Property"
+    # for "IP"): features.Question.spelled. False in a model fitted before it, which reads the terms
+    # as they were then.
+    spelled_acronyms: bool = False
 
     def answer_probability(self, x: np.ndarray, qvec: np.ndarray | None = None) -> float:
         dense, broad = (x[self.question_features.index(n)] for n in ("dense_max", "intent_broad"))
@@ -307,6 +311,7 @@ class AnsweringModel:
             "asking_terms": sorted(self.asking_terms),
             "dense_floor": self.dense_floor,
             "answer_embedding": self.answer_embedding,
+            "spelled_acronyms": self.spelled_acronyms,
             **(
                 {
                     "continuation": self.continuation.to_json(),
@@ -343,6 +348,7 @@ class AnsweringModel:
             Linear.from_json(d["continuation"]) if "continuation" in d else None,
             float(d.get("continue_above", 1.01)),
             tuple(d.get("continuation_features", ())),
+            bool(d.get("spelled_acronyms", False)),
         )
 
     def save(self, path: Path) -> None:

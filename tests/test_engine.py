@@ -193,13 +193,10 @@ def _brief(folder, country: str, office: str, fine: str, days: int) -> None:
     )
 
 
-@pytest.mark.slow
-def test_a_question_naming_no_place_is_answered_by_each_document_that_answers_it(tmp_path):
-    """Asked of two countries' briefs, "the largest fine" has two answers: quoting one alone would
-    pass one document's answer off as the documents' answer. Naming a country, or turning the
-    setting off, answers from one document."""
+def _two_briefs(tmp_path):
+    """A real index and engine over two countries' briefs that both state a largest fine."""
     from ipqa.building import build
-    from ipqa.engine import SEVERAL_DOCUMENTS, Engine
+    from ipqa.engine import Engine
     from ipqa.settings import Settings
 
     corpus = tmp_path / "corpus"
@@ -208,7 +205,19 @@ def test_a_question_naming_no_place_is_answered_by_each_document_that_answers_it
     _brief(corpus, "Peru", "Privacy Commission", "USD 90,000", 5)
     s = Settings.load(corpus_dir=corpus, index_dir=tmp_path / "index")
     build(s, lambda _: None)
-    engine = Engine(s)
+    return Engine(s)
+
+
+@pytest.mark.slow
+def test_a_question_naming_no_place_is_answered_by_each_document_that_answers_it(tmp_path):
+    """Asked of two countries' briefs, "the largest fine" has two answers: quoting one alone would
+    pass one document's answer off as the documents' answer. Naming a country, or turning the
+    setting off, answers from one document."""
+    from ipqa.engine import SEVERAL_DOCUMENTS, Engine
+    from ipqa.settings import Settings
+
+    engine = _two_briefs(tmp_path)
+    corpus = tmp_path / "corpus"
     ans = engine.ask("What's the biggest fine the data regulator can give?")
     assert not ans.refused, ans.answer
     assert "EUR 400,000" in ans.answer and "USD 90,000" in ans.answer, ans.answer
@@ -229,17 +238,9 @@ def test_an_answer_quoting_several_documents_by_itself_says_so(tmp_path):
     from two briefs (here, a model keeping every close sentence) says more than one document answers."""
     from dataclasses import replace
 
-    from ipqa.building import build
-    from ipqa.engine import SEVERAL_DOCUMENTS, Engine
-    from ipqa.settings import Settings
+    from ipqa.engine import SEVERAL_DOCUMENTS
 
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    _brief(corpus, "Norway", "Data Inspectorate", "EUR 400,000", 3)
-    _brief(corpus, "Peru", "Privacy Commission", "USD 90,000", 5)
-    s = Settings.load(corpus_dir=corpus, index_dir=tmp_path / "index")
-    build(s, lambda _: None)
-    engine = Engine(s)
+    engine = _two_briefs(tmp_path)
     f = engine.composer.f
     f.model = replace(f.model, extra_ratio=0.0, broad_ratio=0.0, sentence_floor=0.0)
     question = "List the fines data regulators can give."

@@ -426,18 +426,6 @@ class Featurizer:
             self._terms[row] = frozenset(terms(self.sentences[row].text))
         return self._terms[row]
 
-    def _terms_of(self, q: Question, row: int) -> frozenset[str]:
-        """A sentence's terms, with the question's acronyms it spells out."""
-        have = self._sentence_terms(row)
-        extra = {t for t, p in q.spelled if t not in have and spells(p, self.sentences[row].text)}
-        return have | extra if extra else have
-
-    def _heading_of(self, q: Question, key: tuple[str, int]) -> frozenset[str]:
-        """The terms of a section's headings and its document's title, the same way."""
-        have = self._heading_terms[key]
-        extra = {t for t, p in q.spelled if t not in have and spells(p, self._heading_text[key])}
-        return have | extra if extra else have
-
     def _stated(self, row: int) -> tuple[dict[str, frozenset[str]], tuple[frozenset[str], ...]]:
         """(the quantities a sentence states, the places its own text names), found once."""
         if row not in self._values:
@@ -802,8 +790,12 @@ class Featurizer:
             return 1.0, 1.0, 0.0
 
         def have(i: int) -> frozenset[str]:
+            """A sentence's terms and its headings', with the question's acronyms they spell out."""
             c = cands[int(i)]
-            return self._terms_of(q, c.row) | self._heading_of(q, (c.sentence.doc, c.sentence.section_id))
+            key = (c.sentence.doc, c.sentence.section_id)
+            own = self._sentence_terms(c.row) | self._heading_terms[key]
+            texts = (c.sentence.text, self._heading_text[key])
+            return own | {t for t, p in q.spelled if t not in own and any(spells(p, x) for x in texts)}
 
         best = have(top[0])
         two = best | (have(top[1]) if len(top) > 1 else frozenset())
